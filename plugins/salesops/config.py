@@ -1,0 +1,107 @@
+"""All settings in one place, read from the environment.
+
+Every piece of local state lives under SALESOPS_HOME so that two checkouts (or two
+homes with different ports) can run side by side without touching each other.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+# plugins/salesops -> repository root; the Docker image overrides with SALESOPS_PROJECT_DIR.
+PROJECT_DIR = Path(os.environ.get("SALESOPS_PROJECT_DIR", PACKAGE_DIR.parent.parent)).resolve()
+
+DEFAULT_PG_PORT = 54329
+DEFAULT_DATABASE = "salesops"
+
+
+@dataclass(frozen=True)
+class Settings:
+    project_dir: Path
+    home: Path
+    pg_port: int
+    external_warehouse_url: str | None
+    landing_dir: Path
+    on_failure_webhook: str | None
+
+    @property
+    def pgdata(self) -> Path:
+        return self.home / "pgdata"
+
+    @property
+    def airflow_home(self) -> Path:
+        return self.home / "airflow"
+
+    @property
+    def reports_dir(self) -> Path:
+        return self.home / "reports"
+
+    @property
+    def dbt_project_dir(self) -> Path:
+        return self.project_dir / "dbt_project"
+
+    @property
+    def dbt_target_dir(self) -> Path:
+        return self.home / "dbt_target"
+
+    @property
+    def dags_dir(self) -> Path:
+        return self.project_dir / "dags"
+
+    @property
+    def gx_root(self) -> Path:
+        return self.project_dir / "expectations"
+
+    @property
+    def uses_embedded_warehouse(self) -> bool:
+        return self.external_warehouse_url is None
+
+    @property
+    def warehouse_url(self) -> str:
+        if self.external_warehouse_url:
+            return self.external_warehouse_url
+        return f"postgresql://postgres@127.0.0.1:{self.pg_port}/{DEFAULT_DATABASE}"
+
+
+def load_settings() -> Settings:
+    """Read the environment now (not at import) so tests can change it per run."""
+    home = Path(os.environ.get("SALESOPS_HOME", PROJECT_DIR / ".salesops")).expanduser().resolve()
+    landing = os.environ.get("SALESOPS_LANDING_DIR", str(PROJECT_DIR / "sample" / "landing"))
+    return Settings(
+        project_dir=PROJECT_DIR,
+        home=home,
+        pg_port=int(os.environ.get("SALESOPS_PG_PORT", DEFAULT_PG_PORT)),
+        external_warehouse_url=os.environ.get("SALESOPS_WAREHOUSE_URL") or None,
+        landing_dir=Path(landing).expanduser().resolve(),
+        on_failure_webhook=os.environ.get("SALESOPS_ALERT_WEBHOOK_URL") or None,
+    )
+
+
+def connection_parts(url: str) -> dict[str, str]:
+    """Split a postgresql:// URL into the pieces dbt's profile reads from env vars."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("postgresql", "postgres", "postgresql+psycopg2"):
+        raise ValueError(f"warehouse URL must start with postgresql://, got {parts.scheme}://")
+    return {
+        "host": parts.hostname or "127.0.0.1",
+        "port": str(parts.port or 5432),
+        "user": unquote(parts.username or "postgres"),
+        "password": unquote(parts.password or ""),
+        "dbname": (parts.path or "/postgres").lstrip("/") or "postgres",
+    }
+
+
+def dbt_env(settings: Settings) -> dict[str, str]:
+    """Environment variables that dbt_project/profiles.yml reads (no credentials in files)."""
+    conn = connection_parts(settings.warehouse_url)
+    return {
+        "SALESOPS_DB_HOST": conn["host"],
+        "SALESOPS_DB_PORT": conn["port"],
+        "SALESOPS_DB_USER": conn["user"],
+        "SALESOPS_DB_PASSWORD": conn["password"],
+        "SALESOPS_DB_NAME": conn["dbname"],
+    }

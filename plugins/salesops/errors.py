@@ -1,0 +1,28 @@
+"""Our own exception types: each carries what a person needs to fix the problem."""
+
+from __future__ import annotations
+
+
+class SalesopsError(Exception):
+    """Base class; the CLI prints these as one readable line instead of a traceback."""
+
+
+class WarehouseError(SalesopsError):
+    """The warehouse cannot be started, reached or used."""
+
+
+class SourceFileError(SalesopsError):
+    """A landing file is unusable as a whole (missing, empty, wrong header)."""
+
+    def __init__(self, path: str, message: str, line: int | None = None, column: str | None = None):
+        self.path, self.line, self.column = path, line, column
+        where = path + (f", line {line}" if line is not None else "") + (f", column {column}" if column else "")
+        super().__init__(f"{where}: {message}")
+
+
+class QualityGateError(SalesopsError):
+    """A critical data-quality check failed: the night must not publish."""
+
+
+class PublishError(SalesopsError):
+    """The build schema could not be published into marts."""

