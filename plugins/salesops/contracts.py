@@ -46,6 +46,8 @@ class Entity:
     description: str = ""
     required_for_night: bool = False  # True: a night without this file fails
     foreign_keys: dict[str, str] = field(default_factory=dict)  # column -> "entity.column"
+    # (earlier, later) column pairs that must be in order when both are set
+    ordered_pairs: tuple[tuple[str, str], ...] = ()
 
     @property
     def key(self) -> str:
@@ -100,7 +102,7 @@ ENTITIES: tuple[Entity, ...] = (
         _c("owner_user_id"), _c("country"), _c("created_at", TIMESTAMP, nullable=False),
         _c("converted_at", TIMESTAMP), _c("converted_opportunity_id"), _c("converted_account_id"),
         _UPDATED, _DELETED,
-    ), ("lead_id",), "CRM leads."),
+    ), ("lead_id",), "CRM leads.", ordered_pairs=(("created_at", "converted_at"),)),
     Entity("crm", "opportunities", (
         _pk("opportunity_id"), _c("account_id"), _c("owner_user_id"), _c("opportunity_name"),
         _c("type", allowed=("new_business", "expansion", "renewal")),
@@ -110,6 +112,7 @@ ENTITIES: tuple[Entity, ...] = (
         _c("close_date", DATE), _c("closed_at", TIMESTAMP), _c("lead_id"), _c("loss_reason"),
         _UPDATED, _DELETED,
     ), ("opportunity_id",), "CRM opportunities (deals).", required_for_night=True,
+        ordered_pairs=(("created_at", "closed_at"),),
         foreign_keys={"owner_user_id": "crm__users.user_id", "account_id": "crm__accounts.account_id"}),
     Entity("crm", "opportunity_history", (
         _pk("history_id"), _c("opportunity_id", nullable=False), _c("stage", allowed=STAGES),
@@ -136,7 +139,8 @@ ENTITIES: tuple[Entity, ...] = (
         _c("total_contract_value", NUMERIC, min_value=0), _c("annual_contract_value", NUMERIC, min_value=0),
         _c("currency"), _c("auto_renew", BOOLEAN), _c("renewal_notice_days", INTEGER, min_value=0),
         _c("sent_for_signature_at", TIMESTAMP), _c("signed_at", TIMESTAMP), _c("owner_user_id"), _UPDATED,
-    ), ("contract_id",), "Contracts from the contract-management system."),
+    ), ("contract_id",), "Contracts from the contract-management system.",
+        ordered_pairs=(("start_date", "end_date"), ("sent_for_signature_at", "signed_at"))),
     Entity("contracts", "contract_events", (
         _pk("event_id"), _c("contract_id", nullable=False),
         _c("event_type", allowed=("created", "sent_for_signature", "signed", "activated", "amended",
@@ -150,6 +154,7 @@ ENTITIES: tuple[Entity, ...] = (
         _c("hire_date", DATE, nullable=False), _c("termination_date", DATE), _c("location"),
         _c("base_salary", NUMERIC, min_value=0), _c("salary_currency"), _UPDATED,
     ), ("employee_id",), "HR employees (contains personal data: never published to marts).",
+        ordered_pairs=(("hire_date", "termination_date"),),
         required_for_night=True),
     Entity("hr", "territory_assignments", (
         _pk("employee_id"), _pk("territory_id"), _c("territory_name"), _c("region"), _c("segment"),
@@ -159,7 +164,8 @@ ENTITIES: tuple[Entity, ...] = (
         _pk("employee_id"), _pk("period_start", DATE), _c("period_end", DATE, nullable=False),
         _c("quota_amount", NUMERIC, nullable=False, min_value=0), _c("currency", nullable=False),
         _pk("quota_type", TEXT),
-    ), ("employee_id", "period_start", "quota_type"), "Quarterly bookings quotas per rep.", required_for_night=True),
+    ), ("employee_id", "period_start", "quota_type"), "Quarterly bookings quotas per rep.", required_for_night=True,
+        ordered_pairs=(("period_start", "period_end"),)),
     Entity("hr", "compensation_plans", (
         _pk("employee_id"), _pk("plan_year", INTEGER), _c("on_target_variable", NUMERIC, min_value=0),
         _c("commission_rate", NUMERIC, min_value=0), _c("accelerator_threshold", NUMERIC, min_value=0),

@@ -1,0 +1,116 @@
+"""
+### salesops_nightly
+
+The nightly refresh of the Sales Operations warehouse, for the run's logical date (the *night*):
+
+1. **prepare**: make sure the warehouse answers (starts the embedded one in a local setup);
+2. **ingest_crm / ingest_contracts / ingest_hr** (in parallel): COPY `landing/<source>/<night>/*.csv`
+   into `raw`, with the load ledger and row-level quarantine;
+3. **validate_raw**: Great Expectations suites on the night's raw batches; a critical failure stops here;
+4. **dbt_build**: staging -> intermediate -> marts, built into the private schema `marts_build`;
+5. **validate_marts**: GX suites on `marts_build`;
+6. **publish**: atomic swap of `marts_build` into `marts` (write-audit-publish);
+7. **report**: the one-page HTML summary of the night next to the Data Docs.
+
+Every task is idempotent for its night: rerun a failed night, or backfill a range, safely.
+Logic lives in `plugins/salesops/`; this file only wires it.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from airflow.sdk import dag, get_current_context, task
+
+from salesops.alerts import on_task_failure
+from salesops.contracts import SOURCES
+
+DEFAULT_ARGS = {
+    "owner": "sales-ops-data",
+    "retries": 2,
+    "retry_delay": timedelta(minutes=2),
+    "retry_exponential_backoff": True,
+    "max_retry_delay": timedelta(minutes=20),
+    "on_failure_callback": on_task_failure,
+}
+
+
+def _night() -> date:
+    """The night this run builds: its logical date (never the wall clock)."""
+    context = get_current_context()
+    logical = context.get("logical_date") or context["dag_run"].run_after
+    return logical.date()
+
+
+def _run_id() -> str:
+    return get_current_context()["run_id"]
+
+
+@dag(
+    dag_id="salesops_nightly",
+    schedule="@daily",
+    start_date=datetime(2026, 1, 1),
+    catchup=False,
+    max_active_runs=1,
+    doc_md=__doc__,
+    default_args=DEFAULT_ARGS,
+    tags=["salesops", "nightly", "warehouse"],
+)
+def salesops_nightly() -> None:
+    @task
+    def prepare() -> str:
+        from salesops import nightly
+
+        return nightly.prepare()
+
+    @task
+    def ingest(source: str) -> list[dict]:
+        from salesops import nightly
+
+        return nightly.ingest(source, _night())
+
+    @task
+    def validate_raw() -> dict:
+        from salesops import nightly
+
+        return nightly.validate("raw", _night(), _run_id())
+
+    @task
+    def dbt_build() -> dict:
+        from salesops import nightly
+
+        return nightly.build(_night())
+
+    @task
+    def validate_marts() -> dict:
+        from salesops import nightly
+
+        return nightly.validate("marts", _night(), _run_id())
+
+    @task
+    def publish() -> dict:
+        from salesops import nightly
+
+        return nightly.publish_night(_night(), _run_id())
+
+    # Runs whatever happened upstream: a failed night gets its report too.
+    @task(trigger_rule="all_done")
+    def report() -> str:
+        from salesops import nightly
+
+        return nightly.write_report(_night(), _run_id())
+
+    # The run's verdict: fails when publishing did not happen, even though the report ran.
+    @task
+    def night_complete(tables: dict, report_path: str) -> None:
+        print(f"published {len(tables)} table(s); report at {report_path}")
+
+    ready = prepare()
+    loads = [ingest.override(task_id=f"ingest_{source}")(source) for source in SOURCES]
+    published = publish()
+    report_path = report()
+    ready >> loads >> validate_raw() >> dbt_build() >> validate_marts() >> published >> report_path
+    night_complete(published, report_path)
+
+
+salesops_nightly()

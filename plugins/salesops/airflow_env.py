@@ -1,0 +1,71 @@
+"""Run the project's DAGs with a private Airflow home (SQLite metadata) under SALESOPS_HOME.
+
+`salesops run` goes through `airflow dags test`, i.e. the real DAG and the real Airflow task
+runner, not a parallel code path; each SALESOPS_HOME has its own Airflow state.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+from salesops.config import Settings
+from salesops.errors import SalesopsError
+
+NIGHTLY_DAG = "salesops_nightly"
+
+
+def airflow_env(settings: Settings) -> dict[str, str]:
+    home = settings.airflow_home
+    env = dict(os.environ)
+    env.update({
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(settings.dags_dir),
+        "AIRFLOW__CORE__PLUGINS_FOLDER": str(home / "plugins"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
+        "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+        "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(home / "logs"),
+        "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "True",
+        "SALESOPS_HOME": str(settings.home),
+        "SALESOPS_LANDING_DIR": str(settings.landing_dir),
+        "SALESOPS_PG_PORT": str(settings.pg_port),
+    })
+    if settings.external_warehouse_url:
+        env["SALESOPS_WAREHOUSE_URL"] = settings.external_warehouse_url
+    return env
+
+
+def _airflow_bin() -> str:
+    candidate = Path(sys.executable).parent / "airflow"
+    return str(candidate) if candidate.exists() else (shutil.which("airflow") or "airflow")
+
+
+def ensure_metadata_db(settings: Settings) -> None:
+    """Create the SQLite metadata database once per Airflow home."""
+    marker = settings.airflow_home / ".migrated"
+    if marker.exists():
+        return
+    (settings.airflow_home / "plugins").mkdir(parents=True, exist_ok=True)
+    result = subprocess.run([_airflow_bin(), "db", "migrate"], env=airflow_env(settings), capture_output=True,
+                            text=True, check=False)
+    if result.returncode != 0:
+        raise SalesopsError(f"airflow db migrate failed:\n{result.stderr[-3000:]}")
+    marker.write_text("ok\n")
+
+
+def run_dag_test(settings: Settings, night: date, dag_id: str = NIGHTLY_DAG, log_file: Path | None = None) -> int:
+    """`airflow dags test <dag> <night>`; returns its exit code, output streamed to log_file."""
+    ensure_metadata_db(settings)
+    log_file = log_file or settings.airflow_home / "runs" / f"{dag_id}_{night.isoformat()}.log"
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    with log_file.open("w") as out:
+        process = subprocess.run(
+            [_airflow_bin(), "dags", "test", dag_id, night.isoformat()],
+            env=airflow_env(settings), stdout=out, stderr=subprocess.STDOUT, check=False,
+        )
+    return process.returncode

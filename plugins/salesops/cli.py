@@ -1,0 +1,140 @@
+"""`salesops`: the command line of the Sales Operations warehouse."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from datetime import date
+
+from salesops import warehouse
+from salesops.config import dbt_env, load_settings
+from salesops.errors import SalesopsError
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD, got {text!r}") from None
+
+
+def cmd_db(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    if args.action == "url":
+        print(settings.warehouse_url)
+        return 0
+    if args.action == "env":
+        for key, value in dbt_env(settings).items():
+            print(f"export {key}={value!r}" if value else f"export {key}=")
+        return 0
+    if not settings.uses_embedded_warehouse:
+        print(f"SALESOPS_WAREHOUSE_URL is set ({warehouse.redact(settings.warehouse_url)}): "
+              "the embedded server is not used.")
+        return 0 if args.action == "status" else 1
+    if args.action == "start":
+        state = warehouse.start(settings)
+        print(f"embedded PostgreSQL running (pid {state.pid}) at {state.url}, data in {state.pgdata}")
+    elif args.action == "stop":
+        warehouse.stop(settings)
+        print("embedded PostgreSQL stopped")
+    else:
+        state = warehouse.status(settings)
+        print(f"{'running' if state.running else 'stopped'}: {state.url} (data in {state.pgdata})"
+              + (f", pid {state.pid}" if state.pid else ""))
+        return 0 if state.running else 3
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Run the nightly DAG for a date through Airflow, then print what happened."""
+    from salesops import airflow_env, report, run_summary
+
+    settings = warehouse.ensure_available(load_settings())
+    print(f"Running salesops_nightly for {args.date} (landing: {settings.landing_dir}) ...", flush=True)
+    log_file = settings.airflow_home / "runs" / f"salesops_nightly_{args.date}.log"
+    code = airflow_env.run_dag_test(settings, args.date, log_file=log_file)
+    summary = run_summary.summarize(settings, args.date)
+    print(run_summary.format_text(summary))
+    page = report.night_report_path(settings, args.date)
+    print(f"\nData-quality report: {page}" if page.exists() else "")
+    print(f"Airflow log: {log_file}")
+    if code != 0:
+        print(f"\nThe night FAILED (airflow exit code {code}); see the log above for the failing task.",
+              file=sys.stderr)
+    return code
+
+
+def cmd_rollback(args: argparse.Namespace) -> int:
+    from salesops import publish
+
+    tables = publish.rollback(load_settings())
+    print("marts rolled back to the previous version:")
+    for table in tables:
+        print(f"  marts.{table.name}: {table.rows:,} rows")
+    return 0
+
+
+def cmd_gx(args: argparse.Namespace) -> int:
+    from salesops import gx_project
+
+    settings = warehouse.ensure_available(load_settings())
+    if args.action == "sync":
+        from salesops.quality_gate import prepare_audit_views
+
+        prepare_audit_views(settings, date(1970, 1, 1))
+        names = gx_project.sync(settings)
+        print(f"wrote {len(names)} suites, validation definitions and 2 checkpoints under {settings.gx_root}")
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from salesops import report, run_summary
+
+    settings = load_settings()
+    print(run_summary.format_text(run_summary.summarize(settings, args.date)))
+    print(f"\nreport: {report.write_night_report(settings, args.date)}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="salesops", description=__doc__)
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress at INFO level")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    db = sub.add_parser("db", help="the embedded warehouse")
+    db.add_argument("action", choices=["start", "stop", "status", "url", "env"])
+    db.set_defaults(func=cmd_db)
+
+    run = sub.add_parser("run", help="run the nightly DAG for one date through Airflow")
+    run.add_argument("--date", type=_date, required=True, help="the night (logical date), YYYY-MM-DD")
+    run.set_defaults(func=cmd_run)
+
+    rollback = sub.add_parser("rollback", help="put the previous marts back (swap with marts_previous)")
+    rollback.set_defaults(func=cmd_rollback)
+
+    gx = sub.add_parser("gx", help="Great Expectations project")
+    gx.add_argument("action", choices=["sync"], help="sync: regenerate suites from the contracts")
+    gx.set_defaults(func=cmd_gx)
+
+    rep = sub.add_parser("report", help="print a night's summary and rewrite its HTML report")
+    rep.add_argument("--date", type=_date, required=True)
+    rep.set_defaults(func=cmd_report)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        return args.func(args)
+    except SalesopsError as exc:
+        print(f"salesops: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,57 @@
+"""Run the dbt project in-process (dbtRunner is ~10x faster per call than spawning `dbt`)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from dataclasses import dataclass
+from datetime import date
+
+from salesops.config import Settings, dbt_env
+from salesops.errors import SalesopsError
+
+log = logging.getLogger(__name__)
+
+
+class DbtError(SalesopsError):
+    """dbt reported failing models or tests."""
+
+
+@dataclass
+class DbtOutcome:
+    command: str
+    success: bool
+    nodes: dict[str, int]  # status -> count
+    failures: list[str]
+
+
+def run_dbt(settings: Settings, command: list[str], night: date | None = None, build_schema: str = "marts_build",
+            raise_on_failure: bool = True) -> DbtOutcome:
+    """Run a dbt command against the warehouse for a night; raise DbtError naming failed nodes."""
+    from dbt.cli.main import dbtRunner
+
+    os.environ.update(dbt_env(settings))
+    args = [
+        *command,
+        "--project-dir", str(settings.dbt_project_dir),
+        "--profiles-dir", str(settings.dbt_project_dir),
+        "--target-path", str(settings.dbt_target_dir),
+        "--log-path", str(settings.home / "dbt_logs"),
+    ]
+    if night is not None:
+        args += ["--vars", json.dumps({"night": night.isoformat(), "build_schema": build_schema})]
+    log.info("dbt %s", " ".join(args))
+    result = dbtRunner().invoke(args)
+    nodes: dict[str, int] = {}
+    failures: list[str] = []
+    for node in getattr(result.result, "results", None) or []:
+        status = str(getattr(node.status, "value", node.status))
+        nodes[status] = nodes.get(status, 0) + 1
+        if status in ("error", "fail", "runtime error"):
+            failures.append(f"{node.node.unique_id}: {(node.message or status).strip()}")
+    outcome = DbtOutcome(" ".join(command), bool(result.success), nodes, failures)
+    if not result.success and raise_on_failure:
+        detail = "; ".join(failures) or str(result.exception or "see the dbt log")
+        raise DbtError(f"dbt {outcome.command} failed: {detail}")
+    return outcome

@@ -1,0 +1,114 @@
+"""The GX file project under expectations/: open it, and regenerate its suites from the contracts.
+
+`salesops gx sync` writes suites, table assets, validation definitions and the two
+checkpoints (raw, marts); the files are committed, and a test fails if they drift.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import warnings
+from pathlib import Path
+
+from salesops.config import Settings
+from salesops.contracts import ENTITIES
+from salesops.quality_suites import AUDIT_SCHEMA, MARTS, all_suites, mart_suite_name, raw_suite_name
+
+log = logging.getLogger(__name__)
+
+DATASOURCE = "warehouse"
+BUILD_SCHEMA = "marts_build"
+CHECKPOINTS = {"raw": "raw_checkpoint", "marts": "marts_checkpoint"}
+BATCH_DEFINITION = "whole_table"
+
+
+def gx_env(settings: Settings) -> dict[str, str]:
+    """What great_expectations.yml substitutes: the TCP URL and where results and docs go."""
+    return {
+        "SALESOPS_GX_URL": settings.warehouse_url,
+        "SALESOPS_GX_RESULTS_DIR": str(settings.home / "gx_results"),
+        "SALESOPS_DATA_DOCS_DIR": str(settings.reports_dir / "data_docs"),
+    }
+
+
+def data_docs_index(settings: Settings) -> Path:
+    return settings.reports_dir / "data_docs" / "index.html"
+
+
+def get_context(settings: Settings):  # noqa: ANN201 - GX's context type is internal
+    os.environ.update(gx_env(settings))
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import great_expectations as gx
+
+        return gx.get_context(mode="file", context_root_dir=str(settings.gx_root))
+
+
+def suite_names(layer: str) -> list[str]:
+    if layer == "raw":
+        return [raw_suite_name(e) for e in ENTITIES]
+    return [mart_suite_name(m) for m in MARTS]
+
+
+def _asset_location(suite_name: str) -> tuple[str, str]:
+    """Suite name -> (schema, table) it validates."""
+    layer, _, table = suite_name.partition("__")
+    return (AUDIT_SCHEMA, suite_name) if layer == "raw" else (BUILD_SCHEMA, table)
+
+
+def suite_file(settings: Settings, name: str) -> Path:
+    return settings.gx_root / "expectations" / f"{name}.json"
+
+
+def committed_expectations(settings: Settings, name: str) -> list[dict]:
+    """The expectations of a committed suite file, in the shape quality_suites generates."""
+    data = json.loads(suite_file(settings, name).read_text())
+    return [
+        {"type": e["type"], "kwargs": e["kwargs"], "severity": e.get("severity"), "meta": e.get("meta", {})}
+        for e in data["expectations"]
+    ]
+
+
+def sync(settings: Settings) -> list[str]:
+    """(Re)write every suite, asset, validation definition and checkpoint; needs the warehouse up."""
+    import great_expectations as gx
+    from great_expectations.checkpoint import UpdateDataDocsAction
+    from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
+
+    context = get_context(settings)
+    datasource = context.data_sources.get(DATASOURCE)
+    written = []
+    by_layer: dict[str, list] = {"raw": [], "marts": []}
+    for name, expectations in all_suites(settings.gx_root).items():
+        suite = gx.ExpectationSuite(name=name)
+        suite = context.suites.add_or_update(suite)
+        for expectation in expectations:
+            suite.add_expectation_configuration(ExpectationConfiguration(**expectation))
+        suite.save()
+        schema, table = _asset_location(name)
+        try:
+            asset = datasource.get_asset(name)
+        except LookupError:
+            asset = datasource.add_table_asset(name=name, table_name=table, schema_name=schema)
+        try:
+            batch = asset.get_batch_definition(BATCH_DEFINITION)
+        except KeyError:
+            batch = asset.add_batch_definition_whole_table(BATCH_DEFINITION)
+        definition = context.validation_definitions.add_or_update(
+            gx.ValidationDefinition(name=name, data=batch, suite=suite)
+        )
+        by_layer["raw" if name.startswith("raw__") else "marts"].append(definition)
+        written.append(name)
+    for layer, definitions in by_layer.items():
+        context.checkpoints.add_or_update(
+            gx.Checkpoint(
+                name=CHECKPOINTS[layer],
+                validation_definitions=definitions,
+                actions=[UpdateDataDocsAction(name="update_data_docs")],
+                result_format={"result_format": "SUMMARY", "partial_unexpected_count": 20},
+            )
+        )
+    return written

@@ -1,0 +1,51 @@
+"""The steps of one nightly refresh, as plain functions the DAG's tasks call.
+
+Each step is idempotent for its night: rerunning it replaces what it wrote before.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+
+from salesops import dbt_runner, loader, publish, quality_gate, report, warehouse
+from salesops.config import Settings, load_settings
+
+log = logging.getLogger(__name__)
+
+
+def prepare(settings: Settings | None = None) -> str:
+    """Make sure the warehouse answers (starting the embedded one if that is the setup)."""
+    settings = warehouse.ensure_available(settings or load_settings())
+    return warehouse.redact(settings.warehouse_url)
+
+
+def ingest(source: str, night: date, settings: Settings | None = None) -> list[dict]:
+    settings = settings or load_settings()
+    conn = warehouse.connect(settings)
+    try:
+        results = loader.load_source(conn, settings.landing_dir, source, night)
+    finally:
+        conn.close()
+    return [r.as_dict() for r in results]
+
+
+def validate(layer: str, night: date, run_id: str, settings: Settings | None = None) -> dict:
+    return quality_gate.run_gate(settings or load_settings(), layer, night, run_id).summary()
+
+
+def build(night: date, settings: Settings | None = None) -> dict:
+    """dbt build (models and their tests) into the private build schema."""
+    settings = settings or load_settings()
+    publish.reset_build_schema(settings)
+    outcome = dbt_runner.run_dbt(settings, ["build"], night=night, build_schema=publish.BUILD_SCHEMA)
+    return {"success": outcome.success, "nodes": outcome.nodes}
+
+
+def publish_night(night: date, run_id: str, settings: Settings | None = None) -> dict[str, int]:
+    tables = publish.publish(settings or load_settings(), night, run_id)
+    return {t.name: t.rows for t in tables}
+
+
+def write_report(night: date, run_id: str, settings: Settings | None = None) -> str:
+    return str(report.write_night_report(settings or load_settings(), night, run_id))

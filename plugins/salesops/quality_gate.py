@@ -1,0 +1,178 @@
+"""Run a layer's GX checkpoint, keep every result in meta.dq_results, and stop on critical failures."""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+
+from psycopg2.extras import execute_values
+
+from salesops import warehouse
+from salesops.config import Settings
+from salesops.contracts import ENTITIES
+from salesops.errors import QualityGateError
+from salesops.gx_project import CHECKPOINTS, get_context
+from salesops.loader import ensure_raw_tables
+from salesops.quality_suites import AUDIT_SCHEMA, audit_view_sql
+
+log = logging.getLogger(__name__)
+
+DQ_RESULTS_DDL = """
+create schema if not exists meta;
+create table if not exists meta.dq_results (
+    run_id text not null,
+    night date not null,
+    layer text not null,
+    suite text not null,
+    expectation text not null,
+    column_name text,
+    rule text,
+    severity text not null,
+    success boolean not null,
+    element_count bigint,
+    unexpected_count bigint,
+    unexpected_percent numeric,
+    sample_bad_values jsonb,
+    details jsonb,
+    checked_at timestamptz not null
+);
+create index if not exists dq_results_night on meta.dq_results (night, layer);
+"""
+
+
+@dataclass
+class CheckResult:
+    suite: str
+    expectation: str
+    column: str | None
+    rule: str | None
+    severity: str
+    success: bool
+    element_count: int | None
+    unexpected_count: int | None
+    unexpected_percent: float | None
+    sample: list
+    details: dict = field(default_factory=dict)
+
+    def describe(self) -> str:
+        target = f" on {self.column}" if self.column else ""
+        count = f": {self.unexpected_count} bad row(s)" if self.unexpected_count is not None else ""
+        sample = f", e.g. {self.sample[:5]}" if self.sample else ""
+        return f"{self.suite}: {self.expectation}{target} failed{count}{sample}"
+
+
+@dataclass
+class GateResult:
+    layer: str
+    night: date
+    run_id: str
+    checks: list[CheckResult]
+
+    @property
+    def passed(self) -> int:
+        return sum(c.success for c in self.checks)
+
+    @property
+    def failed(self) -> list[CheckResult]:
+        return [c for c in self.checks if not c.success]
+
+    @property
+    def critical_failures(self) -> list[CheckResult]:
+        return [c for c in self.failed if c.severity == "critical"]
+
+    def summary(self) -> dict:
+        return {
+            "layer": self.layer, "night": self.night.isoformat(), "run_id": self.run_id,
+            "checks": len(self.checks), "passed": self.passed, "failed": len(self.failed),
+            "critical_failures": [c.describe() for c in self.critical_failures],
+            "warnings": [c.describe() for c in self.failed if c.severity != "critical"],
+        }
+
+
+def prepare_audit_views(settings: Settings, night: date) -> None:
+    """Point the typed audit views at the night's batch of every raw table."""
+    with warehouse.transaction(settings) as conn, conn.cursor() as cur:
+        cur.execute(f"create schema if not exists {AUDIT_SCHEMA}")
+        for entity in ENTITIES:
+            ensure_raw_tables(cur, entity)
+            cur.execute(audit_view_sql(entity, night.isoformat()))
+
+
+def _check_from_result(suite: str, result) -> CheckResult:  # noqa: ANN001 - GX result type
+    config = result.expectation_config
+    kwargs = config.kwargs
+    details = result.result or {}
+    column = kwargs.get("column") or (", ".join(kwargs["column_list"]) if "column_list" in kwargs else None)
+    if column is None and "column_A" in kwargs:
+        column = f"{kwargs['column_A']} >= {kwargs['column_B']}"
+    sample = details.get("partial_unexpected_list") or []
+    exception = (result.exception_info or {}).get("exception_message") if not result.success else None
+    return CheckResult(
+        suite=suite,
+        expectation=config.type,
+        column=column,
+        rule=(config.meta or {}).get("rule"),
+        severity=str(getattr(config.severity, "value", config.severity) or "critical"),
+        success=bool(result.success),
+        element_count=details.get("element_count", details.get("observed_value")),
+        unexpected_count=details.get("unexpected_count"),
+        unexpected_percent=details.get("unexpected_percent"),
+        sample=[v if isinstance(v, (str, int, float, bool, type(None))) else str(v) for v in sample][:20],
+        details={"exception": exception} if exception else {},
+    )
+
+
+def run_gate(settings: Settings, layer: str, night: date, run_id: str | None = None) -> GateResult:
+    """Validate a layer ('raw' or 'marts'), record every result, raise on a critical failure."""
+    run_id = run_id or f"{night.isoformat()}_{uuid.uuid4().hex[:8]}"
+    if layer == "raw":
+        prepare_audit_views(settings, night)
+    context = get_context(settings)
+    checkpoint = context.checkpoints.get(CHECKPOINTS[layer])
+    outcome = checkpoint.run(run_id=_gx_run_id(run_id, night))
+    checks: list[CheckResult] = []
+    for validation in outcome.run_results.values():
+        suite = validation.suite_name
+        checks.extend(_check_from_result(suite, r) for r in validation.results)
+    gate = GateResult(layer, night, run_id, checks)
+    record_results(settings, gate)
+    for check in gate.failed:
+        log.warning("%s check failed (%s): %s", layer, check.severity, check.describe())
+    log.info("%s gate: %d checks, %d passed, %d failed (%d critical)", layer, len(checks), gate.passed,
+             len(gate.failed), len(gate.critical_failures))
+    if gate.critical_failures:
+        raise QualityGateError(
+            f"{len(gate.critical_failures)} critical {layer} check(s) failed for {night}: "
+            + "; ".join(c.describe() for c in gate.critical_failures)
+        )
+    return gate
+
+
+def _gx_run_id(run_id: str, night: date):  # noqa: ANN202 - GX's RunIdentifier
+    from great_expectations.core.run_identifier import RunIdentifier
+
+    return RunIdentifier(run_name=run_id, run_time=datetime(night.year, night.month, night.day, tzinfo=timezone.utc))
+
+
+def record_results(settings: Settings, gate: GateResult) -> None:
+    """Replace this run's rows for the layer in meta.dq_results (rerunning a gate never duplicates)."""
+    now = datetime.now(timezone.utc)
+    rows = [
+        (gate.run_id, gate.night, gate.layer, c.suite, c.expectation, c.column, c.rule, c.severity, c.success,
+         c.element_count if isinstance(c.element_count, int) else None, c.unexpected_count, c.unexpected_percent,
+         json.dumps(c.sample, default=str), json.dumps(c.details, default=str), now)
+        for c in gate.checks
+    ]
+    with warehouse.transaction(settings) as conn, conn.cursor() as cur:
+        cur.execute(DQ_RESULTS_DDL)
+        cur.execute("delete from meta.dq_results where run_id = %s and layer = %s", (gate.run_id, gate.layer))
+        execute_values(
+            cur,
+            "insert into meta.dq_results (run_id, night, layer, suite, expectation, column_name, rule, severity,"
+            " success, element_count, unexpected_count, unexpected_percent, sample_bad_values, details, checked_at)"
+            " values %s",
+            rows,
+        )

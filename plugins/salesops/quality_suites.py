@@ -1,0 +1,138 @@
+"""Great Expectations suites, generated from the source contracts and the mart definitions.
+
+Raw suites check the night's batch through typed audit views (`audit.raw__<source>__<entity>`);
+mart suites check the private build schema before publish. Severities and thresholds come
+from expectations/thresholds.yml, so they are configuration, not code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from salesops.contracts import BOOLEAN, DATE, ENTITIES, INTEGER, NUMERIC, TIMESTAMP, Entity
+
+AUDIT_SCHEMA = "audit"
+
+
+@dataclass(frozen=True)
+class MartChecks:
+    """What the gate checks on one published table before it may be swapped into marts."""
+
+    table: str
+    grain: tuple[str, ...]
+    not_null: tuple[str, ...] = ()
+    rates: tuple[str, ...] = ()  # fractions that must lie in [0, 1]
+    non_negative: tuple[str, ...] = ()
+
+
+MARTS: tuple[MartChecks, ...] = (
+    MartChecks(
+        "kpi_quota_attainment",
+        grain=("employee_id", "period_type", "period_start"),
+        not_null=("bookings_usd", "quota_usd"),
+        non_negative=("bookings_usd", "quota_usd", "attainment"),
+    ),
+    MartChecks(
+        "kpi_quota_attainment_rate",
+        grain=("scope_type", "scope_id", "period_type", "period_start"),
+        not_null=("reps_with_quota", "reps_at_or_above_quota", "attainment_rate"),
+        rates=("attainment_rate",),
+    ),
+)
+
+
+def raw_suite_name(entity: Entity) -> str:
+    return f"raw__{entity.key}"
+
+
+def mart_suite_name(mart: MartChecks) -> str:
+    return f"marts__{mart.table}"
+
+
+def load_thresholds(gx_root: Path) -> dict:
+    with (gx_root / "thresholds.yml").open() as handle:
+        return yaml.safe_load(handle)
+
+
+def _expectation(kind: str, rule: str, thresholds: dict, **kwargs: object) -> dict:
+    """One expectation as the plain dict GX stores in a suite file."""
+    return {"type": kind, "kwargs": kwargs, "severity": thresholds["severity"][rule], "meta": {"rule": rule}}
+
+
+def raw_suite_expectations(entity: Entity, thresholds: dict) -> list[dict]:
+    t = thresholds
+    out: list[dict] = []
+    for name in entity.primary_key:
+        out.append(_expectation("expect_column_values_to_not_be_null", "primary_key_not_null", t, column=name))
+    key_share = t["primary_key_unique_min_share"]
+    if len(entity.primary_key) == 1:
+        out.append(_expectation("expect_column_values_to_be_unique", "primary_key_unique", t,
+                                column=entity.primary_key[0], mostly=key_share))
+    else:
+        out.append(_expectation("expect_compound_columns_to_be_unique", "primary_key_unique", t,
+                                column_list=list(entity.primary_key), mostly=key_share))
+    for col in entity.columns:
+        if not col.nullable and col.name not in entity.primary_key:
+            out.append(_expectation("expect_column_values_to_not_be_null", "required_not_null", t, column=col.name))
+        if col.allowed:
+            out.append(_expectation("expect_column_values_to_be_in_set", "allowed_values", t, column=col.name,
+                                    value_set=list(col.allowed), mostly=t["allowed_values_min_share"]))
+        if col.min_value is not None or col.max_value is not None:
+            out.append(_expectation("expect_column_values_to_be_between", "range", t, column=col.name,
+                                    min_value=col.min_value, max_value=col.max_value, mostly=t["range_min_share"]))
+    for earlier, later in entity.ordered_pairs:
+        out.append(_expectation("expect_column_pair_values_a_to_be_greater_than_b", "dates_in_order", t,
+                                column_A=later, column_B=earlier, or_equal=True,
+                                ignore_row_if="either_value_is_missing", mostly=t["dates_in_order_min_share"]))
+    return out
+
+
+def mart_suite_expectations(mart: MartChecks, thresholds: dict) -> list[dict]:
+    t = thresholds
+    out = [
+        _expectation("expect_table_row_count_to_be_between", "mart_not_empty", t, min_value=1, max_value=None),
+        _expectation("expect_compound_columns_to_be_unique", "mart_grain_unique", t, column_list=list(mart.grain)),
+    ]
+    for name in (*mart.grain, *mart.not_null):
+        out.append(_expectation("expect_column_values_to_not_be_null", "mart_grain_unique", t, column=name))
+    for name in mart.rates:
+        out.append(_expectation("expect_column_values_to_be_between", "mart_rate_range", t, column=name,
+                                min_value=0, max_value=1))
+    for name in mart.non_negative:
+        out.append(_expectation("expect_column_values_to_be_between", "mart_rate_range", t, column=name,
+                                min_value=0, max_value=None))
+    return out
+
+
+def all_suites(gx_root: Path) -> dict[str, list[dict]]:
+    """Suite name -> expectations, for every raw table and every checked mart."""
+    thresholds = load_thresholds(gx_root)
+    suites = {raw_suite_name(e): raw_suite_expectations(e, thresholds) for e in ENTITIES}
+    suites.update({mart_suite_name(m): mart_suite_expectations(m, thresholds) for m in MARTS})
+    return suites
+
+
+_SQL_TYPES = {INTEGER: "bigint", NUMERIC: "numeric", DATE: "date", TIMESTAMP: "timestamptz"}
+
+
+def audit_view_sql(entity: Entity, night: str) -> str:
+    """A typed view of one night's batch, which the raw suite validates."""
+    selects = []
+    for col in entity.columns:
+        ident = f'"{col.name}"'
+        if col.type == BOOLEAN:
+            expr = (f"case when lower(trim({ident})) in ('true','t','1','yes','y') then true "
+                    f"when lower(trim({ident})) in ('false','f','0','no','n') then false end")
+        elif col.type in _SQL_TYPES:
+            expr = f"cast(nullif(trim({ident}), '') as {_SQL_TYPES[col.type]})"
+        else:
+            expr = ident
+        selects.append(f"{expr} as {ident}")
+    night_literal = night.replace("'", "")
+    return (
+        f"create or replace view {AUDIT_SCHEMA}.raw__{entity.key} as select {', '.join(selects)} "
+        f"from raw.{entity.key} where _batch_id = '{night_literal}'"
+    )
