@@ -67,13 +67,15 @@ def salesops_nightly() -> None:
     def ingest(source: str) -> list[dict]:
         from salesops import nightly
 
-        return nightly.ingest(source, _night())
+        with nightly.no_retry_on_bad_data():
+            return nightly.ingest(source, _night())
 
     @task
     def validate_raw() -> dict:
         from salesops import nightly
 
-        return nightly.validate("raw", _night(), _run_id())
+        with nightly.no_retry_on_bad_data():
+            return nightly.validate("raw", _night(), _run_id())
 
     @task
     def dbt_build() -> dict:
@@ -85,7 +87,8 @@ def salesops_nightly() -> None:
     def validate_marts() -> dict:
         from salesops import nightly
 
-        return nightly.validate("marts", _night(), _run_id())
+        with nightly.no_retry_on_bad_data():
+            return nightly.validate("marts", _night(), _run_id())
 
     @task
     def publish() -> dict:

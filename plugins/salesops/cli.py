@@ -97,6 +97,31 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_show(args: argparse.Namespace) -> int:
+    """Print a published table (what a BI tool would read)."""
+    from psycopg2 import sql
+
+    settings = load_settings()
+    query = sql.SQL("select * from {}.{}").format(sql.Identifier(args.schema), sql.Identifier(args.table))
+    if args.where:
+        query += sql.SQL(" where ") + sql.SQL(args.where)
+    query += sql.SQL(" order by 1, 2, 3 limit {}").format(sql.Literal(args.limit))
+    with warehouse.transaction(settings) as conn, conn.cursor() as cur:
+        cur.execute("select to_regclass(%s)", (f"{args.schema}.{args.table}",))
+        if cur.fetchone()[0] is None:
+            raise SalesopsError(f"no table {args.schema}.{args.table} (has a night been published?)")
+        cur.execute(query)
+        names = [d.name for d in cur.description]
+        rows = [["" if v is None else str(v) for v in row] for row in cur.fetchall()]
+    widths = [max([len(n)] + [len(r[i]) for r in rows]) for i, n in enumerate(names)]
+    print(f"{args.schema}.{args.table}")
+    print("  ".join(n.ljust(w) for n, w in zip(names, widths)))
+    print("  ".join("-" * w for w in widths))
+    for row in rows:
+        print("  ".join(v.rjust(w) if v[:1].isdigit() else v.ljust(w) for v, w in zip(row, widths)))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="salesops", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress at INFO level")
@@ -120,6 +145,13 @@ def build_parser() -> argparse.ArgumentParser:
     rep = sub.add_parser("report", help="print a night's summary and rewrite its HTML report")
     rep.add_argument("--date", type=_date, required=True)
     rep.set_defaults(func=cmd_report)
+
+    show = sub.add_parser("show", help="print a published marts table")
+    show.add_argument("table")
+    show.add_argument("--schema", default="marts")
+    show.add_argument("--where", help="SQL filter, e.g. \"period_type = 'quarter'\"")
+    show.add_argument("--limit", type=int, default=50)
+    show.set_defaults(func=cmd_show)
     return parser
 
 

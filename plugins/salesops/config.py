@@ -34,7 +34,8 @@ class Settings:
 
     @property
     def airflow_home(self) -> Path:
-        return self.home / "airflow"
+        override = os.environ.get("SALESOPS_AIRFLOW_HOME")
+        return Path(override).resolve() if override else self.home / "airflow"
 
     @property
     def reports_dir(self) -> Path:

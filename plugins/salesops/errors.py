@@ -11,7 +11,11 @@ class WarehouseError(SalesopsError):
     """The warehouse cannot be started, reached or used."""
 
 
-class SourceFileError(SalesopsError):
+class DataError(SalesopsError):
+    """The data itself is wrong: retrying the task cannot help, so it fails at once."""
+
+
+class SourceFileError(DataError):
     """A landing file is unusable as a whole (missing, empty, wrong header)."""
 
     def __init__(self, path: str, message: str, line: int | None = None, column: str | None = None):
@@ -20,7 +24,7 @@ class SourceFileError(SalesopsError):
         super().__init__(f"{where}: {message}")
 
 
-class QualityGateError(SalesopsError):
+class QualityGateError(DataError):
     """A critical data-quality check failed: the night must not publish."""
 
 

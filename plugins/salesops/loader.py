@@ -90,7 +90,7 @@ def _read_header(path: Path) -> list[str]:
     if b"\x00" in head:
         raise SourceFileError(str(path), "not a CSV text file (binary content found)", line=1)
     try:
-        first_line = head.decode("utf-8-sig").splitlines()[0]
+        first_line = head.split(b"\n", 1)[0].decode("utf-8-sig").rstrip("\r")
     except UnicodeDecodeError as exc:
         raise SourceFileError(str(path), f"header is not valid UTF-8 ({exc.reason})", line=1) from exc
     header = [name.strip().lower() for name in next(csv.reader([first_line]))]
@@ -198,6 +198,7 @@ def _validated_rows(path: Path, entity: Entity, header: list[str], night: date, 
         next(reader)  # header, already checked
         pending.clear()
         while True:
+            line = reader.line_num + 1  # a record is numbered by the line it starts on
             try:
                 row = next(reader)
             except StopIteration:
@@ -206,11 +207,10 @@ def _validated_rows(path: Path, entity: Entity, header: list[str], night: date, 
                 state.rows_read += 1
                 raw = "".join(pending)
                 pending.clear()
-                state.reject(meta, reader.line_num, None, f"malformed CSV: {exc}", _printable(raw))
+                state.reject(meta, line, None, f"malformed CSV: {exc}", _printable(raw))
                 continue
             raw = "".join(pending)
             pending.clear()
-            line = reader.line_num
             if not row:  # a blank line is not a record
                 continue
             state.rows_read += 1
@@ -242,7 +242,8 @@ def _validated_rows(path: Path, entity: Entity, header: list[str], night: date, 
 
 def _printable(raw: str) -> str:
     """Raw record text safe to store: undecodable bytes shown as \\xNN escapes."""
-    return raw.rstrip("\r\n").encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    text = raw.rstrip("\r\n").encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return text.replace("\x00", "\\x00")  # Postgres text cannot hold NUL
 
 
 def _drop_batch(cur: PgCursor, entity: Entity, night: date) -> None:

@@ -6,12 +6,26 @@ Each step is idempotent for its night: rerunning it replaces what it wrote befor
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 
 from salesops import dbt_runner, loader, publish, quality_gate, report, warehouse
 from salesops.config import Settings, load_settings
+from salesops.errors import DataError
 
 log = logging.getLogger(__name__)
+
+
+@contextmanager
+def no_retry_on_bad_data() -> Iterator[None]:
+    """In an Airflow task: bad data fails the task at once instead of retrying with backoff."""
+    try:
+        yield
+    except DataError as exc:
+        from airflow.sdk.exceptions import AirflowFailException
+
+        raise AirflowFailException(str(exc)) from exc
 
 
 def prepare(settings: Settings | None = None) -> str:

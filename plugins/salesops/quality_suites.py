@@ -58,7 +58,8 @@ def load_thresholds(gx_root: Path) -> dict:
 
 
 def _expectation(kind: str, rule: str, thresholds: dict, **kwargs: object) -> dict:
-    """One expectation as the plain dict GX stores in a suite file."""
+    """One expectation as the plain dict GX stores in a suite file (defaults left out, as GX does)."""
+    kwargs = {k: v for k, v in kwargs.items() if v is not None and not (k == "mostly" and v == 1)}
     return {"type": kind, "kwargs": kwargs, "severity": thresholds["severity"][rule], "meta": {"rule": rule}}
 
 

@@ -101,7 +101,8 @@ def format_text(summary: NightSummary) -> str:
         if f["status"] == "missing":
             continue
         note = f"  {f['message']}" if f["message"] else ""
-        lines.append(f"  {f['source']}/{f['entity']:<22} {f['status']:<8} loaded {f['rows_loaded']:>9,}"
+        name = f"{f['source']}/{f['entity']}"
+        lines.append(f"  {name:<32} {f['status']:<8} loaded {f['rows_loaded']:>9,}"
                      f"  rejected {f['rows_rejected']:>7,}{note}")
     missing = [f"{f['source']}/{f['entity']}" for f in summary.files if f["status"] == "missing"]
     if missing:

@@ -1,0 +1,58 @@
+# Sales Operations warehouse. `make demo` and `make test` need only Python 3.11 and make.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+DEMO_NIGHTS := 2026-11-20 2026-11-21
+
+.PHONY: setup demo test test-fast lint lock db-start db-stop gx-sync clean help
+
+help:
+	@echo "make demo   - set up, start the embedded warehouse, run the sample nights end to end"
+	@echo "make test   - set up and run the whole test suite"
+	@echo "make lint   - ruff and sqlfluff"
+	@echo "make clean  - stop the embedded warehouse and delete local state (.salesops/)"
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml requirements.lock
+	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), f"Python 3.11 is required, found {sys.version.split()[0]} at {sys.executable}"'
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
+	$(BIN)/python -m pip install --quiet --constraint requirements.lock --editable '.[dev]'
+	@touch $@
+
+demo: setup
+	$(BIN)/salesops db start
+	@for night in $(DEMO_NIGHTS); do $(BIN)/salesops run --date $$night || exit 1; echo; done
+	$(BIN)/salesops show kpi_quota_attainment --where "period_type = 'quarter'"
+	@echo
+	@echo "Data-quality report: $$(pwd)/.salesops/reports/index.html"
+
+test: setup
+	$(BIN)/python -m pytest
+
+test-fast: setup
+	$(BIN)/python -m pytest -m "not slow"
+
+lint: setup
+	$(BIN)/ruff check plugins dags tests
+	$(BIN)/sqlfluff lint dbt_project/models dbt_project/macros
+
+lock:
+	$(BIN)/python -m pip freeze --exclude-editable | grep -v '^-e' > requirements.lock.tmp
+	@{ echo '# Full pinned dependency tree (Python 3.11, Linux x86_64/aarch64). Regenerate with `make lock`.'; cat requirements.lock.tmp; } > requirements.lock
+	@rm requirements.lock.tmp
+
+db-start: setup
+	$(BIN)/salesops db start
+
+db-stop: setup
+	$(BIN)/salesops db stop
+
+gx-sync: setup
+	$(BIN)/salesops gx sync
+
+clean:
+	-@test -x $(BIN)/salesops && $(BIN)/salesops db stop
+	rm -rf .salesops

@@ -1,0 +1,78 @@
+"""Shared fixtures: one embedded PostgreSQL server for the session, in its own SALESOPS_HOME.
+
+The server listens on a free port chosen per session, so the suite never touches a developer's
+own `.salesops/` warehouse and two checkouts can test side by side.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg2
+import pytest
+
+from salesops import warehouse
+from salesops.config import PROJECT_DIR, Settings, load_settings
+
+SAMPLE_LANDING = PROJECT_DIR / "sample" / "landing"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def test_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("salesops_home")
+
+
+@pytest.fixture(scope="session")
+def settings(test_home: Path) -> Iterator[Settings]:
+    """The session's settings; the environment is set so subprocesses (Airflow, CLI) inherit it."""
+    saved = dict(os.environ)
+    os.environ.pop("SALESOPS_WAREHOUSE_URL", None)
+    os.environ["SALESOPS_HOME"] = str(test_home)
+    os.environ["SALESOPS_PG_PORT"] = str(free_port())
+    os.environ["SALESOPS_LANDING_DIR"] = str(SAMPLE_LANDING)
+    current = load_settings()
+    yield current
+    os.environ.clear()
+    os.environ.update(saved)
+
+
+@pytest.fixture(scope="session")
+def warehouse_server(settings: Settings) -> Iterator[Settings]:
+    warehouse.start(settings)
+    yield settings
+    warehouse.destroy(settings)
+
+
+@pytest.fixture()
+def db(warehouse_server: Settings) -> Iterator[psycopg2.extensions.connection]:
+    """A connection to a freshly emptied warehouse database (each test starts clean)."""
+    conn = warehouse.connect(warehouse_server)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute(
+            "select nspname from pg_namespace where nspname not like 'pg\\_%' and nspname not in"
+            " ('information_schema', 'public')"
+        )
+        for (schema,) in cur.fetchall():
+            cur.execute(f'drop schema "{schema}" cascade')
+    conn.autocommit = False
+    yield conn
+    conn.close()
+
+
+@pytest.fixture()
+def landing(tmp_path: Path) -> Path:
+    """A writable copy of the shipped sample landing folder."""
+    target = tmp_path / "landing"
+    shutil.copytree(SAMPLE_LANDING, target)
+    return target

@@ -1,0 +1,132 @@
+"""The loader against the embedded server: quarantine, ledger invariant, idempotent reloads."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from salesops.contracts import entity
+from salesops.errors import SourceFileError
+from salesops.loader import load_file, load_source
+
+NIGHT = date(2026, 11, 20)
+USERS = entity("crm", "users")
+OPPS = entity("crm", "opportunities")
+USERS_HEADER = "user_id,email,full_name,is_active,updated_at\n"
+
+
+def write(path: Path, text: str | bytes) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text)
+    return path
+
+
+def rows(db, query: str, *params):
+    with db.cursor() as cur:
+        cur.execute(query, params)
+        return cur.fetchall()
+
+
+def test_sample_night_loads_and_the_ledger_balances(db, landing):
+    results = load_source(db, landing, "crm", NIGHT) + load_source(db, landing, "hr", NIGHT)
+    loaded = {r.entity: r for r in results if r.status == "loaded"}
+    assert loaded["opportunities"].rows_loaded == 11
+    assert loaded["users"].rows_loaded == 5
+    assert rows(db, "select count(*) from raw.crm__opportunities where _batch_id = %s", NIGHT.isoformat())[0][0] == 11
+    unbalanced = rows(db, "select entity from meta.load_ledger where rows_read <> rows_loaded + rows_rejected")
+    assert unbalanced == []
+
+
+def test_bad_rows_are_quarantined_with_line_column_and_reason(db, tmp_path):
+    path = write(tmp_path / "crm" / "2026-11-20" / "users.csv", USERS_HEADER + (
+        "U1,a@x.example,Ann,true,2026-11-19T08:00:00Z\n"
+        "U2,b@x.example,Bob,true\n"                         # line 3: one field short
+        ",c@x.example,Cy,true,2026-11-19T08:00:00Z\n"       # line 4: missing primary key
+        "U4,d@x.example,Di,maybe,2026-11-19T08:00:00Z\n"    # line 5: not a boolean
+        "U5,e@x.example,Ed,true,not-a-time\n"               # line 6: bad timestamp
+        "U6,f@x.example,Flo,true,2026-11-19T08:00:00Z\n"
+    ))
+    result = load_file(db, USERS, path, NIGHT)
+    assert (result.rows_read, result.rows_loaded, result.rows_rejected) == (6, 2, 4)
+    rejected = rows(db, "select _line_number, column_name, reason from raw.crm__users__rejected order by 1")
+    assert rejected == [
+        (3, None, "wrong number of fields: expected 5, got 4"),
+        (4, "user_id", "expected a value, got an empty field"),
+        (5, "is_active", "expected true or false, got 'maybe'"),
+        (6, "updated_at", "expected an ISO-8601 timestamp, got 'not-a-time'"),
+    ]
+    assert rows(db, "select user_id from raw.crm__users order by 1") == [("U1",), ("U6",)]
+
+
+def test_invalid_utf8_is_quarantined_and_kept_readable(db, tmp_path):
+    path = write(tmp_path / "users.csv", USERS_HEADER.encode() + b"U1,a@x.example,Ren\xe9,true,2026-11-19T08:00:00Z\n")
+    result = load_file(db, USERS, path, NIGHT)
+    assert (result.rows_loaded, result.rows_rejected) == (0, 1)
+    assert rows(db, "select reason, raw_record from raw.crm__users__rejected") == [
+        ("invalid UTF-8 byte sequence: expected UTF-8 text", "U1,a@x.example,Ren\\xe9,true,2026-11-19T08:00:00Z")
+    ]
+
+
+def test_bom_crlf_and_quoted_newlines_are_fine(db, tmp_path):
+    text = "\ufeff" + USERS_HEADER.replace("\n", "\r\n") + 'U1,a@x.example,"Ann\r\nLine two",true,2026-11-19T08:00:00Z\r\n'
+    result = load_file(db, USERS, write(tmp_path / "users.csv", text.encode()), NIGHT)
+    assert (result.rows_loaded, result.rows_rejected) == (1, 0)
+    assert rows(db, "select full_name, _line_number from raw.crm__users") == [("Ann\r\nLine two", 2)]
+
+
+def test_reloading_a_night_replaces_the_batch_and_an_unchanged_file_is_skipped(db, landing):
+    path = landing / "crm" / "2026-11-20" / "opportunities.csv"
+    first = load_file(db, OPPS, path, NIGHT)
+    again = load_file(db, OPPS, path, NIGHT)
+    assert (first.status, again.status) == ("loaded", "skipped_unchanged")
+    forced = load_file(db, OPPS, path, NIGHT, force=True)
+    assert forced.rows_loaded == 11
+    with path.open("a") as handle:  # a corrected re-delivery of the same night
+        handle.write("O99,A1,U1,Late deal,new_business,prospecting,100,USD,10,pipeline,"
+                     "2026-11-19T10:00:00Z,2026-12-01,,,,2026-11-19T10:00:00Z,false\n")
+    redelivered = load_file(db, OPPS, path, NIGHT)
+    assert redelivered.rows_loaded == 12
+    assert rows(db, "select count(*), count(distinct opportunity_id) from raw.crm__opportunities") == [(12, 12)]
+    assert rows(db, "select count(*) from meta.load_ledger where entity = 'opportunities'") == [(1,)]
+
+
+def test_missing_required_column_fails_the_file_naming_the_column_and_keeps_its_rows(db, tmp_path):
+    path = write(tmp_path / "users.csv", "user_id,mail,full_name,is_active,updated_at\nU1,a@x,Ann,true,2026-11-19T08:00:00Z\n")
+    result = load_file(db, USERS, path, NIGHT)
+    assert result.status == "failed"
+    assert "missing required column(s) email" in result.message
+    assert "unexpected column(s) mail (renamed header?)" in result.message
+    assert (result.rows_read, result.rows_rejected) == (1, 1)
+    assert rows(db, "select status, rows_read, rows_rejected from meta.load_ledger") == [("failed", 1, 1)]
+
+
+def test_extra_column_is_kept_and_missing_optional_column_loads_as_null(db, tmp_path):
+    header = ("opportunity_id,account_id,owner_user_id,opportunity_name,type,stage,amount,currency,probability,"
+              "forecast_category,created_at,close_date,closed_at,lead_id,loss_reason,updated_at,partner_id\n")
+    line = ("O1,A1,U1,Deal,new_business,proposal,10,USD,60,pipeline,2026-11-01T00:00:00Z,2026-12-01,,,,"
+            "2026-11-19T00:00:00Z,P7\n")
+    result = load_file(db, OPPS, write(tmp_path / "opportunities.csv", header + line), NIGHT)
+    assert result.status == "loaded" and result.extra_columns == ["partner_id"]
+    assert rows(db, "select partner_id, is_deleted from raw.crm__opportunities") == [("P7", None)]
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    (b"", "empty file"),
+    (b"\x89PNG\r\n\x1a\n\x00\x00\x00", "not a CSV text file"),
+])
+def test_unusable_files_fail_with_a_clear_message(db, tmp_path, content, message):
+    result = load_file(db, USERS, write(tmp_path / "users.csv", content), NIGHT)
+    assert result.status == "failed" and message in result.message
+
+
+def test_a_missing_required_file_stops_the_source_but_is_in_the_ledger(db, landing):
+    (landing / "hr" / "2026-11-20" / "quotas.csv").unlink()
+    with pytest.raises(SourceFileError, match="quotas: no file at .* \\(required for the night\\)"):
+        load_source(db, landing, "hr", NIGHT)
+    assert rows(db, "select status from meta.load_ledger where entity = 'quotas'") == [("missing",)]
+    assert rows(db, "select status from meta.load_ledger where entity = 'employees'") == [("loaded",)]

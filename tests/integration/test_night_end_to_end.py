@@ -1,0 +1,159 @@
+"""Whole nights through Airflow (`salesops run` -> `airflow dags test`) on the shipped sample.
+
+Expected numbers are worked out by hand from sample/landing (fx: EUR 1.08 from 2026-04-01,
+1.10 from 07-01, 1.20 from 10-01, 1.25 from 11-15; a quota is converted at its quarter's
+first day, a deal at its close date):
+
+Night 2026-11-20 (first, full extract):
+  Alice E002 (CRM U1, email matched case/space-insensitively)
+    Q3: O1 60,000 USD (08-15) + O2 50,000 EUR x 1.10 (09-20) = 115,000 / 100,000 = 1.15
+    Q4: O3 40,000 (10-10); O4 is lost; O11 closed in Q2, when she had no quota -> 40,000 / 120,000 = 0.333333
+  Bob E003: Q3 O5 30,000 / 90,000 = 0.333333; Q4 O6 20,000 EUR x 1.25 (11-16) = 25,000 / 90,000 = 0.277778
+  Carol E004: Q4 O7 50,000 EUR x 1.20 (11-01) = 60,000 / (50,000 EUR x 1.20 = 60,000) = 1.0
+  Ghost U9 has no HR match and Maria E001 has no quota: their deals count for nobody.
+Night 2026-11-21 (incremental): O3 amended to 45,000; O12 arrives twice (75,000 then 80,000 at a
+later updated_at: 80,000 wins); O6 soft-deleted; O8 won 12,000 on 11-20; O13 has amount 'abc'.
+  Alice Q4 = 45,000 + 80,000 = 125,000 / 120,000 = 1.041667; Bob Q4 = 12,000 / 90,000 = 0.133333
+  Company Q4 attainment rate: Alice and Carol at or above quota -> 2 / 3 = 0.666667; Q3: 1 / 2.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from salesops import warehouse
+
+pytestmark = pytest.mark.slow
+
+BAD_NIGHT = "2026-11-22"
+
+
+@pytest.fixture(scope="module")
+def run_env(warehouse_server, tmp_path_factory) -> dict[str, str]:
+    """A landing copy with a third, broken night, and an Airflow home of this module's own."""
+    base = tmp_path_factory.mktemp("e2e")
+    landing = base / "landing"
+    shutil.copytree(Path(os.environ["SALESOPS_LANDING_DIR"]), landing)
+    for source in ("crm", "hr"):
+        shutil.copytree(landing / source / "2026-11-21", landing / source / BAD_NIGHT)
+    # 2 of 3 rows with a stage nobody knows: far above the 1% the allowed-values check tolerates.
+    (landing / "crm" / BAD_NIGHT / "opportunities.csv").write_text(
+        "opportunity_id,account_id,owner_user_id,opportunity_name,type,stage,amount,currency,probability,"
+        "forecast_category,created_at,close_date,closed_at,lead_id,loss_reason,updated_at,is_deleted\n"
+        "O20,A1,U1,Odd,new_business,won,100,USD,100,closed,2026-11-01T00:00:00Z,2026-11-21,2026-11-21T00:00:00Z,,,"
+        "2026-11-21T00:00:00Z,false\n"
+        "O21,A1,U1,Odd,new_business,Won!,100,USD,100,closed,2026-11-01T00:00:00Z,2026-11-21,2026-11-21T00:00:00Z,,,"
+        "2026-11-21T00:00:00Z,false\n"
+        "O22,A1,U2,Fine,new_business,proposal,100,USD,60,pipeline,2026-11-01T00:00:00Z,2026-12-21,,,,"
+        "2026-11-21T00:00:00Z,false\n"
+    )
+    conn = warehouse.connect(warehouse_server)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        for schema in ("raw", "meta", "audit", "staging", "intermediate", "marts_build", "marts", "marts_previous"):
+            cur.execute(f"drop schema if exists {schema} cascade")
+    conn.close()
+    env = dict(os.environ)
+    env.update({"SALESOPS_LANDING_DIR": str(landing), "SALESOPS_AIRFLOW_HOME": str(base / "airflow")})
+    return env
+
+
+def salesops(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    cli = Path(sys.executable).parent / "salesops"
+    return subprocess.run([str(cli), *args], env=env, capture_output=True, text=True, timeout=600, check=False)
+
+
+def query(settings, sql: str) -> list[tuple]:
+    with warehouse.transaction(settings) as conn, conn.cursor() as cur:
+        cur.execute(sql)
+        return cur.fetchall()
+
+
+def marts_snapshot(settings, schema: str = "marts") -> dict[str, list[tuple]]:
+    """Every row of every table in a schema, ordered: equal snapshots mean identical tables."""
+    tables = [t for (t,) in query(settings, "select table_name from information_schema.tables "
+                                            f"where table_schema = '{schema}' order by 1")]
+    return {t: query(settings, f"select * from {schema}.{t} order by 1, 2, 3, 4") for t in tables}
+
+
+def table_oids(settings, schema: str) -> dict[str, int]:
+    return dict(query(settings, "select c.relname, c.oid::bigint from pg_class c join pg_namespace n "
+                                f"on n.oid = c.relnamespace where n.nspname = '{schema}' and c.relkind = 'r'"))
+
+
+def attainment(settings) -> dict[tuple[str, str], Decimal]:
+    rows = query(settings, "select employee_id, period_start::text, attainment from marts.kpi_quota_attainment "
+                           "where period_type = 'quarter'")
+    return {(emp, start): value for emp, start, value in rows}
+
+
+def test_first_night_publishes_hand_computed_attainment(run_env, warehouse_server):
+    result = salesops(run_env, "run", "--date", "2026-11-20")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "marts.kpi_quota_attainment" in result.stdout
+    assert "Data-quality report:" in result.stdout
+    assert attainment(warehouse_server) == {
+        ("E002", "2026-07-01"): Decimal("1.150000"),
+        ("E002", "2026-10-01"): Decimal("0.333333"),
+        ("E003", "2026-07-01"): Decimal("0.333333"),
+        ("E003", "2026-10-01"): Decimal("0.277778"),
+        ("E004", "2026-10-01"): Decimal("1.000000"),
+    }
+
+
+def test_incremental_night_applies_updates_deletes_and_quarantine(run_env, warehouse_server):
+    result = salesops(run_env, "run", "--date", "2026-11-21")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "rejected       1" in result.stdout
+    got = attainment(warehouse_server)
+    assert got[("E002", "2026-10-01")] == Decimal("1.041667")
+    assert got[("E003", "2026-10-01")] == Decimal("0.133333")
+    assert query(warehouse_server, "select bookings_usd from marts.kpi_quota_attainment where employee_id = 'E002' "
+                                   "and period_type = 'quarter' and period_start = '2026-10-01'") == [(Decimal("125000.00"),)]
+    rates = query(warehouse_server, "select period_start::text, reps_with_quota, reps_at_or_above_quota, attainment_rate "
+                                    "from marts.kpi_quota_attainment_rate where scope_type = 'company' "
+                                    "and period_type = 'quarter' order by 1")
+    assert rates == [("2026-07-01", 2, 1, Decimal("0.500000")), ("2026-10-01", 3, 2, Decimal("0.666667"))]
+    months = query(warehouse_server, "select attainment from marts.kpi_quota_attainment where employee_id = 'E004' "
+                                     "and period_type = 'month' and period_start = '2026-11-01'")
+    assert months == [(Decimal("3.000000"),)]  # 60,000 / (60,000 / 3)
+
+
+def test_rerunning_a_night_gives_identical_marts(run_env, warehouse_server):
+    before = marts_snapshot(warehouse_server)
+    result = salesops(run_env, "run", "--date", "2026-11-21")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert marts_snapshot(warehouse_server) == before
+    assert query(warehouse_server, "select count(*) from raw.crm__opportunities where _batch_id = '2026-11-21'") == [(5,)]
+
+
+def test_a_night_failing_a_critical_check_publishes_nothing(run_env, warehouse_server):
+    before = marts_snapshot(warehouse_server)
+    result = salesops(run_env, "run", "--date", BAD_NIGHT)
+    assert result.returncode != 0
+    assert "Nothing published" in result.stdout
+    assert "critical raw__crm__opportunities: expect_column_values_to_be_in_set [stage]" in result.stdout
+    assert marts_snapshot(warehouse_server) == before
+    page = Path(run_env["SALESOPS_HOME"]) / "reports" / "nights" / f"{BAD_NIGHT}.html"
+    html = page.read_text()
+    assert "Nothing published" in html and "expect_column_values_to_be_in_set" in html and "Won!" in html
+
+
+def test_rollback_swaps_marts_and_marts_previous(run_env, warehouse_server):
+    published, previous = table_oids(warehouse_server, "marts"), table_oids(warehouse_server, "marts_previous")
+    previous_rows = marts_snapshot(warehouse_server, "marts_previous")
+    assert previous and set(published.values()).isdisjoint(previous.values())
+    result = salesops(run_env, "rollback")
+    assert result.returncode == 0, result.stderr
+    assert table_oids(warehouse_server, "marts") == previous
+    assert table_oids(warehouse_server, "marts_previous") == published
+    assert marts_snapshot(warehouse_server) == previous_rows
+    assert salesops(run_env, "rollback").returncode == 0  # and back again
+    assert table_oids(warehouse_server, "marts") == published

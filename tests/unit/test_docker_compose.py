@@ -1,0 +1,45 @@
+"""The compose file cannot be run here (no Docker engine), so check its structure instead."""
+
+from __future__ import annotations
+
+import yaml
+
+from salesops.config import PROJECT_DIR
+
+
+def load() -> dict:
+    return yaml.safe_load((PROJECT_DIR / "docker-compose.yml").read_text())
+
+
+def test_compose_defines_postgres_and_the_airflow_3_services():
+    services = load()["services"]
+    assert "postgres" in services and services["postgres"]["image"].startswith("postgres:")
+    commands = {name: " ".join(s.get("command", [])) if isinstance(s.get("command"), list) else s.get("command", "")
+                for name, s in services.items()}
+    for command in ("api-server", "scheduler", "dag-processor", "triggerer"):
+        assert any(c.strip() == command for c in commands.values()), f"no service runs `airflow {command}`"
+    init = services["airflow-init"]
+    assert "db migrate" in str(init.get("command", "")) + str(init.get("entrypoint", ""))
+
+
+def test_airflow_services_share_config_wait_for_init_and_mount_the_project():
+    services = load()["services"]
+    airflow = {name: s for name, s in services.items() if name.startswith("airflow-") and name != "airflow-init"}
+    assert len(airflow) == 4
+    for name, service in airflow.items():
+        env = service["environment"]
+        assert env["AIRFLOW__CORE__EXECUTOR"] == "LocalExecutor", name
+        assert env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].startswith("postgresql+psycopg2://"), name
+        assert "/salesops" in env["SALESOPS_WAREHOUSE_URL"], name
+        assert "${" in env["SALESOPS_WAREHOUSE_URL"], f"{name}: the warehouse password must come from the environment"
+        assert service["depends_on"]["airflow-init"]["condition"] == "service_completed_successfully", name
+        mounts = " ".join(service.get("volumes", []))
+        assert "/dags" in mounts and "/landing" in mounts, name
+
+
+def test_metadata_and_warehouse_are_separate_databases():
+    services = load()["services"]
+    env = services["airflow-scheduler"]["environment"]
+    metadata_db = env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].rsplit("/", 1)[1]
+    warehouse_db = env["SALESOPS_WAREHOUSE_URL"].rsplit("/", 1)[1]
+    assert metadata_db != warehouse_db
