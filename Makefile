@@ -37,7 +37,7 @@ test-fast: setup
 
 lint: setup
 	$(BIN)/ruff check plugins dags tests
-	$(BIN)/sqlfluff lint dbt_project/models dbt_project/macros
+	$(BIN)/sqlfluff lint dbt_project/models
 
 lock:
 	$(BIN)/python -m pip freeze --exclude-editable | grep -v '^-e' > requirements.lock.tmp

@@ -115,10 +115,10 @@ def cmd_show(args: argparse.Namespace) -> int:
         rows = [["" if v is None else str(v) for v in row] for row in cur.fetchall()]
     widths = [max([len(n)] + [len(r[i]) for r in rows]) for i, n in enumerate(names)]
     print(f"{args.schema}.{args.table}")
-    print("  ".join(n.ljust(w) for n, w in zip(names, widths)))
+    print("  ".join(n.ljust(w) for n, w in zip(names, widths, strict=True)))
     print("  ".join("-" * w for w in widths))
     for row in rows:
-        print("  ".join(v.rjust(w) if v[:1].isdigit() else v.ljust(w) for v, w in zip(row, widths)))
+        print("  ".join(v.rjust(w) if v[:1].isdigit() else v.ljust(w) for v, w in zip(row, widths, strict=True)))
     return 0
 
 

@@ -18,7 +18,7 @@ class DataError(SalesopsError):
 class SourceFileError(DataError):
     """A landing file is unusable as a whole (missing, empty, wrong header)."""
 
-    def __init__(self, path: str, message: str, line: int | None = None, column: str | None = None):
+    def __init__(self, path: str, message: str, line: int | None = None, column: str | None = None) -> None:
         self.path, self.line, self.column = path, line, column
         where = path + (f", line {line}" if line is not None else "") + (f", column {column}" if column else "")
         super().__init__(f"{where}: {message}")

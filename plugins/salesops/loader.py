@@ -14,7 +14,7 @@ import logging
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from psycopg2 import sql
@@ -174,7 +174,9 @@ class _Validation:
             self.samples.append(f"{meta[1]}, {where}: {reason}")
 
 
-def _validated_rows(path: Path, entity: Entity, header: list[str], night: date, state: _Validation) -> Iterator[list[str]]:
+def _validated_rows(
+    path: Path, entity: Entity, header: list[str], night: date, state: _Validation
+) -> Iterator[list[str]]:
     """Yield the good rows (plus metadata) and quarantine the bad ones with their reason."""
     width = len(header)
     meta = (night.isoformat(), str(path))
@@ -258,8 +260,11 @@ def _drop_batch(cur: PgCursor, entity: Entity, night: date) -> None:
 def _copy_rejected(cur: PgCursor, entity: Entity, spool: _Spool) -> None:
     cur.copy_expert(
         sql.SQL(
-            "copy raw.{} (_batch_id, _source_file, _line_number, column_name, reason, raw_record) from stdin with (format csv)"
-        ).format(sql.Identifier(f"{entity.key}__rejected")).as_string(cur),
+            "copy raw.{} (_batch_id, _source_file, _line_number, column_name, reason, raw_record)"
+            " from stdin with (format csv)"
+        )
+        .format(sql.Identifier(f"{entity.key}__rejected"))
+        .as_string(cur),
         spool.rewind(),
         size=COPY_BUFFER,
     )
@@ -281,7 +286,7 @@ def _reject_whole_file(cur: PgCursor, entity: Entity, path: Path, night: date, r
 
 def load_file(conn: PgConnection, entity: Entity, path: Path, night: date, force: bool = False) -> FileResult:
     """Load one landing file as the night's batch of its raw table (one transaction)."""
-    started = datetime.now(timezone.utc)
+    started = datetime.now(UTC)
     result = FileResult(entity.source, entity.name, str(path), "loaded")
     checksum = file_checksum(path)
     size = path.stat().st_size
@@ -306,20 +311,26 @@ def load_file(conn: PgConnection, entity: Entity, path: Path, night: date, force
             return result
         result.extra_columns = extra
         for name in extra:  # schema drift: keep the new column, report it
-            cur.execute(sql.SQL("alter table raw.{} add column if not exists {} text").format(
-                sql.Identifier(entity.key), sql.Identifier(name)))
+            cur.execute(
+                sql.SQL("alter table raw.{} add column if not exists {} text").format(
+                    sql.Identifier(entity.key), sql.Identifier(name)
+                )
+            )
         _drop_batch(cur, entity, night)
         part = partition_name(entity, night)
         cur.execute(
             sql.SQL("create table raw.{} partition of raw.{} for values in (%s)").format(
-                sql.Identifier(part), sql.Identifier(entity.key)),
+                sql.Identifier(part), sql.Identifier(entity.key)
+            ),
             (night.isoformat(),),
         )
         state = _Validation()
         columns = sql.SQL(", ").join(sql.Identifier(name) for name in (*header, *META_COLUMNS))
         stream = _RecordStream(_validated_rows(path, entity, header, night, state))
         cur.copy_expert(
-            sql.SQL("copy raw.{} ({}) from stdin with (format csv)").format(sql.Identifier(part), columns).as_string(cur),
+            sql.SQL("copy raw.{} ({}) from stdin with (format csv)")
+            .format(sql.Identifier(part), columns)
+            .as_string(cur),
             stream,
             size=COPY_BUFFER,
         )
@@ -337,17 +348,33 @@ def load_file(conn: PgConnection, entity: Entity, path: Path, night: date, force
     return result
 
 
-def _record(cur: PgCursor, result: FileResult, night: date, checksum: str | None, size: int | None,
-            started: datetime) -> None:
-    ledger.record(cur, ledger.LedgerEntry(
-        night=night, source=result.source, entity=result.entity, file_path=result.path, checksum_sha256=checksum,
-        size_bytes=size, rows_read=result.rows_read, rows_loaded=result.rows_loaded,
-        rows_rejected=result.rows_rejected, extra_columns=result.extra_columns, status=result.status,
-        message=result.message, started_at=started, finished_at=datetime.now(timezone.utc),
-    ))
+def _record(
+    cur: PgCursor, result: FileResult, night: date, checksum: str | None, size: int | None, started: datetime
+) -> None:
+    ledger.record(
+        cur,
+        ledger.LedgerEntry(
+            night=night,
+            source=result.source,
+            entity=result.entity,
+            file_path=result.path,
+            checksum_sha256=checksum,
+            size_bytes=size,
+            rows_read=result.rows_read,
+            rows_loaded=result.rows_loaded,
+            rows_rejected=result.rows_rejected,
+            extra_columns=result.extra_columns,
+            status=result.status,
+            message=result.message,
+            started_at=started,
+            finished_at=datetime.now(UTC),
+        ),
+    )
 
 
-def load_source(conn: PgConnection, landing_dir: Path, source: str, night: date, force: bool = False) -> list[FileResult]:
+def load_source(
+    conn: PgConnection, landing_dir: Path, source: str, night: date, force: bool = False
+) -> list[FileResult]:
     """Load every extract of one source for a night; raise if a required file is missing or failed."""
     results: list[FileResult] = []
     folder = landing_dir / source / night.isoformat()
@@ -361,18 +388,28 @@ def load_source(conn: PgConnection, landing_dir: Path, source: str, night: date,
             result = FileResult(source, entity.name, str(path), "missing", message=f"no file at {path}")
             with conn.cursor() as cur:
                 ledger.ensure_ledger(cur)
-                _record(cur, result, night, None, None, datetime.now(timezone.utc))
+                _record(cur, result, night, None, None, datetime.now(UTC))
             conn.commit()
         else:
             result = load_file(conn, entity, path, night, force=force)
-        log.info("%s/%s: %s read=%s loaded=%s rejected=%s %s", source, entity.name, result.status,
-                 result.rows_read, result.rows_loaded, result.rows_rejected, result.message or "")
+        log.info(
+            "%s/%s: %s read=%s loaded=%s rejected=%s %s",
+            source,
+            entity.name,
+            result.status,
+            result.rows_read,
+            result.rows_loaded,
+            result.rows_rejected,
+            result.message or "",
+        )
         for sample in result.sample_rejections:
             log.warning("rejected: %s", sample)
         results.append(result)
     problems = [
-        r for r in results
-        if r.status in ("failed", "missing") and next(e for e in entities_of(source) if e.name == r.entity).required_for_night
+        r
+        for r in results
+        if r.status in ("failed", "missing")
+        and next(e for e in entities_of(source) if e.name == r.entity).required_for_night
     ]
     if problems:
         raise SourceFileError(

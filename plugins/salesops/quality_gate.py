@@ -6,7 +6,7 @@ import json
 import logging
 import uuid
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from psycopg2.extras import execute_values
 
@@ -154,12 +154,12 @@ def run_gate(settings: Settings, layer: str, night: date, run_id: str | None = N
 def _gx_run_id(run_id: str, night: date):  # noqa: ANN202 - GX's RunIdentifier
     from great_expectations.core.run_identifier import RunIdentifier
 
-    return RunIdentifier(run_name=run_id, run_time=datetime(night.year, night.month, night.day, tzinfo=timezone.utc))
+    return RunIdentifier(run_name=run_id, run_time=datetime(night.year, night.month, night.day, tzinfo=UTC))
 
 
 def record_results(settings: Settings, gate: GateResult) -> None:
     """Replace this run's rows for the layer in meta.dq_results (rerunning a gate never duplicates)."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     rows = [
         (gate.run_id, gate.night, gate.layer, c.suite, c.expectation, c.column, c.rule, c.severity, c.success,
          c.element_count if isinstance(c.element_count, int) else None, c.unexpected_count, c.unexpected_percent,

@@ -44,7 +44,7 @@ def summarize(settings: Settings, night: date, run_id: str | None = None) -> Nig
                 (night,),
             )
             keys = ("source", "entity", "status", "rows_read", "rows_loaded", "rows_rejected", "message", "extra")
-            summary.files = [dict(zip(keys, row)) for row in cur.fetchall()]
+            summary.files = [dict(zip(keys, row, strict=True)) for row in cur.fetchall()]
         for f in summary.files:
             if f["rows_rejected"]:
                 table = BY_KEY[f"{f['source']}__{f['entity']}"].rejected_table.split(".")[1]
@@ -81,7 +81,7 @@ def summarize(settings: Settings, night: date, run_id: str | None = None) -> Nig
                 (summary.run_id,),
             )
             keys = ("layer", "suite", "expectation", "column", "severity", "unexpected_count", "sample")
-            summary.failed_checks = [dict(zip(keys, row)) for row in cur.fetchall()]
+            summary.failed_checks = [dict(zip(keys, row, strict=True)) for row in cur.fetchall()]
         if _table_exists(cur, "meta.publish_log") and summary.run_id:
             cur.execute(
                 "select tables, published_at from meta.publish_log where run_id = %s and action = 'publish'"

@@ -15,10 +15,10 @@ import stat
 import subprocess
 import time
 import warnings
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 import psycopg2
 from psycopg2 import sql
@@ -219,7 +219,8 @@ def connect(settings: Settings | None = None) -> PgConnection:
         return psycopg2.connect(settings.warehouse_url, application_name="salesops")
     except psycopg2.OperationalError as exc:
         hint = " (is it running? `salesops db start`)" if settings.uses_embedded_warehouse else ""
-        raise WarehouseError(f"cannot connect to the warehouse at {redact(settings.warehouse_url)}{hint}: {exc}") from exc
+        where = redact(settings.warehouse_url)
+        raise WarehouseError(f"cannot connect to the warehouse at {where}{hint}: {exc}") from exc
 
 
 @contextmanager

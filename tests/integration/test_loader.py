@@ -43,14 +43,18 @@ def test_sample_night_loads_and_the_ledger_balances(db, landing):
 
 
 def test_bad_rows_are_quarantined_with_line_column_and_reason(db, tmp_path):
-    path = write(tmp_path / "crm" / "2026-11-20" / "users.csv", USERS_HEADER + (
-        "U1,a@x.example,Ann,true,2026-11-19T08:00:00Z\n"
-        "U2,b@x.example,Bob,true\n"                         # line 3: one field short
-        ",c@x.example,Cy,true,2026-11-19T08:00:00Z\n"       # line 4: missing primary key
-        "U4,d@x.example,Di,maybe,2026-11-19T08:00:00Z\n"    # line 5: not a boolean
-        "U5,e@x.example,Ed,true,not-a-time\n"               # line 6: bad timestamp
-        "U6,f@x.example,Flo,true,2026-11-19T08:00:00Z\n"
-    ))
+    path = write(
+        tmp_path / "crm" / "2026-11-20" / "users.csv",
+        USERS_HEADER
+        + (
+            "U1,a@x.example,Ann,true,2026-11-19T08:00:00Z\n"
+            "U2,b@x.example,Bob,true\n"  # line 3: one field short
+            ",c@x.example,Cy,true,2026-11-19T08:00:00Z\n"  # line 4: missing primary key
+            "U4,d@x.example,Di,maybe,2026-11-19T08:00:00Z\n"  # line 5: not a boolean
+            "U5,e@x.example,Ed,true,not-a-time\n"  # line 6: bad timestamp
+            "U6,f@x.example,Flo,true,2026-11-19T08:00:00Z\n"
+        ),
+    )
     result = load_file(db, USERS, path, NIGHT)
     assert (result.rows_read, result.rows_loaded, result.rows_rejected) == (6, 2, 4)
     rejected = rows(db, "select _line_number, column_name, reason from raw.crm__users__rejected order by 1")
@@ -73,7 +77,9 @@ def test_invalid_utf8_is_quarantined_and_kept_readable(db, tmp_path):
 
 
 def test_bom_crlf_and_quoted_newlines_are_fine(db, tmp_path):
-    text = "\ufeff" + USERS_HEADER.replace("\n", "\r\n") + 'U1,a@x.example,"Ann\r\nLine two",true,2026-11-19T08:00:00Z\r\n'
+    text = (
+        "\ufeff" + USERS_HEADER.replace("\n", "\r\n") + 'U1,a@x.example,"Ann\r\nLine two",true,2026-11-19T08:00:00Z\r\n'
+    )
     result = load_file(db, USERS, write(tmp_path / "users.csv", text.encode()), NIGHT)
     assert (result.rows_loaded, result.rows_rejected) == (1, 0)
     assert rows(db, "select full_name, _line_number from raw.crm__users") == [("Ann\r\nLine two", 2)]
@@ -87,8 +93,10 @@ def test_reloading_a_night_replaces_the_batch_and_an_unchanged_file_is_skipped(d
     forced = load_file(db, OPPS, path, NIGHT, force=True)
     assert forced.rows_loaded == 11
     with path.open("a") as handle:  # a corrected re-delivery of the same night
-        handle.write("O99,A1,U1,Late deal,new_business,prospecting,100,USD,10,pipeline,"
-                     "2026-11-19T10:00:00Z,2026-12-01,,,,2026-11-19T10:00:00Z,false\n")
+        handle.write(
+            "O99,A1,U1,Late deal,new_business,prospecting,100,USD,10,pipeline,"
+            "2026-11-19T10:00:00Z,2026-12-01,,,,2026-11-19T10:00:00Z,false\n"
+        )
     redelivered = load_file(db, OPPS, path, NIGHT)
     assert redelivered.rows_loaded == 12
     assert rows(db, "select count(*), count(distinct opportunity_id) from raw.crm__opportunities") == [(12, 12)]
@@ -96,7 +104,9 @@ def test_reloading_a_night_replaces_the_batch_and_an_unchanged_file_is_skipped(d
 
 
 def test_missing_required_column_fails_the_file_naming_the_column_and_keeps_its_rows(db, tmp_path):
-    path = write(tmp_path / "users.csv", "user_id,mail,full_name,is_active,updated_at\nU1,a@x,Ann,true,2026-11-19T08:00:00Z\n")
+    path = write(
+        tmp_path / "users.csv", "user_id,mail,full_name,is_active,updated_at\nU1,a@x,Ann,true,2026-11-19T08:00:00Z\n"
+    )
     result = load_file(db, USERS, path, NIGHT)
     assert result.status == "failed"
     assert "missing required column(s) email" in result.message
@@ -106,19 +116,26 @@ def test_missing_required_column_fails_the_file_naming_the_column_and_keeps_its_
 
 
 def test_extra_column_is_kept_and_missing_optional_column_loads_as_null(db, tmp_path):
-    header = ("opportunity_id,account_id,owner_user_id,opportunity_name,type,stage,amount,currency,probability,"
-              "forecast_category,created_at,close_date,closed_at,lead_id,loss_reason,updated_at,partner_id\n")
-    line = ("O1,A1,U1,Deal,new_business,proposal,10,USD,60,pipeline,2026-11-01T00:00:00Z,2026-12-01,,,,"
-            "2026-11-19T00:00:00Z,P7\n")
+    header = (
+        "opportunity_id,account_id,owner_user_id,opportunity_name,type,stage,amount,currency,probability,"
+        "forecast_category,created_at,close_date,closed_at,lead_id,loss_reason,updated_at,partner_id\n"
+    )
+    line = (
+        "O1,A1,U1,Deal,new_business,proposal,10,USD,60,pipeline,2026-11-01T00:00:00Z,2026-12-01,,,,"
+        "2026-11-19T00:00:00Z,P7\n"
+    )
     result = load_file(db, OPPS, write(tmp_path / "opportunities.csv", header + line), NIGHT)
     assert result.status == "loaded" and result.extra_columns == ["partner_id"]
     assert rows(db, "select partner_id, is_deleted from raw.crm__opportunities") == [("P7", None)]
 
 
-@pytest.mark.parametrize(("content", "message"), [
-    (b"", "empty file"),
-    (b"\x89PNG\r\n\x1a\n\x00\x00\x00", "not a CSV text file"),
-])
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "empty file"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00", "not a CSV text file"),
+    ],
+)
 def test_unusable_files_fail_with_a_clear_message(db, tmp_path, content, message):
     result = load_file(db, USERS, write(tmp_path / "users.csv", content), NIGHT)
     assert result.status == "failed" and message in result.message

@@ -78,19 +78,31 @@ def query(settings, sql: str) -> list[tuple]:
 
 def marts_snapshot(settings, schema: str = "marts") -> dict[str, list[tuple]]:
     """Every row of every table in a schema, ordered: equal snapshots mean identical tables."""
-    tables = [t for (t,) in query(settings, "select table_name from information_schema.tables "
-                                            f"where table_schema = '{schema}' order by 1")]
+    tables = [
+        t
+        for (t,) in query(
+            settings, f"select table_name from information_schema.tables where table_schema = '{schema}' order by 1"
+        )
+    ]
     return {t: query(settings, f"select * from {schema}.{t} order by 1, 2, 3, 4") for t in tables}
 
 
 def table_oids(settings, schema: str) -> dict[str, int]:
-    return dict(query(settings, "select c.relname, c.oid::bigint from pg_class c join pg_namespace n "
-                                f"on n.oid = c.relnamespace where n.nspname = '{schema}' and c.relkind = 'r'"))
+    return dict(
+        query(
+            settings,
+            "select c.relname, c.oid::bigint from pg_class c join pg_namespace n "
+            f"on n.oid = c.relnamespace where n.nspname = '{schema}' and c.relkind = 'r'",
+        )
+    )
 
 
 def attainment(settings) -> dict[tuple[str, str], Decimal]:
-    rows = query(settings, "select employee_id, period_start::text, attainment from marts.kpi_quota_attainment "
-                           "where period_type = 'quarter'")
+    rows = query(
+        settings,
+        "select employee_id, period_start::text, attainment from marts.kpi_quota_attainment "
+        "where period_type = 'quarter'",
+    )
     return {(emp, start): value for emp, start, value in rows}
 
 
@@ -115,14 +127,23 @@ def test_incremental_night_applies_updates_deletes_and_quarantine(run_env, wareh
     got = attainment(warehouse_server)
     assert got[("E002", "2026-10-01")] == Decimal("1.041667")
     assert got[("E003", "2026-10-01")] == Decimal("0.133333")
-    assert query(warehouse_server, "select bookings_usd from marts.kpi_quota_attainment where employee_id = 'E002' "
-                                   "and period_type = 'quarter' and period_start = '2026-10-01'") == [(Decimal("125000.00"),)]
-    rates = query(warehouse_server, "select period_start::text, reps_with_quota, reps_at_or_above_quota, attainment_rate "
-                                    "from marts.kpi_quota_attainment_rate where scope_type = 'company' "
-                                    "and period_type = 'quarter' order by 1")
+    assert query(
+        warehouse_server,
+        "select bookings_usd from marts.kpi_quota_attainment where employee_id = 'E002' "
+        "and period_type = 'quarter' and period_start = '2026-10-01'",
+    ) == [(Decimal("125000.00"),)]
+    rates = query(
+        warehouse_server,
+        "select period_start::text, reps_with_quota, reps_at_or_above_quota, attainment_rate "
+        "from marts.kpi_quota_attainment_rate where scope_type = 'company' "
+        "and period_type = 'quarter' order by 1",
+    )
     assert rates == [("2026-07-01", 2, 1, Decimal("0.500000")), ("2026-10-01", 3, 2, Decimal("0.666667"))]
-    months = query(warehouse_server, "select attainment from marts.kpi_quota_attainment where employee_id = 'E004' "
-                                     "and period_type = 'month' and period_start = '2026-11-01'")
+    months = query(
+        warehouse_server,
+        "select attainment from marts.kpi_quota_attainment where employee_id = 'E004' "
+        "and period_type = 'month' and period_start = '2026-11-01'",
+    )
     assert months == [(Decimal("3.000000"),)]  # 60,000 / (60,000 / 3)
 
 
@@ -131,7 +152,9 @@ def test_rerunning_a_night_gives_identical_marts(run_env, warehouse_server):
     result = salesops(run_env, "run", "--date", "2026-11-21")
     assert result.returncode == 0, result.stdout + result.stderr
     assert marts_snapshot(warehouse_server) == before
-    assert query(warehouse_server, "select count(*) from raw.crm__opportunities where _batch_id = '2026-11-21'") == [(5,)]
+    assert query(warehouse_server, "select count(*) from raw.crm__opportunities where _batch_id = '2026-11-21'") == [
+        (5,)
+    ]
 
 
 def test_a_night_failing_a_critical_check_publishes_nothing(run_env, warehouse_server):

@@ -11,7 +11,11 @@ from salesops.row_checks import value_check
         (NUMERIC, ["0", "12.50", "-3", ".5", "1e6"], ["abc", "1,000", "12.3.4", "$5"]),
         (BOOLEAN, ["true", "FALSE", "t", "0", "yes"], ["maybe", "2"]),
         (DATE, ["2026-11-21", "2024-02-29"], ["2026-13-01", "21/11/2026", "2026-02-30", "2026-11-21T00:00:00"]),
-        (TIMESTAMP, ["2026-11-21T10:00:00Z", "2026-11-21T10:00:00+02:00", "2026-11-21"], ["yesterday", "2026-11-31T00:00:00Z"]),
+        (
+            TIMESTAMP,
+            ["2026-11-21T10:00:00Z", "2026-11-21T10:00:00+02:00", "2026-11-21"],
+            ["yesterday", "2026-11-31T00:00:00Z"],
+        ),
     ],
 )
 def test_type_checks_accept_good_values_and_say_what_was_expected(type_, good, bad):

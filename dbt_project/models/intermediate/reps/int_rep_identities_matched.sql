@@ -19,7 +19,7 @@ matched as (
     from users
     left join employees
         on users.email_normalized = employees.work_email_normalized
-    order by users.user_id, employees.hire_date desc nulls last, employees.employee_id
+    order by users.user_id asc, employees.hire_date desc nulls last, employees.employee_id asc
 )
 
 select * from matched

@@ -59,7 +59,7 @@ final as (
         cast(period_start as date) as period_start,
         cast(reps_with_quota as integer) as reps_with_quota,
         cast(reps_at_or_above_quota as integer) as reps_at_or_above_quota,
-        cast(round(reps_at_or_above_quota::numeric / reps_with_quota, 6) as numeric(8, 6)) as attainment_rate
+        cast(round(cast(reps_at_or_above_quota as numeric) / reps_with_quota, 6) as numeric(8, 6)) as attainment_rate
     from scopes
 )
 

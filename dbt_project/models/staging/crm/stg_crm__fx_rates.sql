@@ -7,8 +7,8 @@ source as (
 renamed as (
     select
         cast(date as date) as rate_date,
-        upper(trim(currency)) as currency,
-        cast(rate_to_usd as numeric(18, 8)) as rate_to_usd
+        cast(rate_to_usd as numeric(18, 8)) as rate_to_usd,
+        upper(trim(currency)) as currency
     from source
     where version_rank = 1
 )

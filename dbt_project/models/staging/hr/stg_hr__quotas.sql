@@ -7,11 +7,11 @@ source as (
 renamed as (
     select
         employee_id,
+        quota_type,
         cast(period_start as date) as period_start,
         cast(period_end as date) as period_end,
         cast(quota_amount as numeric(18, 2)) as quota_amount,
-        upper(trim(currency)) as currency,
-        quota_type
+        upper(trim(currency)) as currency
     from source
     where version_rank = 1
 )

@@ -1,0 +1,59 @@
+"""The embedded warehouse: idempotent start, clean stop, and two homes side by side."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import psycopg2
+
+from salesops import warehouse
+from salesops.config import load_settings
+
+from ..conftest import free_port
+
+
+def test_start_is_idempotent_and_serves_tcp(warehouse_server):
+    first = warehouse.status(warehouse_server)
+    again = warehouse.start(warehouse_server)
+    assert first.running and again.pid == first.pid
+    assert warehouse_server.warehouse_url.startswith("postgresql://postgres@127.0.0.1:")
+    with psycopg2.connect(warehouse_server.warehouse_url) as conn, conn.cursor() as cur:
+        cur.execute("select current_database(), inet_server_addr()::text")
+        assert cur.fetchone() == ("salesops", "127.0.0.1/32")
+
+
+def test_a_second_home_runs_beside_the_first_and_stops_cleanly(warehouse_server, tmp_path, monkeypatch):
+    monkeypatch.setenv("SALESOPS_HOME", str(tmp_path / "second"))
+    monkeypatch.setenv("SALESOPS_PG_PORT", str(free_port()))
+    second = load_settings()
+    try:
+        state = warehouse.start(second)
+        assert state.running and state.pgdata == tmp_path / "second" / "pgdata"
+        assert warehouse.status(warehouse_server).running  # the first one is untouched
+        with psycopg2.connect(second.warehouse_url) as conn, conn.cursor() as cur:
+            cur.execute("select setting from pg_settings where name = 'data_directory'")
+            assert Path(cur.fetchone()[0]) == second.pgdata
+    finally:
+        stopped = warehouse.stop(second)
+    assert not stopped.running
+    assert warehouse.status(warehouse_server).running
+
+
+def test_cli_reports_status_and_url(warehouse_server):
+    cli = Path(sys.executable).parent / "salesops"
+    status = subprocess.run([str(cli), "db", "status"], capture_output=True, text=True, check=False)
+    assert status.returncode == 0 and status.stdout.startswith("running:")
+    url = subprocess.run([str(cli), "db", "url"], capture_output=True, text=True, check=True)
+    assert url.stdout.strip() == warehouse_server.warehouse_url
+
+
+def test_external_url_means_nothing_embedded_starts(monkeypatch, tmp_path):
+    monkeypatch.setenv("SALESOPS_HOME", str(tmp_path / "ext"))
+    monkeypatch.setenv("SALESOPS_WAREHOUSE_URL", "postgresql://u:p@127.0.0.1:9/none")
+    settings = load_settings()
+    cli = Path(sys.executable).parent / "salesops"
+    result = subprocess.run([str(cli), "db", "start"], capture_output=True, text=True, check=False)
+    assert result.returncode == 1 and "SALESOPS_WAREHOUSE_URL is set" in result.stdout
+    assert not settings.pgdata.exists()
