@@ -28,6 +28,7 @@ demo: setup
 	$(BIN)/salesops show kpi_quota_attainment --where "period_type = 'quarter'"
 	@echo
 	@echo "Data-quality report: $$(pwd)/.salesops/reports/index.html"
+	@echo "The warehouse is still running at $$($(BIN)/salesops db url) (psql it; stop with: make db-stop)"
 
 test: setup
 	$(BIN)/python -m pytest
