@@ -18,7 +18,8 @@ import pytest
 from salesops import warehouse
 from salesops.config import PROJECT_DIR, Settings, load_settings
 
-SAMPLE_LANDING = PROJECT_DIR / "sample" / "landing"
+SAMPLE_LANDING = PROJECT_DIR / "sample" / "landing"  # generated: `make sample`
+HANDMADE_LANDING = Path(__file__).parent / "fixtures" / "handmade_landing"  # numbers checked by hand
 
 
 def free_port() -> int:
@@ -39,7 +40,7 @@ def settings(test_home: Path) -> Iterator[Settings]:
     os.environ.pop("SALESOPS_WAREHOUSE_URL", None)
     os.environ["SALESOPS_HOME"] = str(test_home)
     os.environ["SALESOPS_PG_PORT"] = str(free_port())
-    os.environ["SALESOPS_LANDING_DIR"] = str(SAMPLE_LANDING)
+    os.environ["SALESOPS_LANDING_DIR"] = str(HANDMADE_LANDING)
     current = load_settings()
     yield current
     os.environ.clear()
@@ -72,7 +73,7 @@ def db(warehouse_server: Settings) -> Iterator[psycopg2.extensions.connection]:
 
 @pytest.fixture()
 def landing(tmp_path: Path) -> Path:
-    """A writable copy of the shipped sample landing folder."""
+    """A writable copy of the hand-made landing folder."""
     target = tmp_path / "landing"
-    shutil.copytree(SAMPLE_LANDING, target)
+    shutil.copytree(HANDMADE_LANDING, target)
     return target

@@ -6,6 +6,7 @@ import argparse
 import logging
 import sys
 from datetime import date
+from pathlib import Path
 
 from salesops import warehouse
 from salesops.config import dbt_env, load_settings
@@ -122,6 +123,21 @@ def cmd_show(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_generate(args: argparse.Namespace) -> int:
+    """Write synthetic landing extracts (full first night, then incremental nights)."""
+    from salesops.generator import generate
+
+    result = generate(args.out, args.scale, args.start, args.days, seed=args.seed, defect_rate=args.defect_rate,
+                      show_progress=not args.quiet)
+    total = sum(result.rows.values())
+    print(f"wrote {total:,} rows for {len(result.nights)} night(s) ({result.nights[0]} .. {result.nights[-1]})"
+          f" under {args.out} in {result.seconds:.1f}s")
+    for name, rows in sorted(result.rows.items()):
+        print(f"  {name:<32} {rows:>12,}")
+    print(f"planted defects: {result.manifest}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="salesops", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress at INFO level")
@@ -134,6 +150,17 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run the nightly DAG for one date through Airflow")
     run.add_argument("--date", type=_date, required=True, help="the night (logical date), YYYY-MM-DD")
     run.set_defaults(func=cmd_run)
+
+    gen = sub.add_parser("generate", help="write synthetic CRM, contract and HR extracts")
+    gen.add_argument("--scale", type=float, default=0.001,
+                     help="1 = 200k accounts, 2M leads, 1M opportunities, 5M activities, 3,000 employees")
+    gen.add_argument("--start", type=_date, required=True, help="the first night (full extract), YYYY-MM-DD")
+    gen.add_argument("--days", type=int, default=1, help="number of nights (the later ones are incremental)")
+    gen.add_argument("--out", type=Path, required=True, help="landing folder to write")
+    gen.add_argument("--seed", type=int, default=42, help="same seed, same bytes")
+    gen.add_argument("--defect-rate", type=float, default=0.002, help="share of rows with a planted defect (0: none)")
+    gen.add_argument("--quiet", action="store_true", help="no progress bar")
+    gen.set_defaults(func=cmd_generate)
 
     rollback = sub.add_parser("rollback", help="put the previous marts back (swap with marts_previous)")
     rollback.set_defaults(func=cmd_rollback)
