@@ -3,9 +3,9 @@ SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
-DEMO_NIGHTS := 2026-11-20 2026-11-21
+DEMO_NIGHTS := 2026-11-19 2026-11-20 2026-11-21
 
-.PHONY: setup demo test test-fast lint lock db-start db-stop gx-sync clean help
+.PHONY: setup demo test test-fast lint lock db-start db-stop gx-sync sample clean help
 
 help:
 	@echo "make demo   - set up, start the embedded warehouse, run the sample nights end to end"
@@ -25,7 +25,7 @@ $(VENV)/.installed: pyproject.toml requirements.lock
 demo: setup
 	$(BIN)/salesops db start
 	@for night in $(DEMO_NIGHTS); do $(BIN)/salesops run --date $$night || exit 1; echo; done
-	$(BIN)/salesops show kpi_quota_attainment --where "period_type = 'quarter'"
+	$(BIN)/salesops show kpi_quota_attainment_rate --where "scope_type = 'company' and period_type = 'quarter'"
 	@echo
 	@echo "Data-quality report: $$(pwd)/.salesops/reports/index.html"
 	@echo "The warehouse is still running at $$($(BIN)/salesops db url) (psql it; stop with: make db-stop)"
@@ -50,6 +50,11 @@ db-start: setup
 
 db-stop: setup
 	$(BIN)/salesops db stop
+
+# The shipped demo sample: three tiny nights with planted defects (see sample/landing/_manifest.json).
+sample: setup
+	rm -rf sample/landing
+	$(BIN)/salesops generate --scale 0.001 --start 2026-11-19 --days 3 --out sample/landing --seed 42 --defect-rate 0.005
 
 gx-sync: setup
 	$(BIN)/salesops gx sync

@@ -35,6 +35,7 @@ def airflow_env(settings: Settings) -> dict[str, str]:
         "SALESOPS_LANDING_DIR": str(settings.landing_dir),
         "SALESOPS_PG_PORT": str(settings.pg_port),
     })
+    env.setdefault("SALESOPS_RETRY_DELAY_SECONDS", "5")  # interactive runs: retry soon
     if settings.external_warehouse_url:
         env["SALESOPS_WAREHOUSE_URL"] = settings.external_warehouse_url
     return env

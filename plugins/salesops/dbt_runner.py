@@ -9,13 +9,17 @@ from dataclasses import dataclass
 from datetime import date
 
 from salesops.config import Settings, dbt_env
-from salesops.errors import SalesopsError
+from salesops.errors import DataError, SalesopsError
 
 log = logging.getLogger(__name__)
 
 
 class DbtError(SalesopsError):
-    """dbt reported failing models or tests."""
+    """dbt reported failing models (may be transient: the task retries)."""
+
+
+class DbtTestFailure(DbtError, DataError):
+    """Only dbt data tests failed: the data is wrong, retrying cannot help."""
 
 
 @dataclass
@@ -45,13 +49,16 @@ def run_dbt(settings: Settings, command: list[str], night: date | None = None, b
     result = dbtRunner().invoke(args)
     nodes: dict[str, int] = {}
     failures: list[str] = []
+    errors = 0
     for node in getattr(result.result, "results", None) or []:
         status = str(getattr(node.status, "value", node.status))
         nodes[status] = nodes.get(status, 0) + 1
         if status in ("error", "fail", "runtime error"):
             failures.append(f"{node.node.unique_id}: {(node.message or status).strip()}")
+            errors += status != "fail"
     outcome = DbtOutcome(" ".join(command), bool(result.success), nodes, failures)
     if not result.success and raise_on_failure:
         detail = "; ".join(failures) or str(result.exception or "see the dbt log")
-        raise DbtError(f"dbt {outcome.command} failed: {detail}")
+        kind = DbtTestFailure if failures and not errors else DbtError
+        raise kind(f"dbt {outcome.command} failed: {detail}")
     return outcome

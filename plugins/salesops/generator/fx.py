@@ -11,7 +11,8 @@ from salesops.generator.timeline import DAY, Window
 
 
 def fx_rates_table(rng: np.random.Generator, window: Window) -> Table:
-    days = np.arange(window.start // DAY, window.end // DAY, dtype=np.int64)
+    # From a quarter before the history starts, so the first quotas have a rate on their first day.
+    days = np.arange(window.start // DAY - 120, window.end // DAY, dtype=np.int64)
     published = days[(days + 3) % 7 < 5]  # 1970-01-01 was a Thursday: Monday..Friday only
     currencies = tuple(BASE_FX)
     codes, dates, rates = [], [], []

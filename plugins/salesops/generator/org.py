@@ -43,7 +43,7 @@ SALARY_USD = {"AE": 95_000, "SDR": 60_000, "SE": 110_000, "AM": 85_000, "sales_m
               "sales_ops_leader": 190_000, "sales_ops_manager": 140_000, "sales_ops_analyst": 90_000,
               "sales_planning_specialist": 95_000, "sales_tech_specialist": 105_000, "sales_ops_specialist": 80_000}
 BASE_FX = {"USD": 1.0, "EUR": 1.08, "GBP": 1.27, "CAD": 0.74, "AUD": 0.66, "JPY": 0.0068, "BRL": 0.19}
-# Quarterly bookings quota in USD for a fully ramped rep, by segment (AE; AM get 60%).
+# Typical quarterly bookings of a ramped rep in USD, by segment (sizes variable pay).
 QUARTER_QUOTA_USD = {"SMB": 120_000, "Mid-Market": 240_000, "Enterprise": 450_000}
 RAMP = (0.25, 0.5, 0.75)  # share of the full quota in a rep's first, second and third quarter
 COURSES = (("C100", "Sales onboarding"), ("C110", "Product fundamentals"), ("C120", "Discovery calls"),
@@ -263,29 +263,41 @@ def quarter_starts(first_day: int, last_day: int) -> np.ndarray:
     return months.astype("datetime64[D]").astype(np.int64)
 
 
-def quotas_table(rng: np.random.Generator, org: Org, window: Window) -> Table:
-    """Quarterly bookings quotas for AEs and AMs, ramped in their first three quarters, set two weeks
-    before each quarter starts, through the quarter after the last night."""
+def quotas_table(rng: np.random.Generator, org: Org, window: Window,
+                 won_usd: dict[tuple[int, int], float]) -> Table:
+    """Quarterly bookings quotas for AEs and AMs, set two weeks before each quarter through the quarter after
+    the last night. A fully ramped rep's quota is about 1.05x what the segment's reps actually booked per
+    head that quarter (won_usd: (quarter start day, segment) -> USD), so attainment lands around 0.9 with
+    a healthy share of reps above 1; new reps get 25%, 50%, 75% in their first three quarters."""
     reps = org.reps_in(("AE", "AM"))
     quarters = quarter_starts(window.start // DAY, window.end // DAY + 100)
+    complete = [q for q in quarters if _quarter_end(q) < window.end // DAY]
+
+    def ramp(i: int, q_index: int) -> float:
+        served = int(np.searchsorted(quarters, org.hire_day[i], side="right")) - 1
+        nth = q_index - served
+        return RAMP[nth] if 0 <= nth < len(RAMP) else 1.0
+
+    def active(i: int, q: int) -> bool:
+        return not (_quarter_end(q) < org.hire_day[i] or (org.term_day[i] != NULL_TIME and q > org.term_day[i]))
+
     rows_emp, rows_q, rows_amount = [], [], []
-    for i in reps:
-        hire, term = org.hire_day[i], org.term_day[i]
-        seg = max(org.segment[i], 0)
-        full = QUARTER_QUOTA_USD[SEGMENTS[seg]] * (0.6 if org.role[i] == "AM" else 1.0)
-        for q_index, q in enumerate(quarters):
-            q_end = quarters[q_index + 1] - 1 if q_index + 1 < len(quarters) else q + 91
-            if q_end < hire or (term != NULL_TIME and q > term):
-                continue
-            served = int(np.searchsorted(quarters, hire, side="right")) - 1
-            nth = q_index - served
-            factor = RAMP[nth] if 0 <= nth < len(RAMP) else 1.0
-            rows_emp.append(i)
-            rows_q.append(q)
-            rows_amount.append(round(full * factor * rng.uniform(0.9, 1.1) / BASE_FX[org.currency[i]], -3))
+    for q_index, q in enumerate(quarters):
+        # Quarters not finished by the last night are planned from the last finished one, plus growth.
+        basis = q if q in complete else (complete[-1] if complete else q)
+        growth = 1.05 if basis != q else 1.0
+        for seg in range(len(SEGMENTS)):
+            team = [i for i in reps if max(org.segment[i], 0) == seg and active(i, q)]
+            heads = sum(ramp(i, q_index) for i in team) or 1.0
+            per_head = max(won_usd.get((basis, seg), 0.0) * growth / heads, 10_000.0)
+            for i in team:
+                rows_emp.append(i)
+                rows_q.append(q)
+                usd = per_head * 1.05 * ramp(i, q_index) * rng.uniform(0.85, 1.15)
+                rows_amount.append(max(round(usd / BASE_FX[org.currency[i]], -3), 1000.0))
     emp = np.array(rows_emp, dtype=np.int64)
     q_start = np.array(rows_q, dtype=np.int64)
-    q_end = (q_start.astype("datetime64[D]").astype("datetime64[M]") + 3).astype("datetime64[D]").astype(np.int64) - 1
+    q_end = np.array([_quarter_end(q) for q in q_start], dtype=np.int64)
     version_time = (q_start - 14) * DAY + 10 * 3600
     currencies = tuple(BASE_FX)
     columns = {
@@ -297,6 +309,11 @@ def quotas_table(rng: np.random.Generator, org: Org, window: Window) -> Table:
         "quota_type": Codes(("bookings",), np.zeros(emp.size, dtype=np.int64)),
     }
     return Table(entity("hr", "quotas"), columns, version_time, key=emp * 100_000 + q_start)
+
+
+def _quarter_end(q_start: int) -> int:
+    month = np.datetime64(int(q_start), "D").astype("datetime64[M]")
+    return int((month + 3).astype("datetime64[D]").astype(np.int64)) - 1
 
 
 def territory_assignments_table(rng: np.random.Generator, org: Org, window: Window) -> Table:

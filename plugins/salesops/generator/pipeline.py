@@ -16,7 +16,7 @@ import numpy as np
 
 from salesops.contracts import FORECAST_CATEGORIES, STAGE_PROBABILITY, STAGES, entity
 from salesops.generator.accounts import CURRENCIES, Accounts
-from salesops.generator.org import BASE_FX, OFFICES, REGION_WEIGHTS, REGIONS, SEGMENTS, Org
+from salesops.generator.org import BASE_FX, OFFICES, REGION_WEIGHTS, REGIONS, Org
 from salesops.generator.tables import Codes, Ids, Numbered, Table
 from salesops.generator.timeline import DAY, NULL_TIME, Window, sample_times
 
@@ -184,7 +184,6 @@ def build_opportunities(rng: np.random.Generator, org: Org, accounts: Accounts, 
 
     segment = accounts.segment[account]
     currency = accounts.currency[account]
-    owner = accounts.owner_at(account, created)
     fx = np.array([BASE_FX[c] for c in CURRENCIES])[currency]
     amount = np.round(DEAL_USD[segment] * TYPE_FACTOR[opp_type] * rng.lognormal(0, 0.5, n) / fx, -2)
     amount = np.maximum(amount, 100.0)
@@ -266,7 +265,8 @@ def build_opportunities(rng: np.random.Generator, org: Org, accounts: Accounts, 
     final_row = np.flatnonzero(last_row)
     final_stage = stage_all[final_row]
     opps = Opportunities(
-        n=n, created=created, account=account, owner_user=owner, segment=segment,
+        n=n, created=created, account=account, owner_user=accounts.owner_at(account, time_all[final_row]),
+        segment=segment,
         last_change=time_all[final_row], won=final_stage == WON,
         closed_at=np.where(final_stage >= WON, time_all[final_row], NULL_TIME),
         amount=row_amount[final_row], currency=currency, type=opp_type,
@@ -293,7 +293,8 @@ def build_opportunities(rng: np.random.Generator, org: Org, accounts: Accounts, 
     opportunities = Table(entity("crm", "opportunities"), {
         "opportunity_id": Ids("OPP", v_opp + 1_000_000),
         "account_id": Ids("A", account[v_opp] + 100_000),
-        "owner_user_id": Ids("U", owner[v_opp] + 50_000),
+        # Deals follow their account: when a rep leaves, the new account owner carries (and is credited).
+        "owner_user_id": Ids("U", accounts.owner_at(account[v_opp], v_time) + 50_000),
         "opportunity_name": Numbered(tuple(f"{t} deal " for t in OPP_TYPES), opp_type[v_opp], v_opp + 1),
         "type": Codes(OPP_TYPES, opp_type[v_opp]),
         "stage": Codes(STAGES, stage_all[v]),
@@ -355,3 +356,16 @@ def activities_table(rng: np.random.Generator, opps: Opportunities, leads: Leads
     }
     del user, account, opp_idx, lead_idx, kind, minutes, occurred
     return Table(entity("crm", "activities"), columns, updated[order])
+
+
+def won_usd_by_quarter(opps: Opportunities) -> dict[tuple[int, int], float]:
+    """Closed-won USD (at base rates) per (quarter start day, account segment): what quotas are set from."""
+    won = np.flatnonzero(opps.won)
+    day = opps.closed_at[won] // DAY
+    month = day.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
+    quarter = (month - month % 3).astype("datetime64[M]").astype("datetime64[D]").astype(np.int64)
+    usd = opps.amount[won] * np.array([BASE_FX[c] for c in CURRENCIES])[opps.currency[won]]
+    out: dict[tuple[int, int], float] = {}
+    for q, seg, value in zip(quarter.tolist(), opps.segment[won].tolist(), usd.tolist(), strict=True):
+        out[(q, seg)] = out.get((q, seg), 0.0) + value
+    return out

@@ -26,7 +26,13 @@ from salesops.generator.org import (
     training_table,
     users_table,
 )
-from salesops.generator.pipeline import activities_table, build_leads, build_opportunities, leads_table
+from salesops.generator.pipeline import (
+    activities_table,
+    build_leads,
+    build_opportunities,
+    leads_table,
+    won_usd_by_quarter,
+)
 from salesops.generator.tables import Table, format_column, take
 from salesops.generator.timeline import DAY, Window
 
@@ -67,7 +73,6 @@ def simulate(scale: float, window: Window, seed: int, defect_rate: float, log=pr
     unmatched = max(1, int(rng[1].binomial(org.n, defect_rate))) if defect_rate > 0 else 0
     users = users_table(rng[1], org, work_email, window, unmatched)
     territories = territory_assignments_table(rng[2], org, window)
-    quotas = quotas_table(rng[2], org, window)
     compensation = compensation_table(rng[2], org, window)
     training = training_table(rng[2], org, window)
     step("the organisation")
@@ -77,6 +82,7 @@ def simulate(scale: float, window: Window, seed: int, defect_rate: float, log=pr
     leads = build_leads(rng[5], org, accounts, window, n["leads"])
     opps, opportunities, history = build_opportunities(rng[6], org, accounts, leads, window, n["opportunities"])
     leads_t = leads_table(leads)
+    quotas = quotas_table(rng[2], org, window, won_usd_by_quarter(opps))
     step("leads and opportunities")
     activities = activities_table(rng[7], opps, leads, window, n["activities"])
     step("activities")

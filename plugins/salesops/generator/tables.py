@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from salesops.contracts import BOOLEAN, DATE, INTEGER, NUMERIC, TIMESTAMP, Entity
-from salesops.generator.timeline import DAY, NULL_TIME
+from salesops.generator.timeline import NULL_TIME
 
 INT32_NULL = np.iinfo(np.int32).min
 
@@ -168,7 +168,3 @@ def format_column(col: Column, type_: str) -> np.ndarray:
     if type_ == BOOLEAN:
         return np.array(["false", "true", ""])[np.where(col < 0, 2, col)]
     return col.astype(str)
-
-
-def days_to_seconds(days: np.ndarray) -> np.ndarray:
-    return np.where(days == NULL_TIME, NULL_TIME, days * DAY)
