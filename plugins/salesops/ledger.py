@@ -57,15 +57,15 @@ def ensure_ledger(cur: PgCursor) -> None:
     cur.execute(LEDGER_DDL)
 
 
-def previous_checksum(cur: PgCursor, night: date, source: str, entity: str) -> str | None:
-    """The checksum of the file loaded successfully for this night, if any."""
+def previous_load(cur: PgCursor, night: date, source: str, entity: str) -> tuple[str, int] | None:
+    """(checksum, size) of the file loaded successfully for this night, if any."""
     cur.execute(
-        "select checksum_sha256 from meta.load_ledger "
+        "select checksum_sha256, size_bytes from meta.load_ledger "
         "where night = %s and source = %s and entity = %s and status = 'loaded'",
         (night, source, entity),
     )
     row = cur.fetchone()
-    return row[0] if row else None
+    return (row[0], row[1]) if row else None
 
 
 def record(cur: PgCursor, entry: LedgerEntry) -> None:

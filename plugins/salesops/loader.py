@@ -17,11 +17,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import psycopg2
 from psycopg2 import sql
 from psycopg2.extensions import connection as PgConnection
 from psycopg2.extensions import cursor as PgCursor
 
-from salesops import ledger
+from salesops import fast_copy, ledger
 from salesops.contracts import Entity, entities_of
 from salesops.errors import SourceFileError
 from salesops.row_checks import value_check
@@ -288,13 +289,14 @@ def load_file(conn: PgConnection, entity: Entity, path: Path, night: date, force
     """Load one landing file as the night's batch of its raw table (one transaction)."""
     started = datetime.now(UTC)
     result = FileResult(entity.source, entity.name, str(path), "loaded")
-    checksum = file_checksum(path)
     size = path.stat().st_size
     with conn.cursor() as cur:
         ledger.ensure_ledger(cur)
         ensure_raw_tables(cur, entity)
         conn.commit()
-        if not force and ledger.previous_checksum(cur, night, entity.source, entity.name) == checksum:
+        previous = ledger.previous_load(cur, night, entity.source, entity.name)
+        # Hash up front only when a same-sized file was loaded before; otherwise COPY hashes on the way.
+        if not force and previous and previous[1] == size and file_checksum(path) == previous[0]:
             result.status = "skipped_unchanged"
             result.message = "already loaded with the same checksum"
             return result
@@ -306,7 +308,7 @@ def load_file(conn: PgConnection, entity: Entity, path: Path, night: date, force
             _drop_batch(cur, entity, night)
             result.status, result.message = "failed", str(exc)
             result.rows_read = result.rows_rejected = _reject_whole_file(cur, entity, path, night, str(exc))
-            _record(cur, result, night, checksum, size, started)
+            _record(cur, result, night, file_checksum(path), size, started)
             conn.commit()
             return result
         result.extra_columns = extra
@@ -324,28 +326,44 @@ def load_file(conn: PgConnection, entity: Entity, path: Path, night: date, force
             ),
             (night.isoformat(),),
         )
-        state = _Validation()
-        columns = sql.SQL(", ").join(sql.Identifier(name) for name in (*header, *META_COLUMNS))
-        stream = _RecordStream(_validated_rows(path, entity, header, night, state))
-        cur.copy_expert(
-            sql.SQL("copy raw.{} ({}) from stdin with (format csv)")
-            .format(sql.Identifier(part), columns)
-            .as_string(cur),
-            stream,
-            size=COPY_BUFFER,
-        )
-        result.rows_read, result.rows_rejected = state.rows_read, state.rows_rejected
-        result.rows_loaded = cur.rowcount
-        result.sample_rejections = state.samples
-        if state.rows_rejected:
-            _copy_rejected(cur, entity, state.rejected)
-            result.message = f"{state.rows_rejected} row(s) quarantined in {entity.rejected_table}"
+        cur.execute("savepoint fast_path")
+        try:
+            records, checksum = fast_copy.copy_file_as_is(cur, entity, part, header, path, night.isoformat())
+            rejected, samples = fast_copy.quarantine_invalid_rows(cur, entity, part, header)
+            cur.execute("release savepoint fast_path")
+            result.rows_read, result.rows_rejected, result.rows_loaded = records, rejected, records - rejected
+            result.sample_rejections = samples
+        except (psycopg2.DataError, fast_copy.NeedsPreciseLoad) as exc:
+            cur.execute("rollback to savepoint fast_path")
+            log.info("%s: loading row by row (%s)", path, str(exc).splitlines()[0])
+            checksum = file_checksum(path)
+            _load_row_by_row(cur, entity, part, header, path, night, result)
+        if result.rows_rejected:
+            result.message = f"{result.rows_rejected} row(s) quarantined in {entity.rejected_table}"
         if extra:
             note = f"extra column(s) kept: {', '.join(extra)}"
             result.message = f"{result.message}; {note}" if result.message else note
         _record(cur, result, night, checksum, size, started)
     conn.commit()
     return result
+
+
+def _load_row_by_row(cur: PgCursor, entity: Entity, part: str, header: list[str], path: Path, night: date,
+                     result: FileResult) -> None:
+    """The precise path: parse and check every row in Python, stream the good ones to COPY."""
+    state = _Validation()
+    columns = sql.SQL(", ").join(sql.Identifier(name) for name in (*header, *META_COLUMNS))
+    stream = _RecordStream(_validated_rows(path, entity, header, night, state))
+    cur.copy_expert(
+        sql.SQL("copy raw.{} ({}) from stdin with (format csv)").format(sql.Identifier(part), columns).as_string(cur),
+        stream,
+        size=COPY_BUFFER,
+    )
+    result.rows_read, result.rows_rejected = state.rows_read, state.rows_rejected
+    result.rows_loaded = cur.rowcount
+    result.sample_rejections = state.samples
+    if state.rows_rejected:
+        _copy_rejected(cur, entity, state.rejected)
 
 
 def _record(

@@ -147,3 +147,42 @@ def test_a_missing_required_file_stops_the_source_but_is_in_the_ledger(db, landi
         load_source(db, landing, "hr", NIGHT)
     assert rows(db, "select status from meta.load_ledger where entity = 'quotas'") == [("missing",)]
     assert rows(db, "select status from meta.load_ledger where entity = 'employees'") == [("loaded",)]
+
+
+TYPED_ROWS = USERS_HEADER + (
+    "U1,a@x.example,Ann,true,2026-11-19T08:00:00Z\n"
+    ",c@x.example,Cy,true,2026-11-19T08:00:00Z\n"  # line 3: missing primary key
+    "U4,d@x.example,Di,maybe,2026-11-19T08:00:00Z\n"  # line 4: not a boolean
+    'U5,"e@x.example",Ed,true,now\n'  # line 5: a Postgres word, not an ISO timestamp
+    "U6,f@x.example,Flo,true,2026-11-19\n"  # a date is an acceptable timestamp
+)
+
+
+def _load_users(db, path, precise: bool, monkeypatch):
+    from salesops import fast_copy
+
+    if precise:
+        def refuse(*args, **kwargs):
+            raise fast_copy.NeedsPreciseLoad("forced by the test")
+
+        monkeypatch.setattr(fast_copy, "copy_file_as_is", refuse)
+    result = load_file(db, USERS, path, NIGHT, force=True)
+    monkeypatch.undo()
+    return result, rows(db, "select _line_number, column_name, reason, raw_record from raw.crm__users__rejected"
+                            " order by 1"), rows(db, "select user_id, _line_number, _source_file from raw.crm__users"
+                                                     " order by 1")
+
+
+def test_fast_and_precise_paths_quarantine_the_same_rows_with_the_same_reasons(db, tmp_path, monkeypatch):
+    path = write(tmp_path / "users.csv", TYPED_ROWS)
+    fast, fast_rejected, fast_loaded = _load_users(db, path, precise=False, monkeypatch=monkeypatch)
+    precise, precise_rejected, precise_loaded = _load_users(db, path, precise=True, monkeypatch=monkeypatch)
+    assert (fast.rows_read, fast.rows_loaded, fast.rows_rejected) == (5, 2, 3)
+    assert (precise.rows_read, precise.rows_loaded, precise.rows_rejected) == (5, 2, 3)
+    assert fast_loaded == precise_loaded == [("U1", 2, str(path)), ("U6", 6, str(path))]
+    assert [r[:3] for r in fast_rejected] == [r[:3] for r in precise_rejected] == [
+        (3, "user_id", "expected a value, got an empty field"),
+        (4, "is_active", "expected true or false, got 'maybe'"),
+        (5, "updated_at", "expected an ISO-8601 timestamp, got 'now'"),
+    ]
+    assert fast_rejected[1][3] == "U4,d@x.example,Di,maybe,2026-11-19T08:00:00Z"
