@@ -4,8 +4,9 @@
 The nightly refresh of the Sales Operations warehouse, for the run's logical date (the *night*):
 
 1. **prepare**: make sure the warehouse answers (starts the embedded one in a local setup);
-2. **ingest_crm / ingest_contracts / ingest_hr** (in parallel): COPY `landing/<source>/<night>/*.csv`
-   into `raw`, with the load ledger and row-level quarantine;
+2. **ingest_crm / ingest_contracts / ingest_hr** (task groups, in parallel): one mapped `load` per
+   extract COPYs `landing/<source>/<night>/<entity>.csv` into `raw` (load ledger, row-level quarantine),
+   then `check` stops the night if a required source (crm, hr) could not be loaded;
 3. **validate_raw**: Great Expectations suites on the night's raw batches; a critical failure stops here;
 4. **dbt_build**: staging -> intermediate -> marts, built into the private schema `marts_build`;
 5. **validate_marts**: GX suites on `marts_build`;
@@ -21,10 +22,10 @@ from __future__ import annotations
 import os
 from datetime import date, datetime, timedelta
 
-from airflow.sdk import dag, get_current_context, task
+from airflow.sdk import dag, get_current_context, task, task_group
 
 from salesops.alerts import on_task_failure
-from salesops.contracts import SOURCES
+from salesops.contracts import SOURCES, entities_of
 
 DEFAULT_ARGS = {
     "owner": "sales-ops-data",
@@ -65,12 +66,29 @@ def salesops_nightly() -> None:
 
         return nightly.prepare()
 
-    @task
-    def ingest(source: str) -> list[dict]:
+    @task(map_index_template="{{ entity_name }}")
+    def load(source: str, entity_name: str) -> dict:
         from salesops import nightly
 
         with nightly.no_retry_on_bad_data():
-            return nightly.ingest(source, _night())
+            return nightly.ingest_file(source, entity_name, _night())
+
+    @task
+    def check(source: str, results: list[dict]) -> dict:
+        from salesops import nightly
+
+        with nightly.no_retry_on_bad_data():
+            return nightly.check_source(source, _night(), list(results))
+
+    def ingest(source: str) -> object:
+        """A task group per source: one mapped load per extract, then the source's verdict."""
+
+        @task_group(group_id=f"ingest_{source}")
+        def group() -> None:
+            names = [e.name for e in entities_of(source)]
+            check(source, load.partial(source=source).expand(entity_name=names))
+
+        return group()  # the TaskGroup itself, so `>>` links its first and last tasks
 
     @task
     def validate_raw() -> dict:
@@ -112,7 +130,7 @@ def salesops_nightly() -> None:
         print(f"published {len(tables)} table(s); report at {report_path}")
 
     ready = prepare()
-    loads = [ingest.override(task_id=f"ingest_{source}")(source) for source in SOURCES]
+    loads = [ingest(source) for source in SOURCES]
     published = publish()
     report_path = report()
     ready >> loads >> validate_raw() >> dbt_build() >> validate_marts() >> published >> report_path

@@ -178,6 +178,8 @@ ENTITIES: tuple[Entity, ...] = (
 )
 
 SOURCES = ("crm", "contracts", "hr")
+# A file that fails in a required source stops the night; the contracts system may lag a night.
+REQUIRED_SOURCES = ("crm", "hr")
 BY_KEY = {entity.key: entity for entity in ENTITIES}
 
 

@@ -23,7 +23,7 @@ from psycopg2.extensions import connection as PgConnection
 from psycopg2.extensions import cursor as PgCursor
 
 from salesops import fast_copy, ledger
-from salesops.contracts import Entity, entities_of
+from salesops.contracts import REQUIRED_SOURCES, Entity, entities_of
 from salesops.errors import SourceFileError
 from salesops.row_checks import value_check
 
@@ -390,47 +390,50 @@ def _record(
     )
 
 
-def load_source(
-    conn: PgConnection, landing_dir: Path, source: str, night: date, force: bool = False
-) -> list[FileResult]:
-    """Load every extract of one source for a night; raise if a required file is missing or failed."""
-    results: list[FileResult] = []
+def load_entity(conn: PgConnection, landing_dir: Path, entity: Entity, night: date,
+                force: bool = False) -> FileResult:
+    """Load one extract of a night; a missing file is recorded in the ledger, not raised."""
+    path = landing_path(landing_dir, entity, night)
+    if not path.exists():
+        result = FileResult(entity.source, entity.name, str(path), "missing", message=f"no file at {path}")
+        with conn.cursor() as cur:
+            ledger.ensure_ledger(cur)
+            _record(cur, result, night, None, None, datetime.now(UTC))
+        conn.commit()
+    else:
+        result = load_file(conn, entity, path, night, force=force)
+    log.info("%s/%s: %s read=%s loaded=%s rejected=%s %s", entity.source, entity.name, result.status,
+             result.rows_read, result.rows_loaded, result.rows_rejected, result.message or "")
+    for sample in result.sample_rejections:
+        log.warning("rejected: %s", sample)
+    return result
+
+
+def check_source(source: str, results: list[FileResult], folder: str) -> None:
+    """Stop the night when a required source has a failed file or a required file is missing."""
+    required = {e.name for e in entities_of(source) if e.required_for_night}
+    problems = [
+        r for r in results
+        if (r.status == "failed" and source in REQUIRED_SOURCES) or (r.status == "missing" and r.entity in required)
+    ]
+    if problems:
+        raise SourceFileError(
+            folder, "; ".join(f"{r.entity}: {r.message}" for r in problems) + f" (source {source} is required)"
+        )
+    for r in results:
+        if r.status == "failed":
+            log.warning("%s/%s failed but %s is not a required source: the night carries on (%s)", source,
+                        r.entity, source, r.message)
+
+
+def load_source(conn: PgConnection, landing_dir: Path, source: str, night: date,
+                force: bool = False) -> list[FileResult]:
+    """Load every extract of one source for a night; raise if the source cannot go on (see check_source)."""
     folder = landing_dir / source / night.isoformat()
     known = {entity.name for entity in entities_of(source)}
     if folder.is_dir():
         for stray in sorted(p.name for p in folder.glob("*.csv") if p.stem not in known):
             log.warning("%s: no contract for %s, file ignored", folder, stray)
-    for entity in entities_of(source):
-        path = landing_path(landing_dir, entity, night)
-        if not path.exists():
-            result = FileResult(source, entity.name, str(path), "missing", message=f"no file at {path}")
-            with conn.cursor() as cur:
-                ledger.ensure_ledger(cur)
-                _record(cur, result, night, None, None, datetime.now(UTC))
-            conn.commit()
-        else:
-            result = load_file(conn, entity, path, night, force=force)
-        log.info(
-            "%s/%s: %s read=%s loaded=%s rejected=%s %s",
-            source,
-            entity.name,
-            result.status,
-            result.rows_read,
-            result.rows_loaded,
-            result.rows_rejected,
-            result.message or "",
-        )
-        for sample in result.sample_rejections:
-            log.warning("rejected: %s", sample)
-        results.append(result)
-    problems = [
-        r
-        for r in results
-        if r.status in ("failed", "missing")
-        and next(e for e in entities_of(source) if e.name == r.entity).required_for_night
-    ]
-    if problems:
-        raise SourceFileError(
-            str(folder), "; ".join(f"{r.entity}: {r.message}" for r in problems) + " (required for the night)"
-        )
+    results = [load_entity(conn, landing_dir, entity, night, force) for entity in entities_of(source)]
+    check_source(source, results, str(folder))
     return results

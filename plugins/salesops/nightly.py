@@ -12,6 +12,7 @@ from datetime import date
 
 from salesops import dbt_runner, loader, publish, quality_gate, report, warehouse
 from salesops.config import Settings, load_settings
+from salesops.contracts import entity
 from salesops.errors import DataError
 
 log = logging.getLogger(__name__)
@@ -34,7 +35,27 @@ def prepare(settings: Settings | None = None) -> str:
     return warehouse.redact(settings.warehouse_url)
 
 
+def ingest_file(source: str, entity_name: str, night: date, settings: Settings | None = None) -> dict:
+    """Load one extract of the night (one mapped task per file, so each retries on its own)."""
+    settings = settings or load_settings()
+    conn = warehouse.connect(settings)
+    try:
+        return loader.load_entity(conn, settings.landing_dir, entity(source, entity_name), night).as_dict()
+    finally:
+        conn.close()
+
+
+def check_source(source: str, night: date, results: list[dict], settings: Settings | None = None) -> dict:
+    """Fail the night if a required source could not be loaded; summarise the source otherwise."""
+    settings = settings or load_settings()
+    files = [loader.FileResult(**{k: v for k, v in r.items()}) for r in results]
+    loader.check_source(source, files, str(settings.landing_dir / source / night.isoformat()))
+    return {"source": source, "files": len(files), "rows_loaded": sum(f.rows_loaded for f in files),
+            "rows_rejected": sum(f.rows_rejected for f in files)}
+
+
 def ingest(source: str, night: date, settings: Settings | None = None) -> list[dict]:
+    """Every extract of a source in one go (for scripts; the DAG maps ingest_file instead)."""
     settings = settings or load_settings()
     conn = warehouse.connect(settings)
     try:

@@ -143,7 +143,7 @@ def test_unusable_files_fail_with_a_clear_message(db, tmp_path, content, message
 
 def test_a_missing_required_file_stops_the_source_but_is_in_the_ledger(db, landing):
     (landing / "hr" / "2026-11-20" / "quotas.csv").unlink()
-    with pytest.raises(SourceFileError, match="quotas: no file at .* \\(required for the night\\)"):
+    with pytest.raises(SourceFileError, match="quotas: no file at .* \\(source hr is required\\)"):
         load_source(db, landing, "hr", NIGHT)
     assert rows(db, "select status from meta.load_ledger where entity = 'quotas'") == [("missing",)]
     assert rows(db, "select status from meta.load_ledger where entity = 'employees'") == [("loaded",)]
@@ -186,3 +186,13 @@ def test_fast_and_precise_paths_quarantine_the_same_rows_with_the_same_reasons(d
         (5, "updated_at", "expected an ISO-8601 timestamp, got 'now'"),
     ]
     assert fast_rejected[1][3] == "U4,d@x.example,Di,maybe,2026-11-19T08:00:00Z"
+
+
+def test_a_broken_file_stops_a_required_source_but_not_an_optional_one(db, landing):
+    broken = "contract_id,status\nC1,active\n"  # nearly every column missing
+    write(landing / "contracts" / "2026-11-20" / "contracts.csv", broken)
+    results = load_source(db, landing, "contracts", NIGHT)  # contracts may lag: the night carries on
+    assert {r.entity: r.status for r in results}["contracts"] == "failed"
+    write(landing / "crm" / "2026-11-20" / "users.csv", "user_id,status\nU1,active\n")
+    with pytest.raises(SourceFileError, match="users: .*missing required column.*\\(source crm is required\\)"):
+        load_source(db, landing, "crm", NIGHT)
