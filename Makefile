@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DEMO_NIGHTS := 2026-11-19 2026-11-20 2026-11-21
 
-.PHONY: setup demo test test-fast lint lock db-start db-stop gx-sync sample clean help
+.PHONY: setup demo test test-fast lint lock db-start db-stop gx-sync sample bench-ingest clean help
 
 help:
 	@echo "make demo   - set up, start the embedded warehouse, run the sample nights end to end"
@@ -55,6 +55,11 @@ db-stop: setup
 sample: setup
 	rm -rf sample/landing
 	$(BIN)/salesops generate --scale 0.001 --start 2026-11-19 --days 3 --out sample/landing --seed 42 --defect-rate 0.005
+
+# Ingestion benchmark at --scale 1 (data generated once into bench/data/), on its own embedded server.
+bench-ingest: setup
+	SALESOPS_HOME=$$(pwd)/bench/.salesops SALESOPS_PG_PORT=$${SALESOPS_BENCH_PORT:-54339} \
+	  $(BIN)/python bench/bench_ingest.py
 
 gx-sync: setup
 	$(BIN)/salesops gx sync

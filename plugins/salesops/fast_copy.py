@@ -1,16 +1,20 @@
-"""The loader's fast path: COPY the file exactly as it is, then quarantine bad rows in one SQL pass.
+"""The loader's fast path: COPY the file exactly as it is while a second thread finds the bad rows.
 
-Python never parses a row here: the file streams into COPY in 1 MiB chunks (hashed and its
-lines counted on the way), the partition's column defaults fill in the batch, the source file
-and the line number, and a single DELETE ... RETURNING moves every row that breaks the
-contract into the quarantine table with the same reasons the precise path gives. A file COPY
-cannot read as CSV (wrong field count, bad UTF-8, broken quoting), or whose records span
-several lines (so line numbers would drift), goes to the precise, row-by-row path instead.
+Python never parses a row on the COPY side: the file streams into COPY in 1 MiB chunks (hashed
+and its lines counted on the way) and the partition's column defaults fill in the batch, the
+source file and the line number. Meanwhile, on the other core, Arrow's CSV reader checks every
+value against the contract (vectorised); the few bad rows are then deleted by line number and
+quarantined with the precise path's own reasons. If Arrow cannot vouch for the file, one SQL
+pass does the checking instead. A file COPY cannot read as CSV (wrong field count, bad UTF-8,
+broken quoting), or whose records span several lines (so line numbers would drift), goes to
+the precise, row-by-row path.
 """
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 from pathlib import Path
 
 from psycopg2 import sql
@@ -47,15 +51,15 @@ class _CountingReader:
 
 
 def copy_file_as_is(cur: PgCursor, entity: Entity, partition: str, header: list[str], path: Path,
-                    night: str) -> tuple[int, str]:
+                    night: str, source_file: str) -> tuple[int, str]:
     """COPY the whole file into the night's partition; returns (records, sha256 of the file)."""
     table = sql.Identifier(partition)
     sequence = sql.Identifier(f"{partition}__line")
-    cur.execute(sql.SQL("create sequence raw.{} start 2").format(sequence))
+    cur.execute(sql.SQL("create sequence raw.{} start 2 cache 10000").format(sequence))
     cur.execute(
         sql.SQL("alter table raw.{} alter column _batch_id set default {}, alter column _source_file set default {},"
                 " alter column _line_number set default nextval({})").format(
-            table, sql.Literal(night), sql.Literal(str(path)), sql.Literal(f"raw.{partition}__line"))
+            table, sql.Literal(night), sql.Literal(source_file), sql.Literal(f"raw.{partition}__line"))
     )
     columns = sql.SQL(", ").join(sql.Identifier(name) for name in header)
     with path.open("rb") as handle:
@@ -144,3 +148,27 @@ def quarantine_invalid_rows(cur: PgCursor, entity: Entity, partition: str, heade
     if count:
         cur.execute(f'delete from raw."{partition}" where ctid = any(%s::tid[])', (ctids,))
     return count, samples or []
+
+
+def quarantine_lines(cur: PgCursor, entity: Entity, partition: str, rejections: list, night: str,
+                     source_file: str) -> tuple[int, list[str]]:
+    """Move the rows Arrow found (by line number) to the quarantine table; returns (count, first few)."""
+    if not rejections:
+        return 0, []
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    for r in rejections:
+        writer.writerow((night, source_file, r.line, r.column, r.reason, r.raw))
+    buffer.seek(0)
+    cur.copy_expert(
+        sql.SQL("copy raw.{} (_batch_id, _source_file, _line_number, column_name, reason, raw_record)"
+                " from stdin with (format csv)").format(sql.Identifier(f"{entity.key}__rejected")).as_string(cur),
+        buffer,
+        size=COPY_BUFFER,
+    )
+    # The cast lets Postgres hash the list (one pass), instead of scanning it for every row.
+    cur.execute(sql.SQL("delete from raw.{} where _line_number = any(%s::bigint[])").format(sql.Identifier(partition)),
+                ([r.line for r in rejections],))
+    samples = [f"{source_file}, line {r.line}" + (f", column {r.column}" if r.column else "") + f": {r.reason}"
+               for r in rejections[:5]]
+    return len(rejections), samples

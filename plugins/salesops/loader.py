@@ -13,6 +13,7 @@ import io
 import logging
 import tempfile
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -22,7 +23,7 @@ from psycopg2 import sql
 from psycopg2.extensions import connection as PgConnection
 from psycopg2.extensions import cursor as PgCursor
 
-from salesops import fast_copy, ledger
+from salesops import arrow_checks, fast_copy, ledger
 from salesops.contracts import REQUIRED_SOURCES, Entity, entities_of
 from salesops.errors import SourceFileError
 from salesops.row_checks import value_check
@@ -76,6 +77,12 @@ def ensure_raw_tables(cur: PgCursor, entity: Entity) -> None:
             " _loaded_at timestamptz not null default now())"
         ).format(table=sql.Identifier(f"{entity.key}__rejected"))
     )
+
+
+def source_label(path: Path) -> str:
+    """How a row names its file: <source>/<night>/<entity>.csv, as under the landing folder (short,
+    since it is stored on every row; the ledger keeps the full path)."""
+    return "/".join(path.parts[-3:])
 
 
 def file_checksum(path: Path) -> str:
@@ -180,7 +187,7 @@ def _validated_rows(
 ) -> Iterator[list[str]]:
     """Yield the good rows (plus metadata) and quarantine the bad ones with their reason."""
     width = len(header)
-    meta = (night.isoformat(), str(path))
+    meta = (night.isoformat(), source_label(path))
     known = set(entity.column_names)
     required_idx = [(i, name) for i, name in enumerate(header) if name in known and not entity.column(name).nullable]
     typed_idx = [
@@ -274,7 +281,7 @@ def _copy_rejected(cur: PgCursor, entity: Entity, spool: _Spool) -> None:
 def _reject_whole_file(cur: PgCursor, entity: Entity, path: Path, night: date, reason: str) -> int:
     """Keep every record of an unusable file in quarantine, so none is lost; returns the count."""
     state = _Validation()
-    meta = (night.isoformat(), str(path))
+    meta = (night.isoformat(), source_label(path))
     with path.open("r", encoding="utf-8-sig", errors="surrogateescape", newline="") as handle:
         for number, text in enumerate(handle, start=1):
             if number == 1 or not text.strip():
@@ -328,8 +335,20 @@ def load_file(conn: PgConnection, entity: Entity, path: Path, night: date, force
         )
         cur.execute("savepoint fast_path")
         try:
-            records, checksum = fast_copy.copy_file_as_is(cur, entity, part, header, path, night.isoformat())
-            rejected, samples = fast_copy.quarantine_invalid_rows(cur, entity, part, header)
+            with ThreadPoolExecutor(max_workers=1) as pool:  # checks run on the core COPY leaves idle
+                checking = pool.submit(arrow_checks.find_rejections, entity, header, path)
+                records, checksum = fast_copy.copy_file_as_is(cur, entity, part, header, path,
+                                                              night.isoformat(), source_label(path))
+                try:
+                    checked, rejections = checking.result()
+                except Exception as exc:  # noqa: BLE001 - Arrow could not read it: check in SQL instead
+                    log.info("%s: Arrow could not check the file (%s); checking in SQL", path, exc)
+                    checked, rejections = -1, []
+            if checked == records:
+                rejected, samples = fast_copy.quarantine_lines(cur, entity, part, rejections, night.isoformat(),
+                                                               source_label(path))
+            else:
+                rejected, samples = fast_copy.quarantine_invalid_rows(cur, entity, part, header)
             cur.execute("release savepoint fast_path")
             result.rows_read, result.rows_rejected, result.rows_loaded = records, rejected, records - rejected
             result.sample_rejections = samples

@@ -9,7 +9,7 @@ import pytest
 
 from salesops.contracts import entity
 from salesops.errors import SourceFileError
-from salesops.loader import load_file, load_source
+from salesops.loader import load_file, load_source, source_label
 
 NIGHT = date(2026, 11, 20)
 USERS = entity("crm", "users")
@@ -158,41 +158,34 @@ TYPED_ROWS = USERS_HEADER + (
 )
 
 
-def _load_users(db, path, precise: bool, monkeypatch):
-    from salesops import fast_copy
+def _load_users(db, path, mode: str, monkeypatch):
+    """Load with one of the three checkers: 'arrow' (fast path), 'sql' (fast path, Arrow unavailable), 'precise'."""
+    from salesops import arrow_checks, fast_copy
 
-    if precise:
-        def refuse(*args, **kwargs):
-            raise fast_copy.NeedsPreciseLoad("forced by the test")
+    def refuse(*args, **kwargs):
+        raise fast_copy.NeedsPreciseLoad("forced by the test")
 
+    if mode == "precise":
         monkeypatch.setattr(fast_copy, "copy_file_as_is", refuse)
+    elif mode == "sql":
+        monkeypatch.setattr(arrow_checks, "find_rejections", refuse)
     result = load_file(db, USERS, path, NIGHT, force=True)
     monkeypatch.undo()
-    return result, rows(db, "select _line_number, column_name, reason, raw_record from raw.crm__users__rejected"
-                            " order by 1"), rows(db, "select user_id, _line_number, _source_file from raw.crm__users"
-                                                     " order by 1")
+    rejected = rows(db, "select _line_number, column_name, reason, raw_record from raw.crm__users__rejected order by 1")
+    loaded = rows(db, "select user_id, _line_number, _source_file from raw.crm__users order by 1")
+    return result, rejected, loaded
 
 
-def test_fast_and_precise_paths_quarantine_the_same_rows_with_the_same_reasons(db, tmp_path, monkeypatch):
+def test_every_checker_quarantines_the_same_rows_with_the_same_reasons(db, tmp_path, monkeypatch):
     path = write(tmp_path / "users.csv", TYPED_ROWS)
-    fast, fast_rejected, fast_loaded = _load_users(db, path, precise=False, monkeypatch=monkeypatch)
-    precise, precise_rejected, precise_loaded = _load_users(db, path, precise=True, monkeypatch=monkeypatch)
-    assert (fast.rows_read, fast.rows_loaded, fast.rows_rejected) == (5, 2, 3)
-    assert (precise.rows_read, precise.rows_loaded, precise.rows_rejected) == (5, 2, 3)
-    assert fast_loaded == precise_loaded == [("U1", 2, str(path)), ("U6", 6, str(path))]
-    assert [r[:3] for r in fast_rejected] == [r[:3] for r in precise_rejected] == [
-        (3, "user_id", "expected a value, got an empty field"),
-        (4, "is_active", "expected true or false, got 'maybe'"),
-        (5, "updated_at", "expected an ISO-8601 timestamp, got 'now'"),
-    ]
-    assert fast_rejected[1][3] == "U4,d@x.example,Di,maybe,2026-11-19T08:00:00Z"
-
-
-def test_a_broken_file_stops_a_required_source_but_not_an_optional_one(db, landing):
-    broken = "contract_id,status\nC1,active\n"  # nearly every column missing
-    write(landing / "contracts" / "2026-11-20" / "contracts.csv", broken)
-    results = load_source(db, landing, "contracts", NIGHT)  # contracts may lag: the night carries on
-    assert {r.entity: r.status for r in results}["contracts"] == "failed"
-    write(landing / "crm" / "2026-11-20" / "users.csv", "user_id,status\nU1,active\n")
-    with pytest.raises(SourceFileError, match="users: .*missing required column.*\\(source crm is required\\)"):
-        load_source(db, landing, "crm", NIGHT)
+    label = source_label(path)  # <source>/<night>/<entity>.csv under the landing folder
+    for mode in ("arrow", "sql", "precise"):
+        result, rejected, loaded = _load_users(db, path, mode, monkeypatch)
+        assert (result.rows_read, result.rows_loaded, result.rows_rejected) == (5, 2, 3), mode
+        assert loaded == [("U1", 2, label), ("U6", 6, label)], mode
+        assert [r[:3] for r in rejected] == [
+            (3, "user_id", "expected a value, got an empty field"),
+            (4, "is_active", "expected true or false, got 'maybe'"),
+            (5, "updated_at", "expected an ISO-8601 timestamp, got 'now'"),
+        ], mode
+        assert rejected[1][3] == "U4,d@x.example,Di,maybe,2026-11-19T08:00:00Z", mode
