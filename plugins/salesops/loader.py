@@ -341,14 +341,12 @@ def load_file(conn: PgConnection, entity: Entity, path: Path, night: date, force
                                                               night.isoformat(), source_label(path))
                 try:
                     checked, rejections = checking.result()
-                except Exception as exc:  # noqa: BLE001 - Arrow could not read it: check in SQL instead
-                    log.info("%s: Arrow could not check the file (%s); checking in SQL", path, exc)
-                    checked, rejections = -1, []
-            if checked == records:
-                rejected, samples = fast_copy.quarantine_lines(cur, entity, part, rejections, night.isoformat(),
-                                                               source_label(path))
-            else:
-                rejected, samples = fast_copy.quarantine_invalid_rows(cur, entity, part, header)
+                except Exception as exc:  # noqa: BLE001 - whatever Arrow could not read, the precise path can
+                    raise fast_copy.NeedsPreciseLoad(f"Arrow could not check the file: {exc}") from exc
+            if checked != records:
+                raise fast_copy.NeedsPreciseLoad(f"Arrow read {checked} records, COPY {records}")
+            rejected, samples = fast_copy.quarantine_lines(cur, entity, part, rejections, night.isoformat(),
+                                                           source_label(path))
             cur.execute("release savepoint fast_path")
             result.rows_read, result.rows_rejected, result.rows_loaded = records, rejected, records - rejected
             result.sample_rejections = samples

@@ -159,7 +159,7 @@ TYPED_ROWS = USERS_HEADER + (
 
 
 def _load_users(db, path, mode: str, monkeypatch):
-    """Load with one of the three checkers: 'arrow' (fast path), 'sql' (fast path, Arrow unavailable), 'precise'."""
+    """Load with the fast path ('arrow'), or the precise path because COPY ('precise') or Arrow ('no-arrow') balked."""
     from salesops import arrow_checks, fast_copy
 
     def refuse(*args, **kwargs):
@@ -167,7 +167,7 @@ def _load_users(db, path, mode: str, monkeypatch):
 
     if mode == "precise":
         monkeypatch.setattr(fast_copy, "copy_file_as_is", refuse)
-    elif mode == "sql":
+    elif mode == "no-arrow":
         monkeypatch.setattr(arrow_checks, "find_rejections", refuse)
     result = load_file(db, USERS, path, NIGHT, force=True)
     monkeypatch.undo()
@@ -179,7 +179,7 @@ def _load_users(db, path, mode: str, monkeypatch):
 def test_every_checker_quarantines_the_same_rows_with_the_same_reasons(db, tmp_path, monkeypatch):
     path = write(tmp_path / "users.csv", TYPED_ROWS)
     label = source_label(path)  # <source>/<night>/<entity>.csv under the landing folder
-    for mode in ("arrow", "sql", "precise"):
+    for mode in ("arrow", "no-arrow", "precise"):
         result, rejected, loaded = _load_users(db, path, mode, monkeypatch)
         assert (result.rows_read, result.rows_loaded, result.rows_rejected) == (5, 2, 3), mode
         assert loaded == [("U1", 2, label), ("U6", 6, label)], mode
