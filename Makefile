@@ -11,6 +11,8 @@ help:
 	@echo "make demo   - set up, start the embedded warehouse, run the sample nights end to end"
 	@echo "make test   - set up and run the whole test suite"
 	@echo "make lint   - ruff and sqlfluff"
+	@echo "make sample - regenerate the demo sample (sample/landing)"
+	@echo "make bench-ingest - loader vs bare COPY vs pandas at --scale 1 (generates data once)"
 	@echo "make clean  - stop the embedded warehouse and delete local state (.salesops/)"
 
 setup: $(VENV)/.installed

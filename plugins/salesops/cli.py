@@ -104,14 +104,16 @@ def cmd_show(args: argparse.Namespace) -> int:
 
     settings = load_settings()
     query = sql.SQL("select * from {}.{}").format(sql.Identifier(args.schema), sql.Identifier(args.table))
-    if args.where:
-        query += sql.SQL(" where ") + sql.SQL(args.where)
-    query += sql.SQL(" order by 1, 2, 3 limit {}").format(sql.Literal(args.limit))
     with warehouse.transaction(settings) as conn, conn.cursor() as cur:
         cur.execute("select to_regclass(%s)", (f"{args.schema}.{args.table}",))
         if cur.fetchone()[0] is None:
             raise SalesopsError(f"no table {args.schema}.{args.table} (has a night been published?)")
-        cur.execute(query)
+        cur.execute(query + sql.SQL(" limit 0"))
+        width = len(cur.description)
+        if args.where:
+            query += sql.SQL(" where ") + sql.SQL(args.where)
+        order = sql.SQL(", ").join(sql.Literal(i) for i in range(1, width + 1))  # every column, left to right
+        cur.execute(query + sql.SQL(" order by {} limit {}").format(order, sql.Literal(args.limit)))
         names = [d.name for d in cur.description]
         rows = [["" if v is None else str(v) for v in row] for row in cur.fetchall()]
     widths = [max([len(n)] + [len(r[i]) for r in rows]) for i, n in enumerate(names)]

@@ -48,7 +48,7 @@ def ingest_file(source: str, entity_name: str, night: date, settings: Settings |
 def check_source(source: str, night: date, results: list[dict], settings: Settings | None = None) -> dict:
     """Fail the night if a required source could not be loaded; summarise the source otherwise."""
     settings = settings or load_settings()
-    files = [loader.FileResult(**{k: v for k, v in r.items()}) for r in results]
+    files = [loader.FileResult(**r) for r in results]
     loader.check_source(source, files, str(settings.landing_dir / source / night.isoformat()))
     return {"source": source, "files": len(files), "rows_loaded": sum(f.rows_loaded for f in files),
             "rows_rejected": sum(f.rows_rejected for f in files)}

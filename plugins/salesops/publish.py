@@ -7,6 +7,7 @@ previous version is kept as `marts_previous` for `salesops rollback`.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import date
 
@@ -100,8 +101,6 @@ def rollback(settings: Settings) -> list[PublishedTable]:
 
 
 def _log(cur: PgCursor, night: date, run_id: str, action: str, tables: list[PublishedTable]) -> None:
-    import json
-
     cur.execute(
         "insert into meta.publish_log (night, run_id, action, tables) values (%s, %s, %s, %s)",
         (night, run_id, action, json.dumps({t.name: t.rows for t in tables})),
