@@ -59,6 +59,11 @@ class Leads:
     v_status: np.ndarray
     v_final: np.ndarray
 
+    def release_versions(self) -> None:
+        """Drop the per-version arrays once the leads table is built (peak memory at --scale 1)."""
+        empty = np.empty(0, dtype=np.int64)
+        self.v_idx = self.v_time = self.v_status = self.v_final = empty
+
 
 @dataclass
 class Opportunities:

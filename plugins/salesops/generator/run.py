@@ -82,6 +82,7 @@ def simulate(scale: float, window: Window, seed: int, defect_rate: float, log=pr
     leads = build_leads(rng[5], org, accounts, window, n["leads"])
     opps, opportunities, history = build_opportunities(rng[6], org, accounts, leads, window, n["opportunities"])
     leads_t = leads_table(leads)
+    leads.release_versions()  # the table holds them now; activities only need per-lead facts
     quotas = quotas_table(rng[2], org, window, won_usd_by_quarter(opps))
     step("leads and opportunities")
     activities = activities_table(rng[7], opps, leads, window, n["activities"])
