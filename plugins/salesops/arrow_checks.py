@@ -16,15 +16,15 @@ import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 
 from salesops.contracts import BOOLEAN, DATE, INTEGER, NUMERIC, TIMESTAMP, Entity
-from salesops.row_checks import value_check
+from salesops.row_checks import BOOLEAN_WORDS, INTEGER_PATTERN, NUMERIC_PATTERN, value_check
 
-_INTEGER = r"^\s*[-+]?\d+\s*$"
-_NUMERIC = r"^\s*[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?\s*$"
+_INTEGER = f"^{INTEGER_PATTERN}$"
+_NUMERIC = f"^{NUMERIC_PATTERN}$"
 _DATE = r"^\d{4}-\d{2}-\d{2}$"
 # ISO-8601 shape with valid hours, minutes and seconds; a suspect row is judged again in Python.
 _TIMESTAMP = (r"^\d{4}-\d{2}-\d{2}([T ]([01]\d|2[0-3])(:?[0-5]\d(:?[0-5]\d([.,]\d{1,6})?)?)?)?"
               r"(Z|[+-]([01]\d|2[0-3])(:?[0-5]\d)?)?$")
-_BOOLEANS = pa.array(["true", "false", "t", "f", "1", "0", "yes", "no", "y", "n"])
+_BOOLEANS = pa.array(BOOLEAN_WORDS)
 
 
 @dataclass

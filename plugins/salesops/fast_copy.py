@@ -77,6 +77,16 @@ def copy_file_as_is(cur: PgCursor, entity: Entity, partition: str, header: list[
     return records, reader.sha256.hexdigest()
 
 
+def copy_rejected_rows(cur: PgCursor, entity: Entity, rows_csv) -> None:  # noqa: ANN001 - a text file
+    """COPY (batch, file, line, column, reason, raw record) CSV rows into the entity's quarantine table."""
+    cur.copy_expert(
+        sql.SQL("copy raw.{} (_batch_id, _source_file, _line_number, column_name, reason, raw_record)"
+                " from stdin with (format csv)").format(sql.Identifier(f"{entity.key}__rejected")).as_string(cur),
+        rows_csv,
+        size=COPY_BUFFER,
+    )
+
+
 def quarantine_lines(cur: PgCursor, entity: Entity, partition: str, rejections: list, night: str,
                      source_file: str) -> tuple[int, list[str]]:
     """Move the rows Arrow found (by line number) to the quarantine table; returns (count, first few)."""
@@ -87,12 +97,7 @@ def quarantine_lines(cur: PgCursor, entity: Entity, partition: str, rejections: 
     for r in rejections:
         writer.writerow((night, source_file, r.line, r.column, r.reason, r.raw))
     buffer.seek(0)
-    cur.copy_expert(
-        sql.SQL("copy raw.{} (_batch_id, _source_file, _line_number, column_name, reason, raw_record)"
-                " from stdin with (format csv)").format(sql.Identifier(f"{entity.key}__rejected")).as_string(cur),
-        buffer,
-        size=COPY_BUFFER,
-    )
+    copy_rejected_rows(cur, entity, buffer)
     # The cast lets Postgres hash the list (one pass), instead of scanning it for every row.
     cur.execute(sql.SQL("delete from raw.{} where _line_number = any(%s::bigint[])").format(sql.Identifier(partition)),
                 ([r.line for r in rejections],))

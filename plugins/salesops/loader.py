@@ -266,16 +266,7 @@ def _drop_batch(cur: PgCursor, entity: Entity, night: date) -> None:
 
 
 def _copy_rejected(cur: PgCursor, entity: Entity, spool: _Spool) -> None:
-    cur.copy_expert(
-        sql.SQL(
-            "copy raw.{} (_batch_id, _source_file, _line_number, column_name, reason, raw_record)"
-            " from stdin with (format csv)"
-        )
-        .format(sql.Identifier(f"{entity.key}__rejected"))
-        .as_string(cur),
-        spool.rewind(),
-        size=COPY_BUFFER,
-    )
+    fast_copy.copy_rejected_rows(cur, entity, spool.rewind())
 
 
 def _reject_whole_file(cur: PgCursor, entity: Entity, path: Path, night: date, reason: str) -> int:

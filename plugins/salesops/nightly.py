@@ -54,17 +54,6 @@ def check_source(source: str, night: date, results: list[dict], settings: Settin
             "rows_rejected": sum(f.rows_rejected for f in files)}
 
 
-def ingest(source: str, night: date, settings: Settings | None = None) -> list[dict]:
-    """Every extract of a source in one go (for scripts; the DAG maps ingest_file instead)."""
-    settings = settings or load_settings()
-    conn = warehouse.connect(settings)
-    try:
-        results = loader.load_source(conn, settings.landing_dir, source, night)
-    finally:
-        conn.close()
-    return [r.as_dict() for r in results]
-
-
 def validate(layer: str, night: date, run_id: str, settings: Settings | None = None) -> dict:
     return quality_gate.run_gate(settings or load_settings(), layer, night, run_id).summary()
 

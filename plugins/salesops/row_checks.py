@@ -12,9 +12,13 @@ from datetime import date, datetime
 
 from salesops.contracts import BOOLEAN, DATE, INTEGER, NUMERIC, TEXT, TIMESTAMP, Column
 
-_INTEGER = re.compile(r"\s*[-+]?\d+\s*\Z")
-_NUMERIC = re.compile(r"\s*[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?\s*\Z")
-_BOOLEANS = frozenset({"true", "false", "t", "f", "1", "0", "yes", "no", "y", "n"})
+# Shared with arrow_checks, which anchors the same patterns for Arrow's RE2.
+INTEGER_PATTERN = r"\s*[-+]?\d+\s*"
+NUMERIC_PATTERN = r"\s*[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?\s*"
+BOOLEAN_WORDS = ("true", "false", "t", "f", "1", "0", "yes", "no", "y", "n")
+_INTEGER = re.compile(INTEGER_PATTERN + r"\Z")
+_NUMERIC = re.compile(NUMERIC_PATTERN + r"\Z")
+_BOOLEANS = frozenset(BOOLEAN_WORDS)
 _DATE_SHAPE = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
 
 

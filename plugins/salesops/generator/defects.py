@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from salesops.generator.timeline import DAY
-
 # Entity key -> defect kind -> the column it corrupts (None: the whole row).
 PLAN: dict[str, dict[str, str | None]] = {
     "crm__accounts": {"duplicate_rows": None, "missing_ids": "account_id", "bad_dates": "created_at"},
@@ -88,7 +86,3 @@ def plant(rng: np.random.Generator, entity_key: str, text: dict[str, np.ndarray]
         order = np.sort(np.concatenate([np.arange(n), duplicate_rows]))
         text = {name: col[order] for name, col in text.items()}
     return text, counts
-
-
-def night_day_number(night_cutoff: int) -> int:
-    return night_cutoff // DAY - 1

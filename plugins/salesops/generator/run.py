@@ -34,7 +34,7 @@ from salesops.generator.pipeline import (
     won_usd_by_quarter,
 )
 from salesops.generator.tables import Table, format_column, take
-from salesops.generator.timeline import DAY, Window
+from salesops.generator.timeline import DAY, Window, day_number
 
 CHUNK_ROWS = 50_000
 # Row counts at --scale 1 (SPEC-sized: a mid-size B2B sales organisation).
@@ -165,7 +165,7 @@ def generate(out: Path, scale: float, start: date, days: int, seed: int = 42, de
             for n_index, (night, rows) in enumerate(zip(nights, per_night, strict=True)):
                 path = out / entity.source / night.isoformat() / f"{entity.name}.csv"
                 rng = np.random.default_rng([seed, n_index, t])
-                lines, counts = write_extract(table, rows, path, rng, defect_rate, night.toordinal() - 719163,
+                lines, counts = write_extract(table, rows, path, rng, defect_rate, day_number(night),
                                               bar.update)
                 manifest["nights"][night.isoformat()][f"{entity.source}/{entity.name}.csv"] = {
                     "rows": lines, "defects": dict(sorted(counts.items())),
