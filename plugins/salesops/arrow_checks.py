@@ -1,16 +1,16 @@
-"""Vectorised contract checks of a whole CSV file with Arrow, for the loader's fast path.
+"""Vectorised contract checks of a chunk of CSV lines with Arrow, for the loader's fast path.
 
 Arrow finds the rows that may break the contract (quickly, in C++); each of those rows is then
 judged again by the precise path's own Python checks, so reasons are identical on both paths.
+Dates and timestamps in the canonical shape (2026-11-19, 2026-11-19T08:00:00Z) are checked
+byte by byte with numpy; only values in any other shape go through the slower patterns.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
-from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pcsv
@@ -27,16 +27,22 @@ _TIMESTAMP = (r"^\d{4}-\d{2}-\d{2}([T ]([01]\d|2[0-3])(:?[0-5]\d(:?[0-5]\d([.,]\
 _BOOLEANS = pa.array(BOOLEAN_WORDS)
 
 
+class ArrowCannotRead(Exception):
+    """Arrow could not read the chunk as CSV of the header's width."""
+
+
 @dataclass
 class Rejection:
     line: int
     column: str | None
     reason: str
     raw: str
+    start: int = 0  # byte span of the record in its chunk, line break included
+    end: int = 0
 
 
-def _suspect(values: pa.Array, type_: str) -> pa.Array:
-    """True where a non-empty value may not be of the type (a superset of the real failures)."""
+def _pattern_suspects(values: pa.Array, type_: str) -> pa.Array:
+    """True where a non-null value may not be of the type (a superset of the real failures)."""
     if type_ == INTEGER:
         ok = pc.match_substring_regex(values, _INTEGER)
     elif type_ == NUMERIC:
@@ -45,11 +51,9 @@ def _suspect(values: pa.Array, type_: str) -> pa.Array:
         ok = pc.is_in(pc.utf8_lower(pc.utf8_trim_whitespace(values)), value_set=_BOOLEANS)
     elif type_ == DATE:
         ok = _real_day(values, pc.match_substring_regex(values, _DATE))
-    elif type_ == TIMESTAMP:
+    else:  # TIMESTAMP
         ok = _real_day(pc.utf8_slice_codeunits(values, 0, 10), pc.match_substring_regex(values, _TIMESTAMP))
-    else:
-        return pc.equal(values, "__never__")
-    return pc.and_(pc.not_equal(values, ""), pc.invert(pc.fill_null(ok, False)))
+    return pc.fill_null(pc.and_(pc.is_valid(values), pc.invert(pc.fill_null(ok, False))), False)
 
 
 _DAYS_IN_MONTH = pa.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], pa.int32())
@@ -57,6 +61,7 @@ _DAYS_IN_MONTH = pa.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], p
 
 def _real_day(days: pa.Array, shaped: pa.Array) -> pa.Array:
     """True where YYYY-MM-DD (already shaped as digits) is a real calendar day, February 29 included."""
+    shaped = pc.fill_null(shaped, False)
     days = pc.if_else(shaped, days, "2000-01-01")  # keep the integer casts below safe
     year = pc.cast(pc.utf8_slice_codeunits(days, 0, 4), pa.int32())
     month = pc.cast(pc.utf8_slice_codeunits(days, 5, 7), pa.int32())
@@ -67,48 +72,107 @@ def _real_day(days: pa.Array, shaped: pa.Array) -> pa.Array:
                      pc.cast(pc.and_(leap, pc.equal(month, 2)), pa.int32()))
     in_range = pc.and_(pc.and_(pc.greater_equal(month, 1), pc.less_equal(month, 12)),
                        pc.and_(pc.greater_equal(day, 1), pc.less_equal(day, longest)))
-    return pc.and_(shaped, in_range)
+    return pc.and_(pc.and_(shaped, in_range), pc.greater_equal(year, 1))
 
 
-def _raw_line(values: list[str]) -> str:
-    out = io.StringIO()
-    csv.writer(out, lineterminator="").writerow(values)
-    return out.getvalue()
+# The shapes extracts nearly always use, checked byte by byte with numpy: D is a digit.
+_CANONICAL = {DATE: "DDDD-DD-DD", TIMESTAMP: "DDDD-DD-DDTDD:DD:DDZ"}
+# Arrow's strict ISO-8601 casts accept only values Python accepts too, year 0 aside.
+_STRICT_CASTS = {DATE: pa.date32(), TIMESTAMP: pa.timestamp("ns", "UTC")}
 
 
-def find_rejections(entity: Entity, header: list[str], path: Path) -> tuple[int, list[Rejection]]:
-    """(records read, rejected rows) for a file whose header was already checked; raises on unreadable CSV."""
+def _canonical_rows(values: pa.Array, type_: str) -> np.ndarray:
+    """Indices of the values written exactly in the canonical shape and naming a real day and time."""
+    layout = _CANONICAL[type_]
+    width = len(layout)
+    offsets = np.frombuffer(values.buffers()[1], np.int32, count=len(values) + 1, offset=4 * values.offset)
+    rows = np.flatnonzero(np.diff(offsets) == width)  # a null has no bytes, so never matches
+    data = np.frombuffer(values.buffers()[2], np.uint8)
+    if len(data) < width:
+        return rows[:0]
+    chars = np.lib.stride_tricks.sliding_window_view(data, width)[offsets[rows]]  # (rows, width) bytes
+    digit_at = [i for i, c in enumerate(layout) if c == "D"]
+    mark_at = [i for i, c in enumerate(layout) if c != "D"]
+    ok = ((chars[:, digit_at] - ord("0")) <= 9).all(axis=1)  # a non-digit wraps around past 9
+    ok &= (chars[:, mark_at] == np.frombuffer("".join(layout[i] for i in mark_at).encode(), np.uint8)).all(axis=1)
+    digits = chars.astype(np.int32) - ord("0")
+
+    def number(first: int, count: int) -> np.ndarray:
+        return sum(digits[:, first + i] * 10 ** (count - 1 - i) for i in range(count))
+
+    year, month, day = number(0, 4), number(5, 2), number(8, 2)
+    leap = ((year % 4 == 0) & (year % 100 != 0)) | (year % 400 == 0)
+    longest = np.asarray(_DAYS_IN_MONTH)[np.clip(month, 0, 12)] + (leap & (month == 2))
+    ok &= (year >= 1) & (month >= 1) & (month <= 12) & (day >= 1) & (day <= longest)
+    if type_ == TIMESTAMP:
+        ok &= (number(11, 2) <= 23) & (number(14, 2) <= 59) & (number(17, 2) <= 59)
+    return rows[ok]
+
+
+def _suspect_rows(values: pa.Array, type_: str) -> list[int]:
+    """Indices of the values that may not be of the type."""
+    if type_ not in _CANONICAL:
+        return pc.indices_nonzero(_pattern_suspects(values, type_)).to_pylist()
+    try:
+        pc.cast(values, _STRICT_CASTS[type_])  # all or nothing, but fast: the usual case of a clean column
+        return pc.indices_nonzero(pc.fill_null(pc.starts_with(values, "0000"), False)).to_pylist()
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        pass
+    others = np.ones(len(values), bool)
+    others[_canonical_rows(values, type_)] = False
+    others &= values.is_valid().to_numpy(zero_copy_only=False)
+    rows = np.flatnonzero(others)  # any other shape (offsets, fractions, typos) is judged by pattern
+    if not len(rows):
+        return []
+    flagged = pc.indices_nonzero(_pattern_suspects(values.take(pa.array(rows)), type_)).to_numpy()
+    return rows[flagged].tolist()
+
+
+def check_chunk(entity: Entity, header: list[str], chunk: bytes, has_header: bool,
+                first_line: int) -> tuple[int, list[Rejection]]:
+    """(records, rejected rows in line order) for a chunk of whole lines whose header was checked."""
     known = [name for name in header if name in entity.column_names]
     required = [name for name in known if not entity.column(name).nullable]
     typed = [name for name in known if value_check(entity.column(name)) is not None]
-    read = pcsv.ReadOptions(column_names=header, skip_rows=1, block_size=2 << 20, use_threads=False)
-    convert = pcsv.ConvertOptions(column_types={name: pa.string() for name in header}, strings_can_be_null=False,
-                                  quoted_strings_can_be_null=False)
-    records = 0
-    rejections: list[Rejection] = []
-    with pcsv.open_csv(path, read_options=read, convert_options=convert,
-                       parse_options=pcsv.ParseOptions(newlines_in_values=False)) as reader:
-        for batch in reader:
-            flags = pa.nulls(batch.num_rows, pa.bool_()).fill_null(False)
-            for name in required:
-                flags = pc.or_(flags, pc.equal(pc.utf8_trim_whitespace(batch.column(name)), ""))
-            for name in typed:
-                flags = pc.or_(flags, _suspect(batch.column(name), entity.column(name).type))
-            suspects = pc.indices_nonzero(flags).to_pylist()
-            if suspects:
-                rows = batch.take(pa.array(suspects)).to_pylist()
-                for index, row in zip(suspects, rows, strict=True):
-                    found = _judge(entity, header, required, typed, row)
-                    if found:
-                        column, reason = found
-                        values = [row[name] for name in header]
-                        rejections.append(Rejection(records + index + 2, column, reason, _raw_line(values)))
-            records += batch.num_rows
-    return records, rejections
+    needed = list(dict.fromkeys(required + typed))
+    try:
+        table = pcsv.read_csv(
+            pa.py_buffer(chunk),
+            read_options=pcsv.ReadOptions(column_names=header, skip_rows=1 if has_header else 0,
+                                          block_size=4 << 20, use_threads=False),
+            parse_options=pcsv.ParseOptions(newlines_in_values=False),
+            convert_options=pcsv.ConvertOptions(column_types={name: pa.string() for name in needed},
+                                                include_columns=needed, null_values=[""],
+                                                strings_can_be_null=True, quoted_strings_can_be_null=True),
+        )
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+        raise ArrowCannotRead(f"Arrow could not read the file: {exc}") from exc
+    suspects: set[int] = set()
+    for name in required:
+        values = table.column(name).combine_chunks()
+        empty = pc.fill_null(pc.or_kleene(pc.is_null(values), pc.utf8_is_space(values)), True)
+        suspects.update(pc.indices_nonzero(empty).to_pylist())
+    for name in typed:
+        suspects.update(_suspect_rows(table.column(name).combine_chunks(), entity.column(name).type))
+    if not suspects:
+        return table.num_rows, []
+    rows = sorted(suspects)
+    values = table.select(needed).take(pa.array(rows)).to_pylist()
+    ends = np.flatnonzero(np.frombuffer(chunk, np.uint8) == ord("\n"))
+    offset = 1 if has_header else 0  # line index in the chunk of record 0
+    rejections = []
+    for index, row in zip(rows, values, strict=True):
+        found = _judge(entity, required, typed, {k: "" if v is None else v for k, v in row.items()})
+        if found:
+            at = index + offset
+            start = int(ends[at - 1]) + 1 if at else 0
+            end = int(ends[at]) + 1 if at < len(ends) else len(chunk)
+            raw = chunk[start:end].decode("utf-8").rstrip("\r\n").replace("\x00", "\\x00")
+            rejections.append(Rejection(first_line + index, found[0], found[1], raw, start, end))
+    return table.num_rows, rejections
 
 
-def _judge(entity: Entity, header: list[str], required: list[str], typed: list[str],
-           row: dict) -> tuple[str, str] | None:
+def _judge(entity: Entity, required: list[str], typed: list[str], row: dict) -> tuple[str, str] | None:
     """The precise path's verdict on one row, in its order: required values first, then types."""
     for name in required:
         if not row[name].strip():

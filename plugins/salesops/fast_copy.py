@@ -1,80 +1,174 @@
-"""The loader's fast path: COPY the file exactly as it is while a second thread finds the bad rows.
+"""The loader's fast path: the file goes to COPY as it is, in chunks checked one step ahead by Arrow.
 
-Python never parses a row on the COPY side: the file streams into COPY in 1 MiB chunks (hashed
-and its lines counted on the way) and the partition's column defaults fill in the batch, the
-source file and the line number. Meanwhile, on the other core, Arrow's CSV reader checks every
-value against the contract (vectorised); the few bad rows are then deleted by line number and
-quarantined with the precise path's own reasons. A file COPY or Arrow cannot read as CSV (wrong
-field count, bad UTF-8, broken quoting), or whose records span several lines (so line numbers
-would drift), goes to the precise, row-by-row path.
+Python never parses a row on the COPY side. The file is cut into chunks of whole lines; while
+COPY consumes chunk k, Arrow checks chunk k+1 against the contract on the other core. The few
+bad lines of a chunk are known before it is sent, so they are blanked in the byte stream (every
+field empty) and COPY's `where <key> is not null` leaves them out: no delete pass afterwards, and
+the line-number sequence still advances over them, so every loaded row keeps its file line. The
+partition's defaults fill in the batch and the line number; `_source_file` is derived from the
+batch. A file COPY or Arrow cannot read as CSV (wrong field count, bad UTF-8, broken quoting,
+blank lines, records spanning lines) goes to the precise, row-by-row path.
 """
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
+import queue
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from psycopg2 import sql
 from psycopg2.extensions import cursor as PgCursor
 
+from salesops import arrow_checks
+from salesops.arrow_checks import Rejection
 from salesops.contracts import Entity
 
-COPY_BUFFER = 1 << 20
+COPY_BUFFER = 1 << 20  # psycopg2's default 8 KiB halves COPY throughput
+CHUNK_BYTES = 16 << 20  # small enough to keep memory flat, big enough that per-COPY overhead vanishes
 
 
 class NeedsPreciseLoad(Exception):
     """The fast path cannot vouch for this file; load it row by row."""
 
 
-class _CountingReader:
-    """File reader for COPY that hashes the bytes and counts lines as they go by."""
+@dataclass
+class FastLoad:
+    records: int = 0
+    loaded: int = 0
+    checksum: str = ""
+    rejections: list[Rejection] = field(default_factory=list)
 
-    def __init__(self, handle) -> None:  # noqa: ANN001 - a binary file
-        self._handle = handle
-        self.sha256 = hashlib.sha256()
-        self.newlines = 0
-        self.last = b""
+
+class _CopyStream:
+    """A read()-able stream over a chunk's pieces for COPY (the unit the recovery test stalls)."""
+
+    def __init__(self, pieces: list[memoryview]) -> None:
+        self._pieces = [piece for piece in pieces if len(piece)]
+        self._index = self._at = 0
 
     def read(self, size: int = -1) -> bytes:
-        data = self._handle.read(size)
-        if data:
-            self.sha256.update(data)
-            self.newlines += data.count(b"\n")
-            self.last = data[-1:]
+        if self._index == len(self._pieces):
+            return b""
+        piece = self._pieces[self._index]
+        end = len(piece) if size is None or size < 0 else min(len(piece), self._at + size)
+        data = bytes(piece[self._at:end])
+        self._at = end
+        if end == len(piece):
+            self._index, self._at = self._index + 1, 0
         return data
 
-    def lines(self) -> int:
-        return self.newlines + (1 if self.last not in (b"", b"\n") else 0)
+
+@dataclass
+class _CheckedChunk:
+    first: bool
+    records: int
+    rejections: list[Rejection]
+    pieces: list[memoryview]  # the chunk with its rejected records blanked
 
 
-def copy_file_as_is(cur: PgCursor, entity: Entity, partition: str, header: list[str], path: Path,
-                    night: str, source_file: str) -> tuple[int, str]:
-    """COPY the whole file into the night's partition; returns (records, sha256 of the file)."""
-    table = sql.Identifier(partition)
+def _chunks(path: Path) -> Iterator[bytes]:
+    """The file in pieces of about CHUNK_BYTES that end at a line break (the last may not)."""
+    rest = b""
+    with path.open("rb") as handle:
+        while block := handle.read(CHUNK_BYTES):
+            if rest:
+                block = rest + block
+            cut = block.rfind(b"\n") + 1
+            if cut == 0:  # one line longer than a chunk: keep reading
+                rest = block
+                continue
+            rest = block[cut:]
+            yield block if cut == len(block) else block[:cut]
+    if rest:
+        yield rest
+
+
+def _line_count(chunk: bytes) -> int:
+    return chunk.count(b"\n") + (0 if chunk.endswith(b"\n") else 1)
+
+
+def _blanked(chunk: bytes, rejections: list[Rejection], width: int) -> list[memoryview]:
+    """The chunk with each rejected record replaced by a line of empty fields (COPY reads all NULLs)."""
+    view = memoryview(chunk)
+    blank = memoryview(b"," * (width - 1) + b"\n")
+    pieces, at = [], 0
+    for r in rejections:  # in line order
+        pieces += [view[at:r.start], blank]
+        at = r.end
+    pieces.append(view[at:])
+    return pieces
+
+
+def _checked_chunks(entity: Entity, header: list[str], path: Path, sha256: hashlib._Hash,
+                    ready: queue.Queue) -> None:
+    """Producer (on its own thread): read, hash, count and check each chunk, then hand it to COPY."""
+    try:
+        line, first = 2, True
+        for chunk in _chunks(path):
+            lines = _line_count(chunk) - (1 if first else 0)
+            sha256.update(chunk)
+            try:
+                records, rejections = arrow_checks.check_chunk(entity, header, chunk, first, line)
+            except arrow_checks.ArrowCannotRead as exc:
+                raise NeedsPreciseLoad(str(exc)) from exc
+            if records != lines:
+                raise NeedsPreciseLoad(f"Arrow read {records} records in {lines} lines")
+            ready.put(_CheckedChunk(first, records, rejections, _blanked(chunk, rejections, len(header))))
+            line, first = line + lines, False
+        ready.put(None)
+    except BaseException as exc:  # noqa: BLE001 - handed to the COPY side, which raises it
+        ready.put(exc)
+
+
+def _prepare_partition(cur: PgCursor, partition: str) -> sql.Identifier:
+    """A line-number sequence as the partition's default, starting at the first data line."""
     sequence = sql.Identifier(f"{partition}__line")
     cur.execute(sql.SQL("create sequence raw.{} start 2 cache 10000").format(sequence))
-    cur.execute(
-        sql.SQL("alter table raw.{} alter column _batch_id set default {}, alter column _source_file set default {},"
-                " alter column _line_number set default nextval({})").format(
-            table, sql.Literal(night), sql.Literal(source_file), sql.Literal(f"raw.{partition}__line"))
-    )
+    cur.execute(sql.SQL("alter table raw.{} alter column _line_number set default nextval({})").format(
+        sql.Identifier(partition), sql.Literal(f"raw.{partition}__line")))
+    return sequence
+
+
+def copy_checked(cur: PgCursor, entity: Entity, partition: str, header: list[str], path: Path) -> FastLoad:
+    """COPY the file into the night's partition, leaving out the rows Arrow rejects (returned, by line)."""
+    sequence = _prepare_partition(cur, partition)
     columns = sql.SQL(", ").join(sql.Identifier(name) for name in header)
-    with path.open("rb") as handle:
-        reader = _CountingReader(handle)
-        cur.copy_expert(
-            sql.SQL("copy raw.{} ({}) from stdin with (format csv, header true)").format(table, columns)
-            .as_string(cur),
-            reader,
-            size=COPY_BUFFER,
-        )
-    records = cur.rowcount
-    cur.execute(sql.SQL("alter table raw.{} alter column _line_number drop default").format(table))
+    key = sql.Identifier(entity.primary_key[0])  # never empty in a good row
+
+    def statement(first: bool, filtered: bool) -> str:
+        return sql.SQL("copy raw.{} ({}) from stdin with (format csv{}){}").format(
+            sql.Identifier(partition), columns, sql.SQL(", header true" if first else ""),
+            sql.SQL(" where {} is not null").format(key) if filtered else sql.SQL("")).as_string(cur)
+
+    outcome = FastLoad()
+    sha256 = hashlib.sha256()
+    ready: queue.Queue = queue.Queue(maxsize=1)  # Arrow works one chunk ahead of COPY, no further
+    producer = threading.Thread(target=_checked_chunks, args=(entity, header, path, sha256, ready), daemon=True)
+    producer.start()
+    try:
+        while (item := ready.get()) is not None:
+            if isinstance(item, BaseException):
+                raise item
+            cur.copy_expert(statement(item.first, bool(item.rejections)), _CopyStream(item.pieces), size=COPY_BUFFER)
+            if cur.rowcount != item.records - len(item.rejections):
+                raise NeedsPreciseLoad(f"COPY took {cur.rowcount} of {item.records - len(item.rejections)} records")
+            outcome.records += item.records
+            outcome.loaded += cur.rowcount
+            outcome.rejections += item.rejections
+    finally:
+        while producer.is_alive():  # unblock and finish the producer whatever happened here
+            try:
+                ready.get(timeout=0.1)
+            except queue.Empty:
+                pass
+    cur.execute(sql.SQL("alter table raw.{} alter column _line_number drop default").format(
+        sql.Identifier(partition)))
     cur.execute(sql.SQL("drop sequence raw.{}").format(sequence))
-    if reader.lines() != records + 1:
-        raise NeedsPreciseLoad(f"{reader.lines()} lines for {records} records (blank lines or multi-line fields)")
-    return records, reader.sha256.hexdigest()
+    outcome.checksum = sha256.hexdigest()
+    return outcome
 
 
 def copy_rejected_rows(cur: PgCursor, entity: Entity, rows_csv) -> None:  # noqa: ANN001 - a text file
@@ -85,22 +179,3 @@ def copy_rejected_rows(cur: PgCursor, entity: Entity, rows_csv) -> None:  # noqa
         rows_csv,
         size=COPY_BUFFER,
     )
-
-
-def quarantine_lines(cur: PgCursor, entity: Entity, partition: str, rejections: list, night: str,
-                     source_file: str) -> tuple[int, list[str]]:
-    """Move the rows Arrow found (by line number) to the quarantine table; returns (count, first few)."""
-    if not rejections:
-        return 0, []
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    for r in rejections:
-        writer.writerow((night, source_file, r.line, r.column, r.reason, r.raw))
-    buffer.seek(0)
-    copy_rejected_rows(cur, entity, buffer)
-    # The cast lets Postgres hash the list (one pass), instead of scanning it for every row.
-    cur.execute(sql.SQL("delete from raw.{} where _line_number = any(%s::bigint[])").format(sql.Identifier(partition)),
-                ([r.line for r in rejections],))
-    samples = [f"{source_file}, line {r.line}" + (f", column {r.column}" if r.column else "") + f": {r.reason}"
-               for r in rejections[:5]]
-    return len(rejections), samples

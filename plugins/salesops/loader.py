@@ -13,7 +13,6 @@ import io
 import logging
 import tempfile
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -31,7 +30,6 @@ from salesops.row_checks import value_check
 log = logging.getLogger(__name__)
 
 COPY_BUFFER = 1 << 20  # psycopg2's default 8 KiB halves COPY throughput
-META_COLUMNS = ("_batch_id", "_source_file", "_line_number")
 csv.field_size_limit(16 << 20)
 
 
@@ -64,11 +62,18 @@ def ensure_raw_tables(cur: PgCursor, entity: Entity) -> None:
     """Create the raw table (all text, partitioned by night) and its quarantine table."""
     cur.execute("create schema if not exists raw")
     columns = [sql.SQL("{} text").format(sql.Identifier(name)) for name in entity.column_names]
+    cur.execute("show server_version_num")
+    if int(cur.fetchone()[0]) >= 180000:
+        # Derived from the batch and never stored: a third of the metadata's bytes on every row.
+        label = sql.SQL("text generated always as ({} || _batch_id || {}) virtual").format(
+            sql.Literal(f"{entity.source}/"), sql.Literal(f"/{entity.name}.csv"))
+    else:
+        label = sql.SQL("text")  # each partition gets its label as a default instead
     cur.execute(
         sql.SQL(
-            "create table if not exists raw.{table} ({columns}, _batch_id text not null, _source_file text,"
+            "create table if not exists raw.{table} ({columns}, _batch_id text not null, _source_file {label},"
             " _line_number bigint, _loaded_at timestamptz not null default now()) partition by list (_batch_id)"
-        ).format(table=sql.Identifier(entity.key), columns=sql.SQL(", ").join(columns))
+        ).format(table=sql.Identifier(entity.key), columns=sql.SQL(", ").join(columns), label=label)
     )
     cur.execute(
         sql.SQL(
@@ -79,10 +84,29 @@ def ensure_raw_tables(cur: PgCursor, entity: Entity) -> None:
     )
 
 
-def source_label(path: Path) -> str:
-    """How a row names its file: <source>/<night>/<entity>.csv, as under the landing folder (short,
-    since it is stored on every row; the ledger keeps the full path)."""
-    return "/".join(path.parts[-3:])
+def source_label(entity: Entity, night: date) -> str:
+    """How a row names its file: its place under the landing folder, <source>/<night>/<entity>.csv
+    (short, since the quarantine stores it on every row; the ledger keeps the full path)."""
+    return f"{entity.source}/{night.isoformat()}/{entity.name}.csv"
+
+
+def _create_partition(cur: PgCursor, entity: Entity, night: date) -> str:
+    """The night's empty partition, whose defaults name its batch (and file, where not derived)."""
+    part = partition_name(entity, night)
+    cur.execute(
+        sql.SQL("create table raw.{} partition of raw.{} for values in (%s)").format(
+            sql.Identifier(part), sql.Identifier(entity.key)
+        ),
+        (night.isoformat(),),
+    )
+    cur.execute(sql.SQL("alter table raw.{} alter column _batch_id set default {}").format(
+        sql.Identifier(part), sql.Literal(night.isoformat())))
+    cur.execute("select attgenerated = '' from pg_attribute where attrelid = %s::regclass and attname = '_source_file'",
+                (f"raw.{entity.key}",))
+    if cur.fetchone()[0]:
+        cur.execute(sql.SQL("alter table raw.{} alter column _source_file set default {}").format(
+            sql.Identifier(part), sql.Literal(source_label(entity, night))))
+    return part
 
 
 def file_checksum(path: Path) -> str:
@@ -178,8 +202,7 @@ class _Validation:
         self.rows_rejected += 1
         self.rejected.writer.writerow((meta[0], meta[1], line, column, reason, raw))
         if len(self.samples) < 5:
-            where = f"line {line}" + (f", column {column}" if column else "")
-            self.samples.append(f"{meta[1]}, {where}: {reason}")
+            self.samples.append(f"{meta[1]}, line {line}" + (f", column {column}" if column else "") + f": {reason}")
 
 
 def _validated_rows(
@@ -187,7 +210,7 @@ def _validated_rows(
 ) -> Iterator[list[str]]:
     """Yield the good rows (plus metadata) and quarantine the bad ones with their reason."""
     width = len(header)
-    meta = (night.isoformat(), source_label(path))
+    meta = (night.isoformat(), source_label(entity, night))
     known = set(entity.column_names)
     required_idx = [(i, name) for i, name in enumerate(header) if name in known and not entity.column(name).nullable]
     typed_idx = [
@@ -246,7 +269,7 @@ def _validated_rows(
             if reason is not None:
                 state.reject(meta, line, column, reason, _printable(raw))
                 continue
-            row.extend((meta[0], meta[1], str(line)))
+            row.append(str(line))
             yield row
 
 
@@ -269,10 +292,21 @@ def _copy_rejected(cur: PgCursor, entity: Entity, spool: _Spool) -> None:
     fast_copy.copy_rejected_rows(cur, entity, spool.rewind())
 
 
+def _quarantine(cur: PgCursor, entity: Entity, night: date, rejections: list[arrow_checks.Rejection]) -> list[str]:
+    """Keep the rows the fast path left out, with their line, column and reason; returns the first few."""
+    state = _Validation()
+    meta = (night.isoformat(), source_label(entity, night))
+    for r in rejections:
+        state.reject(meta, r.line, r.column, r.reason, r.raw)
+    if rejections:
+        _copy_rejected(cur, entity, state.rejected)
+    return state.samples
+
+
 def _reject_whole_file(cur: PgCursor, entity: Entity, path: Path, night: date, reason: str) -> int:
     """Keep every record of an unusable file in quarantine, so none is lost; returns the count."""
     state = _Validation()
-    meta = (night.isoformat(), source_label(path))
+    meta = (night.isoformat(), source_label(entity, night))
     with path.open("r", encoding="utf-8-sig", errors="surrogateescape", newline="") as handle:
         for number, text in enumerate(handle, start=1):
             if number == 1 or not text.strip():
@@ -317,30 +351,14 @@ def load_file(conn: PgConnection, entity: Entity, path: Path, night: date, force
                 )
             )
         _drop_batch(cur, entity, night)
-        part = partition_name(entity, night)
-        cur.execute(
-            sql.SQL("create table raw.{} partition of raw.{} for values in (%s)").format(
-                sql.Identifier(part), sql.Identifier(entity.key)
-            ),
-            (night.isoformat(),),
-        )
+        part = _create_partition(cur, entity, night)
         cur.execute("savepoint fast_path")
         try:
-            with ThreadPoolExecutor(max_workers=1) as pool:  # checks run on the core COPY leaves idle
-                checking = pool.submit(arrow_checks.find_rejections, entity, header, path)
-                records, checksum = fast_copy.copy_file_as_is(cur, entity, part, header, path,
-                                                              night.isoformat(), source_label(path))
-                try:
-                    checked, rejections = checking.result()
-                except Exception as exc:  # noqa: BLE001 - whatever Arrow could not read, the precise path can
-                    raise fast_copy.NeedsPreciseLoad(f"Arrow could not check the file: {exc}") from exc
-            if checked != records:
-                raise fast_copy.NeedsPreciseLoad(f"Arrow read {checked} records, COPY {records}")
-            rejected, samples = fast_copy.quarantine_lines(cur, entity, part, rejections, night.isoformat(),
-                                                           source_label(path))
+            fast = fast_copy.copy_checked(cur, entity, part, header, path)
+            result.sample_rejections = _quarantine(cur, entity, night, fast.rejections)
             cur.execute("release savepoint fast_path")
-            result.rows_read, result.rows_rejected, result.rows_loaded = records, rejected, records - rejected
-            result.sample_rejections = samples
+            checksum = fast.checksum
+            result.rows_read, result.rows_rejected, result.rows_loaded = fast.records, len(fast.rejections), fast.loaded
         except (psycopg2.DataError, fast_copy.NeedsPreciseLoad) as exc:
             cur.execute("rollback to savepoint fast_path")
             log.info("%s: loading row by row (%s)", path, str(exc).splitlines()[0])
@@ -360,7 +378,7 @@ def _load_row_by_row(cur: PgCursor, entity: Entity, part: str, header: list[str]
                      result: FileResult) -> None:
     """The precise path: parse and check every row in Python, stream the good ones to COPY."""
     state = _Validation()
-    columns = sql.SQL(", ").join(sql.Identifier(name) for name in (*header, *META_COLUMNS))
+    columns = sql.SQL(", ").join(sql.Identifier(name) for name in (*header, "_line_number"))
     stream = _RecordStream(_validated_rows(path, entity, header, night, state))
     cur.copy_expert(
         sql.SQL("copy raw.{} ({}) from stdin with (format csv)").format(sql.Identifier(part), columns).as_string(cur),

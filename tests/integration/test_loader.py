@@ -165,10 +165,14 @@ def _load_users(db, path, mode: str, monkeypatch):
     def refuse(*args, **kwargs):
         raise fast_copy.NeedsPreciseLoad("forced by the test")
 
-    if mode == "precise":
-        monkeypatch.setattr(fast_copy, "copy_file_as_is", refuse)
+    if mode == "arrow":  # the fast path must vouch for this file on its own
+        from salesops import loader
+
+        monkeypatch.setattr(loader, "_load_row_by_row", refuse)
+    elif mode == "precise":
+        monkeypatch.setattr(fast_copy, "copy_checked", refuse)
     elif mode == "no-arrow":
-        monkeypatch.setattr(arrow_checks, "find_rejections", refuse)
+        monkeypatch.setattr(arrow_checks, "check_chunk", refuse)
     result = load_file(db, USERS, path, NIGHT, force=True)
     monkeypatch.undo()
     rejected = rows(db, "select _line_number, column_name, reason, raw_record from raw.crm__users__rejected order by 1")
@@ -178,7 +182,7 @@ def _load_users(db, path, mode: str, monkeypatch):
 
 def test_every_checker_quarantines_the_same_rows_with_the_same_reasons(db, tmp_path, monkeypatch):
     path = write(tmp_path / "users.csv", TYPED_ROWS)
-    label = source_label(path)  # <source>/<night>/<entity>.csv under the landing folder
+    label = source_label(USERS, NIGHT)  # crm/2026-11-20/users.csv: its place under the landing folder
     for mode in ("arrow", "no-arrow", "precise"):
         result, rejected, loaded = _load_users(db, path, mode, monkeypatch)
         assert (result.rows_read, result.rows_loaded, result.rows_rejected) == (5, 2, 3), mode
@@ -189,3 +193,30 @@ def test_every_checker_quarantines_the_same_rows_with_the_same_reasons(db, tmp_p
             (5, "updated_at", "expected an ISO-8601 timestamp, got 'now'"),
         ], mode
         assert rejected[1][3] == "U4,d@x.example,Di,maybe,2026-11-19T08:00:00Z", mode
+
+
+def test_fast_path_across_many_chunks_keeps_every_line_number(db, tmp_path, monkeypatch):
+    from salesops import fast_copy, loader
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the fast path fell back to row by row")
+
+    lines = [f"U{i},u{i}@x.example,User {i},true,2026-11-19T08:00:00Z" for i in range(200)]
+    bad = {7: ",nokey@x.example,No Key,true,2026-11-19T08:00:00Z",  # missing key
+           64: "U64,u64@x.example,Bad Day,true,2026-02-30T08:00:00Z",  # 30 February
+           65: "U65,u65@x.example,Bad Bool,perhaps,2026-11-19T08:00:00Z",
+           199: "U199,u199@x.example,Last,true,yesterday"}
+    for index, text in bad.items():
+        lines[index] = text
+    path = write(tmp_path / "users.csv", USERS_HEADER + "\n".join(lines) + "\n")
+    monkeypatch.setattr(fast_copy, "CHUNK_BYTES", 300)  # about six lines per chunk: ~35 COPYs
+    monkeypatch.setattr(loader, "_load_row_by_row", refuse)
+    result = load_file(db, USERS, path, NIGHT)
+    assert (result.rows_read, result.rows_loaded, result.rows_rejected) == (200, 196, 4)
+    # record i sits on file line i + 2 (line 1 is the header)
+    assert [r[0] for r in rows(db, "select _line_number from raw.crm__users__rejected order by 1")] == [9, 66, 67, 201]
+    loaded = rows(db, "select user_id, _line_number from raw.crm__users")
+    assert len(loaded) == 196 and all(line == int(user[1:]) + 2 for user, line in loaded)
+    assert rows(db, "select raw_record from raw.crm__users__rejected where _line_number = 66") == [(bad[64],)]
+    assert result.sample_rejections[0] == (
+        "crm/2026-11-20/users.csv, line 9, column user_id: expected a value, got an empty field")

@@ -24,7 +24,7 @@ STALLING_LOADER = textwrap.dedent("""
     from salesops.contracts import entity
     from salesops.loader import load_file
 
-    original = fast_copy._CountingReader.read
+    original = fast_copy._CopyStream.read
     calls = []
 
     def stalling_read(self, size=-1):
@@ -34,7 +34,7 @@ STALLING_LOADER = textwrap.dedent("""
             time.sleep(600)
         return original(self, size)
 
-    fast_copy._CountingReader.read = stalling_read
+    fast_copy._CopyStream.read = stalling_read
     load_file(warehouse.connect(), entity("crm", "users"), Path(sys.argv[1]), date(2026, 11, 20))
 """)
 
