@@ -28,6 +28,7 @@ from salesops.contracts import Entity
 
 COPY_BUFFER = 1 << 20  # psycopg2's default 8 KiB halves COPY throughput
 CHUNK_BYTES = 16 << 20  # small enough to keep memory flat, big enough that per-COPY overhead vanishes
+FIRST_CHUNK_BYTES = 1 << 20  # COPY waits for the first chunk's check, so it is small
 
 
 class NeedsPreciseLoad(Exception):
@@ -70,10 +71,12 @@ class _CheckedChunk:
 
 
 def _chunks(path: Path) -> Iterator[bytes]:
-    """The file in pieces of about CHUNK_BYTES that end at a line break (the last may not)."""
-    rest = b""
+    """The file in pieces that end at a line break (the last may not), growing to CHUNK_BYTES: COPY
+    starts after a short first check, and later pieces keep the per-COPY overhead negligible."""
+    rest, size = b"", min(FIRST_CHUNK_BYTES, CHUNK_BYTES)
     with path.open("rb") as handle:
-        while block := handle.read(CHUNK_BYTES):
+        while block := handle.read(size):
+            size = min(2 * size, CHUNK_BYTES)
             if rest:
                 block = rest + block
             cut = block.rfind(b"\n") + 1
@@ -145,7 +148,7 @@ def copy_checked(cur: PgCursor, entity: Entity, partition: str, header: list[str
 
     outcome = FastLoad()
     sha256 = hashlib.sha256()
-    ready: queue.Queue = queue.Queue(maxsize=1)  # Arrow works one chunk ahead of COPY, no further
+    ready: queue.Queue = queue.Queue(maxsize=2)  # Arrow works up to two chunks ahead of COPY
     producer = threading.Thread(target=_checked_chunks, args=(entity, header, path, sha256, ready), daemon=True)
     producer.start()
     try:
