@@ -1,5 +1,7 @@
 -- One rate per currency and day up to the night: the latest published rate on or before
 -- that day (rates are not published on weekends and holidays). USD is always 1.
+{{ config(materialized='table', post_hook='analyze {{ this }}') }}
+
 with
 
 rates as (

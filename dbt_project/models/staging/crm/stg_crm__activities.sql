@@ -1,7 +1,7 @@
 with
 
 source as (
-    {{ latest_batch_rows(source('crm', 'activities'), ['activity_id']) }}
+    {{ batch_rows(source('crm', 'activities'), ['activity_id']) }}
 ),
 
 renamed as (
@@ -14,7 +14,8 @@ renamed as (
         lead_id,
         {{ to_utc_timestamp('occurred_at') }} as occurred_at,
         cast(nullif(trim(duration_minutes), '') as bigint) as duration_minutes,
-        {{ to_utc_timestamp('updated_at') }} as updated_at
+        {{ to_utc_timestamp('updated_at') }} as updated_at,
+        cast(_batch_id as date) as batch_date
     from source
     where version_rank = 1
 )

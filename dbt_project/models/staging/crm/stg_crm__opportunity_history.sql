@@ -1,7 +1,7 @@
 with
 
 source as (
-    {{ latest_batch_rows(source('crm', 'opportunity_history'), ['history_id'], order_by='_batch_id') }}
+    {{ batch_rows(source('crm', 'opportunity_history'), ['history_id'], order_by='changed_at') }}
 ),
 
 renamed as (
@@ -14,7 +14,8 @@ renamed as (
         cast(nullif(trim(amount), '') as numeric(18, 2)) as amount,
         cast(nullif(trim(probability), '') as numeric(5, 2)) as probability,
         cast(nullif(trim(close_date), '') as date) as close_date,
-        {{ to_utc_timestamp('changed_at') }} as changed_at
+        {{ to_utc_timestamp('changed_at') }} as changed_at,
+        cast(_batch_id as date) as batch_date
     from source
     where version_rank = 1
 )

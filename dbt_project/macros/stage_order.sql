@@ -1,0 +1,13 @@
+{#- Position of a stage in the funnel (SPEC section 3): prospecting 1 .. negotiation 5, closed 6;
+    null for a stage the CRM does not define. -#}
+{% macro stage_order(stage_column) -%}
+    case {{ stage_column }}
+        when 'prospecting' then 1
+        when 'qualification' then 2
+        when 'discovery' then 3
+        when 'proposal' then 4
+        when 'negotiation' then 5
+        when 'closed_won' then 6
+        when 'closed_lost' then 6
+    end
+{%- endmacro %}

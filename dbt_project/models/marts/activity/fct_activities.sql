@@ -1,0 +1,53 @@
+-- One row per activity (the latest batch's version), credited to the HR employee behind the CRM
+-- user. Incremental: a night reads only the batches loaded since the last build (delete+insert by
+-- activity), so nightly cost follows the change, not the history.
+{{
+    config(
+        materialized='incremental',
+        unique_key='activity_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+    )
+}}
+
+with
+
+activities as (
+    select * from {{ ref('stg_crm__activities') }}
+    {% if is_incremental() %}
+        where batch_date > (select coalesce(max(batch_date), cast('1900-01-01' as date)) from {{ this }})
+    {% endif %}
+),
+
+identities as (
+    select * from {{ ref('int_rep_identities_matched') }}
+),
+
+latest_versions as (
+    select
+        *,
+        row_number() over (partition by activity_id order by batch_date desc, updated_at desc) as version_rank
+    from activities
+),
+
+final as (
+    select
+        cast(latest_versions.activity_id as text) as activity_id,
+        cast(latest_versions.user_id as text) as user_id,
+        cast(identities.employee_id as text) as employee_id,
+        cast(latest_versions.activity_type as text) as activity_type,
+        cast(latest_versions.account_id as text) as account_id,
+        cast(latest_versions.opportunity_id as text) as opportunity_id,
+        cast(latest_versions.lead_id as text) as lead_id,
+        cast(latest_versions.occurred_at as timestamp) as occurred_at,
+        cast(latest_versions.occurred_at as date) as activity_date,
+        cast({{ dbt.date_trunc('week', 'latest_versions.occurred_at') }} as date) as activity_week,
+        cast(latest_versions.duration_minutes as integer) as duration_minutes,
+        cast(latest_versions.batch_date as date) as batch_date
+    from latest_versions
+    left join identities
+        on latest_versions.user_id = identities.user_id
+    where latest_versions.version_rank = 1
+)
+
+select * from final

@@ -1,0 +1,36 @@
+-- Activity per rep and week (weeks start on Monday): calls, emails, meetings and demos logged.
+with
+
+activities as (
+    select * from {{ ref('fct_activities') }}
+    where employee_id is not null and activity_date <= {{ night() }}
+),
+
+aggregated as (
+    select
+        employee_id,
+        activity_week,
+        sum(case when activity_type = 'call' then 1 else 0 end) as calls,
+        sum(case when activity_type = 'email' then 1 else 0 end) as emails,
+        sum(case when activity_type = 'meeting' then 1 else 0 end) as meetings,
+        sum(case when activity_type = 'demo' then 1 else 0 end) as demos,
+        count(*) as activities,
+        coalesce(sum(duration_minutes), 0) as minutes
+    from activities
+    group by employee_id, activity_week
+),
+
+final as (
+    select
+        cast(employee_id as text) as employee_id,
+        cast(activity_week as date) as week_start,
+        cast(calls as integer) as calls,
+        cast(emails as integer) as emails,
+        cast(meetings as integer) as meetings,
+        cast(demos as integer) as demos,
+        cast(activities as integer) as activities,
+        cast(minutes as integer) as minutes
+    from aggregated
+)
+
+select * from final

@@ -1,0 +1,82 @@
+-- CRM hygiene per night: how many records fail each check. Incremental: the night's rows are
+-- replaced, published nights are carried over.
+{{
+    config(
+        materialized='incremental',
+        unique_key='snapshot_date',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+    )
+}}
+
+with
+
+opportunities as (
+    select * from {{ ref('int_opportunities_enriched') }}
+    where not is_closed
+),
+
+activities as (
+    select * from {{ ref('fct_activities') }}
+    where
+        opportunity_id is not null
+        and activity_date > {{ dbt.dateadd('day', -30, night()) }}
+        and activity_date <= {{ night() }}
+),
+
+accounts as (
+    select * from {{ ref('dim_accounts') }}
+),
+
+identities as (
+    select * from {{ ref('int_rep_identities_matched') }}
+),
+
+duplicate_groups as (
+    select count(*) - 1 as extra_accounts
+    from accounts
+    group by account_name_normalized, country
+    having count(*) > 1
+),
+
+checks as (
+    select
+        'open_past_close_date' as check_name,
+        count(*) as failing_rows
+    from opportunities
+    where close_date < {{ night() }}
+    union all
+    select
+        'missing_amount' as check_name,
+        count(*) as failing_rows
+    from opportunities
+    where amount is null
+    union all
+    select
+        'no_activity_30d' as check_name,
+        count(*) as failing_rows
+    from opportunities
+    where not exists (select 1 from activities where activities.opportunity_id = opportunities.opportunity_id)
+    union all
+    select
+        'duplicate_accounts' as check_name,
+        coalesce(sum(extra_accounts), 0) as failing_rows
+    from duplicate_groups
+    union all
+    select
+        'unmatched_crm_users' as check_name,
+        count(*) as failing_rows
+    from identities
+    where not is_matched
+),
+
+final as (
+    select
+        cast({{ night() }} as date) as snapshot_date,
+        cast(check_name as text) as check_name,
+        cast(failing_rows as integer) as failing_rows
+    from checks
+)
+
+select * from final
+{{ published_rows_since('snapshot_date') }}

@@ -1,0 +1,57 @@
+-- Lead generation per creation period (month and quarter) and source (and 'all'): leads created,
+-- their conversion, and the whole days from lead creation to the first activity.
+with
+
+leads as (
+    select * from {{ ref('fct_leads') }}
+),
+
+sources as (
+    select lead_source as source_value from leads
+    union
+    select 'all' as source_value
+),
+
+exploded as (
+    select
+        period_types.period_type,
+        {{ period_start('period_types.period_type', 'leads.created_date') }} as period_start,
+        sources.source_value as lead_source,
+        leads.is_converted,
+        leads.days_to_first_activity
+    from leads
+    inner join sources
+        on sources.source_value in (leads.lead_source, 'all')
+    cross join {{ period_types() }} as period_types
+),
+
+aggregated as (
+    select
+        period_type,
+        period_start,
+        lead_source,
+        count(*) as leads_created,
+        sum(case when is_converted then 1 else 0 end) as converted_leads,
+        count(days_to_first_activity) as leads_with_activity,
+        avg(days_to_first_activity) as mean_days_to_first_activity,
+        percentile_cont(0.5) within group (order by days_to_first_activity) as median_days_to_first_activity
+    from exploded
+    group by period_type, period_start, lead_source
+),
+
+final as (
+    select
+        cast(period_type as text) as period_type,
+        cast(period_start as date) as period_start,
+        cast(lead_source as text) as source,
+        cast(leads_created as integer) as leads_created,
+        cast(converted_leads as integer) as converted_leads,
+        cast(round({{ safe_divide('converted_leads', 'leads_created') }}, 6) as numeric(8, 6)) as conversion_rate,
+        cast(leads_with_activity as integer) as leads_with_activity,
+        cast(round(mean_days_to_first_activity, 2) as numeric(10, 2)) as mean_days_to_first_activity,
+        cast(round(cast(median_days_to_first_activity as numeric), 2) as numeric(10, 2))
+            as median_days_to_first_activity
+    from aggregated
+)
+
+select * from final

@@ -1,0 +1,71 @@
+-- One row per live opportunity as of the night (latest version, soft deletes removed), with the
+-- stages it reached: an open stage is reached when the deal entered it or any later open stage
+-- (SPEC section 4, stage conversion).
+with
+
+opportunities as (
+    select * from {{ ref('int_opportunities_enriched') }}
+),
+
+stage_changes as (
+    select * from {{ ref('fct_opportunity_stage_changes') }}
+),
+
+furthest_open_stages as (
+    select
+        opportunity_id,
+        max(case when stage not in ('closed_won', 'closed_lost') then stage_order end) as stage_order
+    from stage_changes
+    group by opportunity_id
+),
+
+with_paths as (
+    select
+        opportunities.*,
+        coalesce(furthest_open_stages.stage_order >= 1, false) as reached_prospecting,
+        coalesce(furthest_open_stages.stage_order >= 2, false) as reached_qualification,
+        coalesce(furthest_open_stages.stage_order >= 3, false) as reached_discovery,
+        coalesce(furthest_open_stages.stage_order >= 4, false) as reached_proposal,
+        coalesce(furthest_open_stages.stage_order >= 5, false) as reached_negotiation
+    from opportunities
+    left join furthest_open_stages
+        on opportunities.opportunity_id = furthest_open_stages.opportunity_id
+),
+
+final as (
+    select
+        cast(opportunity_id as text) as opportunity_id,
+        cast(opportunity_name as text) as opportunity_name,
+        cast(account_id as text) as account_id,
+        cast(segment as text) as segment,
+        cast(region as text) as region,
+        cast(owner_user_id as text) as owner_user_id,
+        cast(employee_id as text) as employee_id,
+        cast(opportunity_type as text) as opportunity_type,
+        cast(stage as text) as stage,
+        cast(stage_order as integer) as stage_order,
+        cast(is_closed as boolean) as is_closed,
+        cast(is_won as boolean) as is_won,
+        cast(forecast_category as text) as forecast_category,
+        cast(amount as numeric(18, 2)) as amount,
+        cast(currency as text) as currency,
+        cast(round(amount_usd, 2) as numeric(18, 2)) as amount_usd,
+        cast(probability as numeric(5, 2)) as probability,
+        cast(created_at as timestamp) as created_at,
+        cast(created_date as date) as created_date,
+        cast(close_date as date) as close_date,
+        cast(closed_at as timestamp) as closed_at,
+        cast(closed_date as date) as closed_date,
+        cast(cycle_days as integer) as cycle_days,
+        cast(reached_prospecting as boolean) as reached_prospecting,
+        cast(reached_qualification as boolean) as reached_qualification,
+        cast(reached_discovery as boolean) as reached_discovery,
+        cast(reached_proposal as boolean) as reached_proposal,
+        cast(reached_negotiation as boolean) as reached_negotiation,
+        cast(lead_id as text) as lead_id,
+        cast(loss_reason as text) as loss_reason,
+        cast(updated_at as timestamp) as updated_at
+    from with_paths
+)
+
+select * from final

@@ -1,0 +1,38 @@
+-- Mean and median USD amount of closed-won deals, per closed_at period and dimension value.
+with
+
+won_deals as (
+    select * from {{ ref('fct_opportunities') }}
+    where is_won and closed_date <= {{ night() }} and amount_usd is not null
+),
+
+exploded as (
+    {{ by_period_and_dimension('won_deals', 'closed_date', ['all', 'segment', 'type']) }}
+),
+
+aggregated as (
+    select
+        period_type,
+        period_start,
+        dimension,
+        dimension_value,
+        count(*) as won_deals,
+        avg(amount_usd) as mean_deal_usd,
+        percentile_cont(0.5) within group (order by amount_usd) as median_deal_usd
+    from exploded
+    group by period_type, period_start, dimension, dimension_value
+),
+
+final as (
+    select
+        cast(period_type as text) as period_type,
+        cast(period_start as date) as period_start,
+        cast(dimension as text) as dimension,
+        cast(dimension_value as text) as dimension_value,
+        cast(won_deals as integer) as won_deals,
+        cast(round(mean_deal_usd, 2) as numeric(18, 2)) as mean_deal_usd,
+        cast(round(cast(median_deal_usd as numeric), 2) as numeric(18, 2)) as median_deal_usd
+    from aggregated
+)
+
+select * from final

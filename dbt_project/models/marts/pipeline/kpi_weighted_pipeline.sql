@@ -1,0 +1,55 @@
+-- Weighted open pipeline per snapshot date, close period and dimension value: the amount in USD
+-- weighted by the CRM probability / 100 and by the stage's historical win rate (trailing four
+-- quarters). Incremental like fct_pipeline_daily: the night's snapshot is replaced, published
+-- nights are carried over.
+{{
+    config(
+        materialized='incremental',
+        unique_key='snapshot_date',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+    )
+}}
+
+with
+
+pipeline as (
+    select * from {{ ref('fct_pipeline_daily') }}
+    where snapshot_date = {{ night() }} and close_date is not null
+),
+
+exploded as (
+    {{ by_period_and_dimension('pipeline', 'close_date') }}
+),
+
+aggregated as (
+    select
+        snapshot_date,
+        period_type,
+        period_start,
+        dimension,
+        dimension_value,
+        count(*) as open_deals,
+        coalesce(sum(amount_usd), 0) as pipeline_usd,
+        coalesce(sum(weighted_crm_usd), 0) as weighted_crm_usd,
+        coalesce(sum(weighted_historical_usd), 0) as weighted_historical_usd
+    from exploded
+    group by snapshot_date, period_type, period_start, dimension, dimension_value
+),
+
+final as (
+    select
+        cast(snapshot_date as date) as snapshot_date,
+        cast(period_type as text) as close_period_type,
+        cast(period_start as date) as close_period_start,
+        cast(dimension as text) as dimension,
+        cast(dimension_value as text) as dimension_value,
+        cast(open_deals as integer) as open_deals,
+        cast(pipeline_usd as numeric(18, 2)) as pipeline_usd,
+        cast(weighted_crm_usd as numeric(18, 2)) as weighted_crm_usd,
+        cast(weighted_historical_usd as numeric(18, 2)) as weighted_historical_usd
+    from aggregated
+)
+
+select * from final
+{{ published_rows_since('snapshot_date') }}

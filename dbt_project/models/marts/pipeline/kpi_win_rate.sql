@@ -1,0 +1,42 @@
+-- Win rate by count and by USD amount, per closed_at period and dimension value.
+with
+
+closed_deals as (
+    select * from {{ ref('fct_opportunities') }}
+    where is_closed and closed_date <= {{ night() }}
+),
+
+exploded as (
+    {{ by_period_and_dimension('closed_deals', 'closed_date') }}
+),
+
+aggregated as (
+    select
+        period_type,
+        period_start,
+        dimension,
+        dimension_value,
+        sum(case when is_won then 1 else 0 end) as won_deals,
+        sum(case when is_won then 0 else 1 end) as lost_deals,
+        coalesce(sum(case when is_won then amount_usd end), 0) as won_usd,
+        coalesce(sum(case when is_won then 0 else amount_usd end), 0) as lost_usd
+    from exploded
+    group by period_type, period_start, dimension, dimension_value
+),
+
+final as (
+    select
+        cast(period_type as text) as period_type,
+        cast(period_start as date) as period_start,
+        cast(dimension as text) as dimension,
+        cast(dimension_value as text) as dimension_value,
+        cast(won_deals as integer) as won_deals,
+        cast(lost_deals as integer) as lost_deals,
+        cast(round({{ safe_divide('won_deals', 'won_deals + lost_deals') }}, 6) as numeric(8, 6)) as win_rate,
+        cast(round(won_usd, 2) as numeric(18, 2)) as won_usd,
+        cast(round(lost_usd, 2) as numeric(18, 2)) as lost_usd,
+        cast(round({{ safe_divide('won_usd', 'won_usd + lost_usd') }}, 6) as numeric(8, 6)) as win_rate_by_amount
+    from aggregated
+)
+
+select * from final

@@ -1,0 +1,88 @@
+-- Team structure per month, measured on the month's last day (or the night for the current month):
+-- headcount of the sales and sales-ops organisations, quota-carrying reps, the sales-ops to
+-- quota-carrying rep ratio, and managers' span of control (direct reports).
+with
+
+employees as (
+    select * from {{ ref('dim_reps') }}
+),
+
+calendar as (
+    select * from {{ ref('dim_date') }}
+),
+
+months as (
+    select distinct
+        month_start,
+        least(cast({{ dbt.dateadd('day', -1, dbt.dateadd('month', 1, 'month_start')) }} as date), {{ night() }})
+            as measured_on
+    from calendar
+    where month_start <= {{ night() }} and month_start >= (select min(hire_date) from employees)
+),
+
+active as (
+    select
+        months.month_start,
+        months.measured_on,
+        employees.*
+    from months
+    inner join employees
+        on
+            employees.hire_date <= months.measured_on
+            and (employees.termination_date is null or employees.termination_date > months.measured_on)
+),
+
+direct_reports as (
+    select
+        managers.month_start,
+        managers.employee_id,
+        count(reports.employee_id) as reports
+    from active as managers
+    inner join active as reports
+        on managers.month_start = reports.month_start and reports.manager_employee_id = managers.employee_id
+    group by managers.month_start, managers.employee_id
+),
+
+spans as (
+    select
+        month_start,
+        count(*) as managers,
+        avg(reports) as mean_span_of_control,
+        max(reports) as max_span_of_control
+    from direct_reports
+    group by month_start
+),
+
+headcounts as (
+    select
+        month_start,
+        measured_on,
+        count(*) as headcount,
+        sum(case when role in ({{ quoted_list(var('sales_roles')) }}) then 1 else 0 end) as sales_headcount,
+        sum(case when is_sales_ops then 1 else 0 end) as sales_ops_headcount,
+        sum(case when is_quota_carrying_role then 1 else 0 end) as quota_carrying_reps
+    from active
+    group by month_start, measured_on
+),
+
+final as (
+    select
+        cast(headcounts.month_start as date) as month_start,
+        cast(headcounts.measured_on as date) as measured_on,
+        cast(headcounts.headcount as integer) as headcount,
+        cast(headcounts.sales_headcount as integer) as sales_headcount,
+        cast(headcounts.sales_ops_headcount as integer) as sales_ops_headcount,
+        cast(headcounts.quota_carrying_reps as integer) as quota_carrying_reps,
+        cast(
+            round({{ safe_divide('headcounts.sales_ops_headcount', 'headcounts.quota_carrying_reps') }}, 4)
+            as numeric(10, 4)
+        ) as sales_ops_to_rep_ratio,
+        cast(coalesce(spans.managers, 0) as integer) as managers,
+        cast(round(spans.mean_span_of_control, 2) as numeric(8, 2)) as mean_span_of_control,
+        cast(spans.max_span_of_control as integer) as max_span_of_control
+    from headcounts
+    left join spans
+        on headcounts.month_start = spans.month_start
+)
+
+select * from final
