@@ -18,13 +18,25 @@ bookings as (
     where employee_id is not null
 ),
 
+bookings_since_hire as (
+    -- a rep's ramp counts their own deals only: not those their CRM login closed before they were hired
+    select
+        bookings.employee_id,
+        bookings.closed_date,
+        bookings.amount_usd,
+        cast({{ dbt.date_trunc('month', 'bookings.closed_date') }} as date) as month_start
+    from bookings
+    inner join reps
+        on bookings.employee_id = reps.employee_id and bookings.closed_date >= reps.hire_date
+),
+
 monthly_bookings as (
     select
         employee_id,
-        cast({{ dbt.date_trunc('month', 'closed_date') }} as date) as month_start,
+        month_start,
         sum(amount_usd) as bookings_usd
-    from bookings
-    group by employee_id, cast({{ dbt.date_trunc('month', 'closed_date') }} as date)
+    from bookings_since_hire
+    group by employee_id, month_start
 ),
 
 ramped_months as (
@@ -49,7 +61,7 @@ first_deals as (
     select
         employee_id,
         min(closed_date) as first_deal_date
-    from bookings
+    from bookings_since_hire
     group by employee_id
 ),
 
@@ -74,7 +86,7 @@ final as (
     left join ramped_months
         on reps.employee_id = ramped_months.employee_id
     left join first_deals
-        on reps.employee_id = first_deals.employee_id and first_deals.first_deal_date >= reps.hire_date
+        on reps.employee_id = first_deals.employee_id
 )
 
 select * from final
