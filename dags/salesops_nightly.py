@@ -8,7 +8,9 @@ The nightly refresh of the Sales Operations warehouse, for the run's logical dat
    extract COPYs `landing/<source>/<night>/<entity>.csv` into `raw` (load ledger, row-level quarantine),
    then `check` stops the night if a required source (crm, hr) could not be loaded;
 3. **validate_raw**: Great Expectations suites on the night's raw batches; a critical failure stops here;
-4. **dbt_build**: staging -> intermediate -> marts, built into the private schema `marts_build`;
+4. **dbt_build**: staging -> intermediate -> marts, built into the private schema `marts_build` (the
+   previous-but-one published marts, recycled, so incremental facts only catch up; trigger with
+   `{"full_refresh": true}` to rebuild everything);
 5. **validate_marts**: GX suites on `marts_build`;
 6. **publish**: atomic swap of `marts_build` into `marts` (write-audit-publish);
 7. **report**: the one-page HTML summary of the night next to the Data Docs.
@@ -22,7 +24,7 @@ from __future__ import annotations
 import os
 from datetime import date, datetime, timedelta
 
-from airflow.sdk import dag, get_current_context, task, task_group
+from airflow.sdk import Param, dag, get_current_context, task, task_group
 
 from salesops.alerts import on_task_failure
 from salesops.contracts import SOURCES, entities_of
@@ -58,6 +60,7 @@ def _run_id() -> str:
     doc_md=__doc__,
     default_args=DEFAULT_ARGS,
     tags=["salesops", "nightly", "warehouse"],
+    params={"full_refresh": Param(False, type="boolean", description="rebuild every mart from scratch")},
 )
 def salesops_nightly() -> None:
     @task
@@ -102,7 +105,7 @@ def salesops_nightly() -> None:
         from salesops import nightly
 
         with nightly.no_retry_on_bad_data():
-            return nightly.build(_night())
+            return nightly.build(_night(), full_refresh=bool(get_current_context()["params"]["full_refresh"]))
 
     @task
     def validate_marts() -> dict:

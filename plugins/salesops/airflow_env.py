@@ -6,6 +6,7 @@ runner, not a parallel code path; each SALESOPS_HOME has its own Airflow state.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -59,14 +60,18 @@ def ensure_metadata_db(settings: Settings) -> None:
     marker.write_text("ok\n")
 
 
-def run_dag_test(settings: Settings, night: date, dag_id: str = NIGHTLY_DAG, log_file: Path | None = None) -> int:
-    """`airflow dags test <dag> <night>`; returns its exit code, output streamed to log_file."""
+def run_dag_test(settings: Settings, night: date, dag_id: str = NIGHTLY_DAG, log_file: Path | None = None,
+                 conf: dict | None = None) -> int:
+    """`airflow dags test <dag> <night> [--conf ...]`; returns its exit code, output streamed to log_file."""
     ensure_metadata_db(settings)
     log_file = log_file or settings.airflow_home / "runs" / f"{dag_id}_{night.isoformat()}.log"
     log_file.parent.mkdir(parents=True, exist_ok=True)
+    command = [_airflow_bin(), "dags", "test", dag_id, night.isoformat()]
+    if conf:
+        command += ["--conf", json.dumps(conf)]
     with log_file.open("w") as out:
         process = subprocess.run(
-            [_airflow_bin(), "dags", "test", dag_id, night.isoformat()],
+            command,
             env=airflow_env(settings), stdout=out, stderr=subprocess.STDOUT, check=False,
         )
     return process.returncode

@@ -54,7 +54,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     settings = warehouse.ensure_available(load_settings())
     print(f"Running salesops_nightly for {args.date} (landing: {settings.landing_dir}) ...", flush=True)
     log_file = settings.airflow_home / "runs" / f"salesops_nightly_{args.date}.log"
-    code = airflow_env.run_dag_test(settings, args.date, log_file=log_file)
+    conf = {"full_refresh": True} if args.full_refresh else None
+    code = airflow_env.run_dag_test(settings, args.date, log_file=log_file, conf=conf)
     summary = run_summary.summarize(settings, args.date)
     print(run_summary.format_text(summary))
     page = report.night_report_path(settings, args.date)
@@ -151,6 +152,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="run the nightly DAG for one date through Airflow")
     run.add_argument("--date", type=_date, required=True, help="the night (logical date), YYYY-MM-DD")
+    run.add_argument("--full-refresh", action="store_true",
+                     help="rebuild every mart from scratch (after a change to an incremental model)")
     run.set_defaults(func=cmd_run)
 
     gen = sub.add_parser("generate", help="write synthetic CRM, contract and HR extracts")

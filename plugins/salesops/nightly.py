@@ -58,12 +58,14 @@ def validate(layer: str, night: date, run_id: str, settings: Settings | None = N
     return quality_gate.run_gate(settings or load_settings(), layer, night, run_id).summary()
 
 
-def build(night: date, settings: Settings | None = None) -> dict:
-    """dbt build (models and their tests) into the private build schema."""
+def build(night: date, full_refresh: bool = False, settings: Settings | None = None) -> dict:
+    """dbt build (models, snapshots and their tests) into the private build schema."""
     settings = settings or load_settings()
-    publish.reset_build_schema(settings)
-    outcome = dbt_runner.run_dbt(settings, ["build"], night=night, build_schema=publish.BUILD_SCHEMA)
-    return {"success": outcome.success, "nodes": outcome.nodes}
+    how = publish.prepare_build_schema(settings, full_refresh=full_refresh)
+    log.info("build schema %s: %s", publish.BUILD_SCHEMA, how)
+    command = ["build", "--full-refresh"] if full_refresh or how == "empty" else ["build"]
+    outcome = dbt_runner.run_dbt(settings, command, night=night, build_schema=publish.BUILD_SCHEMA)
+    return {"success": outcome.success, "nodes": outcome.nodes, "build_schema": how}
 
 
 def publish_night(night: date, run_id: str, settings: Settings | None = None) -> dict[str, int]:

@@ -1,8 +1,13 @@
-"""Write-audit-publish: swap the audited build schema into `marts` in one transaction.
+"""Write-audit-publish: swap the audited build schemas into `marts` in one transaction.
 
-BI reads `marts` only. The swap is two schema renames inside one transaction, so a reader
-sees either the whole previous night or the whole new one, never a half-built table. The
-previous version is kept as `marts_previous` for `salesops rollback`.
+BI reads `marts` only. The swap is schema renames inside one transaction, so a reader sees
+either the whole previous night or the whole new one, never a half-built table. The previous
+version is kept as `marts_previous` for `salesops rollback`. `marts_restricted` (per-person
+compensation) is built beside the marts and swapped with them.
+
+The build schema of a night is the previous-but-one published version, recycled: its
+incremental tables (daily snapshots, activities, stage changes) then only catch up the nights
+since, so a night's cost follows the change, not the history, and `marts` is never written to.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from salesops.errors import PublishError
 BUILD_SCHEMA = "marts_build"
 PUBLISHED_SCHEMA = "marts"
 PREVIOUS_SCHEMA = "marts_previous"
+RESTRICTED = "_restricted"  # marts_build_restricted -> marts_restricted -> marts_previous_restricted
 
 PUBLISH_LOG_DDL = """
 create schema if not exists meta;
@@ -56,10 +62,27 @@ def _tables_with_counts(cur: PgCursor, schema: str) -> list[PublishedTable]:
     return tables
 
 
-def reset_build_schema(settings: Settings) -> None:
-    """Start a night's build from an empty build schema (no table left over from a failed night)."""
+def restricted(schema: str) -> str:
+    """The restricted twin of a marts schema (marts -> marts_restricted)."""
+    return f"{schema}{RESTRICTED}"
+
+
+def prepare_build_schema(settings: Settings, full_refresh: bool = False) -> str:
+    """Give the night a build schema; returns how: 'kept' (left by an unpublished night, whose slices
+    tonight replaces), 'recycled' (the previous-but-one marts) or 'empty' (a full build)."""
     with warehouse.transaction(settings) as conn, conn.cursor() as cur:
-        cur.execute(f"drop schema if exists {BUILD_SCHEMA} cascade")
+        cur.execute("select pg_advisory_xact_lock(hashtext('salesops.publish'))")
+        cur.execute(f"drop schema if exists {restricted(BUILD_SCHEMA)} cascade")  # small: always rebuilt
+        if full_refresh:
+            cur.execute(f"drop schema if exists {BUILD_SCHEMA} cascade")
+            return "empty"
+        if _schema_exists(cur, BUILD_SCHEMA):
+            return "kept"
+        if _schema_exists(cur, PREVIOUS_SCHEMA):
+            cur.execute(f"alter schema {PREVIOUS_SCHEMA} rename to {BUILD_SCHEMA}")
+            cur.execute(f"drop schema if exists {restricted(PREVIOUS_SCHEMA)} cascade")
+            return "recycled"
+        return "empty"
 
 
 def publish(settings: Settings, night: date, run_id: str) -> list[PublishedTable]:
@@ -73,10 +96,12 @@ def publish(settings: Settings, night: date, run_id: str) -> list[PublishedTable
         tables = _tables_with_counts(cur, BUILD_SCHEMA)
         if not tables:
             raise PublishError(f"nothing to publish: schema {BUILD_SCHEMA} has no tables")
-        cur.execute(f"drop schema if exists {PREVIOUS_SCHEMA} cascade")
-        if _schema_exists(cur, PUBLISHED_SCHEMA):
-            cur.execute(f"alter schema {PUBLISHED_SCHEMA} rename to {PREVIOUS_SCHEMA}")
-        cur.execute(f"alter schema {BUILD_SCHEMA} rename to {PUBLISHED_SCHEMA}")
+        for build, published, previous in _schema_triples():
+            cur.execute(f"drop schema if exists {previous} cascade")
+            if _schema_exists(cur, published):
+                cur.execute(f"alter schema {published} rename to {previous}")
+            if _schema_exists(cur, build):
+                cur.execute(f"alter schema {build} rename to {published}")
         _log(cur, night, run_id, "publish", tables)
     return tables
 
@@ -87,17 +112,27 @@ def rollback(settings: Settings) -> list[PublishedTable]:
         cur.execute(PUBLISH_LOG_DDL)
         cur.execute("select pg_advisory_xact_lock(hashtext('salesops.publish'))")
         if not _schema_exists(cur, PREVIOUS_SCHEMA):
-            raise PublishError(f"no {PREVIOUS_SCHEMA} schema: there is no earlier version to roll back to")
-        cur.execute(f"alter schema {PREVIOUS_SCHEMA} rename to marts_rollback_tmp")
-        if _schema_exists(cur, PUBLISHED_SCHEMA):
-            cur.execute(f"alter schema {PUBLISHED_SCHEMA} rename to {PREVIOUS_SCHEMA}")
-        cur.execute(f"alter schema marts_rollback_tmp rename to {PUBLISHED_SCHEMA}")
+            raise PublishError(f"no {PREVIOUS_SCHEMA} schema: there is no earlier version to roll back to (a night's"
+                               " build recycles it as its build schema: roll back before the next night runs)")
+        for _, published, previous in _schema_triples():
+            if _schema_exists(cur, previous):
+                cur.execute(f"alter schema {previous} rename to {published}_rollback_tmp")
+            if _schema_exists(cur, published):
+                cur.execute(f"alter schema {published} rename to {previous}")
+            if _schema_exists(cur, f"{published}_rollback_tmp"):
+                cur.execute(f"alter schema {published}_rollback_tmp rename to {published}")
         tables = _tables_with_counts(cur, PUBLISHED_SCHEMA)
         cur.execute("select night, run_id from meta.publish_log where action = 'publish' order by published_at desc"
                     " offset 1 limit 1")
         row = cur.fetchone()
         _log(cur, row[0] if row else date(1970, 1, 1), row[1] if row else "unknown", "rollback", tables)
     return tables
+
+
+def _schema_triples() -> list[tuple[str, str, str]]:
+    """(build, published, previous) for the marts and their restricted twin."""
+    names = (BUILD_SCHEMA, PUBLISHED_SCHEMA, PREVIOUS_SCHEMA)
+    return [names, tuple(restricted(name) for name in names)]
 
 
 def _log(cur: PgCursor, night: date, run_id: str, action: str, tables: list[PublishedTable]) -> None:
