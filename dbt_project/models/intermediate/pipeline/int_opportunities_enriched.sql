@@ -51,7 +51,7 @@ enriched as (
         flagged.forecast_category,
         flagged.amount,
         flagged.currency,
-        flagged.amount * fx_rates.rate_to_usd as amount_usd,
+        cast(round(flagged.amount * fx_rates.rate_to_usd, 2) as numeric(18, 2)) as amount_usd,
         flagged.probability,
         flagged.created_at,
         flagged.created_date,
