@@ -63,7 +63,10 @@ def build(night: date, full_refresh: bool = False, settings: Settings | None = N
     settings = settings or load_settings()
     how = publish.prepare_build_schema(settings, full_refresh=full_refresh)
     log.info("build schema %s: %s", publish.BUILD_SCHEMA, how)
-    command = ["build", "--full-refresh"] if full_refresh or how == "empty" else ["build"]
+    # Unit tests check the SQL, not the night's data: they run in the test suite, not every night.
+    command = ["build", "--exclude-resource-type", "unit_test"]
+    if full_refresh or how == "empty":
+        command.append("--full-refresh")
     outcome = dbt_runner.run_dbt(settings, command, night=night, build_schema=publish.BUILD_SCHEMA)
     return {"success": outcome.success, "nodes": outcome.nodes, "build_schema": how}
 
