@@ -7,14 +7,22 @@ contracts as (
     select * from {{ ref('stg_contracts__contracts') }}
 ),
 
+parents as (
+    select
+        contract_id as parent_contract_id,
+        end_date as parent_end_date
+    from contracts
+),
+
 typed as (
     select
         contracts.*,
-        parents.contract_id is not null and contracts.end_date = parents.end_date as is_amendment,
-        parents.contract_id is not null and contracts.end_date is distinct from parents.end_date as is_renewal
+        coalesce(parents.parent_end_date = contracts.end_date, false) as is_amendment,
+        parents.parent_contract_id is not null
+        and coalesce(parents.parent_end_date <> contracts.end_date, true) as is_renewal
     from contracts
-    left join contracts as parents
-        on contracts.parent_contract_id = parents.contract_id
+    left join parents
+        on contracts.parent_contract_id = parents.parent_contract_id
 ),
 
 chains as (
@@ -23,7 +31,7 @@ chains as (
         contract_id as root_contract_id,
         0 as renewal_depth
     from typed
-    where parent_contract_id is null or parent_contract_id not in (select contract_id from typed)
+    where parent_contract_id is null or parent_contract_id not in (select parents.parent_contract_id from parents)
     union all
     select
         typed.contract_id,
@@ -45,7 +53,26 @@ renewals as (
 
 chained as (
     select
-        typed.*,
+        typed.contract_id,
+        typed.contract_number,
+        typed.account_id,
+        typed.opportunity_id,
+        typed.parent_contract_id,
+        typed.status,
+        typed.currency,
+        typed.owner_user_id,
+        typed.start_date,
+        typed.end_date,
+        typed.term_months,
+        typed.total_contract_value,
+        typed.annual_contract_value,
+        typed.auto_renew,
+        typed.renewal_notice_days,
+        typed.sent_for_signature_at,
+        typed.signed_at,
+        typed.updated_at,
+        typed.is_amendment,
+        typed.is_renewal,
         chains.root_contract_id,
         chains.renewal_depth,
         renewals.renewal_contract_id

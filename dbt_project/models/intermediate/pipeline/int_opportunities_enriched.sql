@@ -26,10 +26,10 @@ fx_rates as (
 flagged as (
     select
         opportunities.*,
-        opportunities.stage in ('closed_won', 'closed_lost') as is_closed,
-        opportunities.stage = 'closed_won' as is_won,
         cast(opportunities.created_at as date) as created_date,
-        cast(opportunities.closed_at as date) as closed_date
+        cast(opportunities.closed_at as date) as closed_date,
+        opportunities.stage in ('closed_won', 'closed_lost') as is_closed,
+        opportunities.stage = 'closed_won' as is_won
     from opportunities
 ),
 

@@ -39,8 +39,8 @@ rep_periods as (
     inner join assignments
         on
             quota_periods.employee_id = assignments.employee_id
-            and assignments.effective_from <= quota_periods.period_end
-            and (assignments.effective_to is null or assignments.effective_to >= quota_periods.period_start)
+            and quota_periods.period_end >= assignments.effective_from
+            and (assignments.effective_to is null or quota_periods.period_start <= assignments.effective_to)
     order by
         quota_periods.employee_id asc, quota_periods.period_type asc, quota_periods.period_start asc,
         assignments.effective_from asc

@@ -15,7 +15,9 @@ with
 activities as (
     select * from {{ ref('stg_crm__activities') }}
     {% if is_incremental() %}
-        where batch_date > (select coalesce(max(batch_date), cast('1900-01-01' as date)) from {{ this }})
+        where batch_date > (
+            select coalesce(max(loaded.batch_date), cast('1900-01-01' as date)) from {{ this }} as loaded
+        )
     {% endif %}
 ),
 

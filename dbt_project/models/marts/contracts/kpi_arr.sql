@@ -45,8 +45,8 @@ active as (
     inner join contracts
         on
             cast(contracts.signed_at as date) <= measured_on.measured_on
-            and contracts.start_date <= measured_on.measured_on
-            and contracts.end_date >= measured_on.measured_on
+            and measured_on.measured_on >= contracts.start_date
+            and measured_on.measured_on <= contracts.end_date
             and (contracts.terminated_at is null or cast(contracts.terminated_at as date) > measured_on.measured_on)
 ),
 
@@ -54,7 +54,8 @@ exploded as (
     select
         active.*,
         dimensions.dimension,
-        {{ dimension_value(['all', 'segment', 'region'], segment='active.segment', region='active.region') }} as dimension_value
+        {{ dimension_value(['all', 'segment', 'region'], segment='active.segment', region='active.region') }}
+            as dimension_value
     from active
     cross join {{ kpi_dimensions(['all', 'segment', 'region']) }} as dimensions
 ),

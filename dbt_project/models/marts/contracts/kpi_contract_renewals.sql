@@ -23,7 +23,7 @@ renewal_opportunities as (
         count(opportunities.opportunity_id) as renewal_opportunities
     from contracts
     inner join opportunities
-        on contracts.account_id = opportunities.account_id and opportunities.created_date >= contracts.start_date
+        on contracts.account_id = opportunities.account_id and contracts.start_date <= opportunities.created_date
     group by contracts.contract_id
 ),
 

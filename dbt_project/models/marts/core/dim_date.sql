@@ -11,7 +11,7 @@ bounds as (
 days as (
     select cast(calendar_day as date) as date_day
     from bounds
-    cross join lateral generate_series(bounds.first_day, bounds.last_day, interval '1 day') as calendar_day
+    cross join lateral generate_series(first_day, last_day, interval '1 day') as calendar_day
 ),
 
 final as (

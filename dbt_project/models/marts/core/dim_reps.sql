@@ -19,7 +19,7 @@ manager_chains as (
     select
         employee_id,
         manager_employee_id,
-        cast(employee_id as text) as chain,
+        cast(employee_id as text) as path_from_top,
         0 as management_depth
     from employees
     where manager_employee_id is null
@@ -27,7 +27,7 @@ manager_chains as (
     select
         employees.employee_id,
         employees.manager_employee_id,
-        manager_chains.chain || ' > ' || employees.employee_id as chain,
+        manager_chains.path_from_top || ' > ' || employees.employee_id as path_from_top,
         manager_chains.management_depth + 1 as management_depth
     from employees
     inner join manager_chains
@@ -65,7 +65,7 @@ final as (
         cast(employees.role in ({{ quoted_list(var('quota_carrying_roles')) }}) as boolean) as is_quota_carrying_role,
         cast(employees.role in ({{ quoted_list(var('sales_ops_roles')) }}) as boolean) as is_sales_ops,
         cast(employees.manager_employee_id as text) as manager_employee_id,
-        cast(manager_chains.chain as text) as manager_chain,
+        cast(manager_chains.path_from_top as text) as manager_chain,
         cast(manager_chains.management_depth as integer) as management_depth,
         cast(employees.hire_date as date) as hire_date,
         cast({{ dbt.date_trunc('quarter', 'employees.hire_date') }} as date) as hire_cohort,

@@ -56,7 +56,11 @@ checks as (
         'no_activity_30d' as check_name,
         count(*) as failing_rows
     from opportunities
-    where not exists (select 1 from activities where activities.opportunity_id = opportunities.opportunity_id)
+    where
+        not exists (
+            select 1 from activities
+            where activities.opportunity_id = opportunities.opportunity_id
+        )
     union all
     select
         'duplicate_accounts' as check_name,

@@ -19,7 +19,9 @@ stage_changes as (
 new_history as (
     select * from {{ ref('stg_crm__opportunity_history') }}
     {% if is_incremental() %}
-        where batch_date > (select coalesce(max(loaded_through), cast('1900-01-01' as date)) from {{ this }})
+        where batch_date > (
+            select coalesce(max(loaded.loaded_through), cast('1900-01-01' as date)) from {{ this }} as loaded
+        )
     {% endif %}
 ),
 

@@ -42,7 +42,8 @@ monthly_bookings as (
 ramped_months as (
     select
         month_quotas.employee_id,
-        min(month_quotas.period_start) as ramped_month
+        min(month_quotas.period_start) as ramped_month,
+        min(month_quotas.period_end) as ramped_month_end
     from month_quotas
     inner join reps
         on month_quotas.employee_id = reps.employee_id
@@ -75,10 +76,7 @@ final as (
         cast(reps.hire_date as date) as hire_date,
         cast(reps.hire_cohort as date) as hire_cohort,
         cast(ramped_months.ramped_month as date) as ramped_month,
-        cast(
-            {{ day_count('reps.hire_date', dbt.dateadd('day', -1, dbt.dateadd('month', 1, 'ramped_months.ramped_month'))) }}
-            as integer
-        ) as ramp_days,
+        cast({{ day_count('reps.hire_date', 'ramped_months.ramped_month_end') }} as integer) as ramp_days,
         cast({{ day_count('reps.hire_date', 'first_deals.first_deal_date') }} as integer) as days_to_first_deal
     from reps
     inner join quota_carriers

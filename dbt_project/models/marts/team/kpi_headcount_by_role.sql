@@ -16,7 +16,9 @@ months as (
         least(cast({{ dbt.dateadd('day', -1, dbt.dateadd('month', 1, 'month_start')) }} as date), {{ night() }})
             as measured_on
     from calendar
-    where month_start <= {{ night() }} and month_start >= (select min(hire_date) from employees)
+    where
+        month_start <= {{ night() }}
+        and month_start >= (select min(first_hires.hire_date) from employees as first_hires)
 ),
 
 roles as (

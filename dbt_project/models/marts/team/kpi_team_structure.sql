@@ -17,19 +17,21 @@ months as (
         least(cast({{ dbt.dateadd('day', -1, dbt.dateadd('month', 1, 'month_start')) }} as date), {{ night() }})
             as measured_on
     from calendar
-    where month_start <= {{ night() }} and month_start >= (select min(hire_date) from employees)
+    where
+        month_start <= {{ night() }}
+        and month_start >= (select min(first_hires.hire_date) from employees as first_hires)
 ),
 
 active as (
     select
+        employees.*,
         months.month_start,
-        months.measured_on,
-        employees.*
+        months.measured_on
     from months
     inner join employees
         on
-            employees.hire_date <= months.measured_on
-            and (employees.termination_date is null or employees.termination_date > months.measured_on)
+            months.measured_on >= employees.hire_date
+            and (employees.termination_date is null or months.measured_on < employees.termination_date)
 ),
 
 direct_reports as (
@@ -39,7 +41,7 @@ direct_reports as (
         count(reports.employee_id) as reports
     from active as managers
     inner join active as reports
-        on managers.month_start = reports.month_start and reports.manager_employee_id = managers.employee_id
+        on managers.month_start = reports.month_start and managers.employee_id = reports.manager_employee_id
     group by managers.month_start, managers.employee_id
 ),
 
