@@ -28,6 +28,8 @@ demo: setup
 	$(BIN)/salesops db start
 	@for night in $(DEMO_NIGHTS); do $(BIN)/salesops run --date $$night || exit 1; echo; done
 	$(BIN)/salesops show kpi_quota_attainment_rate --where "scope_type = 'company' and period_type = 'quarter'"
+	$(BIN)/salesops show kpi_win_rate --where "period_type = 'quarter' and dimension = 'segment'" --limit 12
+	$(BIN)/salesops docs
 	@echo
 	@echo "Data-quality report: $$(pwd)/.salesops/reports/index.html"
 	@echo "The warehouse is still running at $$($(BIN)/salesops db url) (psql it; stop with: make db-stop)"

@@ -99,6 +99,14 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_docs(args: argparse.Namespace) -> int:
+    from salesops import docs_site
+
+    settings = warehouse.ensure_available(load_settings())
+    print(f"dbt docs (models, columns, tests, lineage): {docs_site.generate(settings, args.date)}")
+    return 0
+
+
 def cmd_show(args: argparse.Namespace) -> int:
     """Print a published table (what a BI tool would read)."""
     from psycopg2 import sql
@@ -177,6 +185,10 @@ def build_parser() -> argparse.ArgumentParser:
     rep = sub.add_parser("report", help="print a night's summary and rewrite its HTML report")
     rep.add_argument("--date", type=_date, required=True)
     rep.set_defaults(func=cmd_report)
+
+    docs = sub.add_parser("docs", help="write the dbt documentation site (one static page) next to the reports")
+    docs.add_argument("--date", type=_date, help="the night to document (default: the last published one)")
+    docs.set_defaults(func=cmd_docs)
 
     show = sub.add_parser("show", help="print a published marts table")
     show.add_argument("table")

@@ -27,13 +27,16 @@ def write_night_report(settings: Settings, night: date, run_id: str | None = Non
     docs = data_docs_index(settings)
     docs_link = os.path.relpath(docs, path.parent) if docs.exists() else None
     path.write_text(_env.get_template("night.html").render(s=summary, docs_link=docs_link))
-    _write_index(settings)
+    refresh_index(settings)
     return path
 
 
-def _write_index(settings: Settings) -> None:
+def refresh_index(settings: Settings) -> None:
+    """reports/index.html: every night's page, the Data Docs and the dbt docs."""
     nights = sorted((p.stem for p in (settings.reports_dir / "nights").glob("*.html")), reverse=True)
     docs = data_docs_index(settings)
     index = settings.reports_dir / "index.html"
+    dbt_docs = settings.reports_dir / "dbt_docs" / "index.html"
     index.write_text(_env.get_template("index.html").render(
-        nights=nights, docs_link=os.path.relpath(docs, index.parent) if docs.exists() else None))
+        nights=nights, docs_link=os.path.relpath(docs, index.parent) if docs.exists() else None,
+        dbt_docs_link="dbt_docs/index.html" if dbt_docs.exists() else None))
