@@ -84,7 +84,13 @@ def marts_snapshot(settings, schema: str = "marts") -> dict[str, list[tuple]]:
             settings, f"select table_name from information_schema.tables where table_schema = '{schema}' order by 1"
         )
     ]
-    return {t: query(settings, f"select * from {schema}.{t} order by 1, 2, 3, 4") for t in tables}
+    snapshot = {}
+    for t in tables:
+        (width,) = query(settings, f"select count(*) from information_schema.columns where table_schema = '{schema}'"
+                                   f" and table_name = '{t}'")[0]
+        order = ", ".join(str(i) for i in range(1, width + 1))
+        snapshot[t] = query(settings, f"select * from {schema}.{t} order by {order}")
+    return snapshot
 
 
 def table_oids(settings, schema: str) -> dict[str, int]:
