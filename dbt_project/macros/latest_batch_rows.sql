@@ -1,12 +1,13 @@
-{#- Raw rows of the batches loaded up to the night, newest version per key first.
-    Used by staging to keep the latest `updated_at` per primary key. -#}
+{#- The latest version of each key among the batches loaded up to the night (newest `updated_at`,
+    then the latest batch and line). Staging's de-duplication.
+
+    `distinct on` rather than `row_number() = 1`: the planner estimates its output as the number of
+    distinct keys, where it guessed a filter on a window result at 0.5% of the rows and then chose
+    nested loops over 100k-row joins (80 s instead of 1 s at scale 0.1). Postgres syntax; another
+    warehouse would dispatch this macro to qualify/row_number. -#}
 {% macro latest_batch_rows(source_relation, key_columns, order_by='updated_at') -%}
-    select
-        *,
-        row_number() over (
-            partition by {{ key_columns | join(', ') }}
-            order by {{ order_by }} desc nulls last, _batch_id desc, _line_number desc
-        ) as version_rank
+    select distinct on ({{ key_columns | join(', ') }}) *
     from {{ source_relation }}
     where _batch_id <= cast({{ night() }} as text)
+    order by {{ key_columns | join(', ') }}, {{ order_by }} desc nulls last, _batch_id desc, _line_number desc
 {%- endmacro %}

@@ -23,7 +23,7 @@ from psycopg2.extensions import connection as PgConnection
 from psycopg2.extensions import cursor as PgCursor
 
 from salesops import arrow_checks, fast_copy, ledger
-from salesops.contracts import REQUIRED_SOURCES, Entity, entities_of
+from salesops.contracts import ENTITIES, REQUIRED_SOURCES, Entity, entities_of
 from salesops.errors import SourceFileError
 from salesops.row_checks import value_check
 
@@ -433,6 +433,16 @@ def load_entity(conn: PgConnection, landing_dir: Path, entity: Entity, night: da
     for sample in result.sample_rejections:
         log.warning("rejected: %s", sample)
     return result
+
+
+def analyze_night(conn: PgConnection, night: date) -> None:
+    """Refresh the planner's statistics of the night's fresh partitions (before dbt reads them)."""
+    with conn.cursor() as cur:
+        for entity in ENTITIES:
+            cur.execute("select to_regclass(%s)", (f"raw.{partition_name(entity, night)}",))
+            if cur.fetchone()[0] is not None:
+                cur.execute(sql.SQL("analyze raw.{}").format(sql.Identifier(partition_name(entity, night))))
+    conn.commit()
 
 
 def check_source(source: str, results: list[FileResult], folder: str) -> None:

@@ -61,6 +61,11 @@ def validate(layer: str, night: date, run_id: str, settings: Settings | None = N
 def build(night: date, full_refresh: bool = False, settings: Settings | None = None) -> dict:
     """dbt build (models, snapshots and their tests) into the private build schema."""
     settings = settings or load_settings()
+    conn = warehouse.connect(settings)
+    try:
+        loader.analyze_night(conn, night)  # fresh partitions have no statistics yet
+    finally:
+        conn.close()
     how = publish.prepare_build_schema(settings, full_refresh=full_refresh)
     log.info("build schema %s: %s", publish.BUILD_SCHEMA, how)
     # Unit tests check the SQL, not the night's data: they run in the test suite, not every night.

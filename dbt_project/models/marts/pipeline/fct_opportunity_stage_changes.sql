@@ -1,5 +1,7 @@
--- One row each time an opportunity entered a stage. Incremental: a night reads only the history
--- batches loaded since the last build and recomputes the stage path of the deals they touch
+-- One row each time an opportunity entered a stage, from the history up to the night: rows that only
+-- changed amount or close date are folded into the stay; slips backwards are flagged; whole calendar
+-- days spent in the stage. Incremental: a night reads only the history batches loaded since the last
+-- build, plus this table's own entries for the deals those batches touch, and rewrites those deals
 -- (delete+insert by opportunity), so nightly cost follows the change, not the history.
 {{
     config(
@@ -12,44 +14,102 @@
 
 with
 
-stage_changes as (
-    select * from {{ ref('int_opportunity_stage_changes') }}
-),
-
 new_history as (
     select * from {{ ref('stg_crm__opportunity_history') }}
-    {% if is_incremental() %}
-        where batch_date > (
-            select coalesce(max(loaded.loaded_through), cast('1900-01-01' as date)) from {{ this }} as loaded
-        )
-    {% endif %}
+    where
+        cast(changed_at as date) <= {{ night() }}
+        {% if is_incremental() -%}
+            and batch_date > (
+                select coalesce(max(loaded.loaded_through), cast('1900-01-01' as date)) from {{ this }} as loaded
+            )
+        {%- endif %}
 ),
 
-touched as (
-    select distinct opportunity_id from new_history
+history as (
+    select
+        history_id,
+        opportunity_id,
+        stage,
+        amount,
+        currency,
+        probability,
+        close_date,
+        changed_at,
+        batch_date
+    from new_history
+    {% if is_incremental() -%}
+        union all
+        -- what this table already knows of the touched deals: their earlier stage entries
+        select
+            known.history_id,
+            known.opportunity_id,
+            known.stage,
+            known.amount,
+            known.currency,
+            known.probability,
+            known.close_date,
+            known.entered_at as changed_at,
+            known.loaded_through as batch_date
+        from {{ this }} as known
+        where known.opportunity_id in (select new_history.opportunity_id from new_history)
+    {%- endif %}
+),
+
+latest_versions as (
+    -- a row delivered again in a later batch counts once: the latest batch's version
+    select
+        *,
+        row_number() over (partition by opportunity_id, history_id order by batch_date desc) as version_rank
+    from history
+),
+
+ordered as (
+    select
+        history_id,
+        opportunity_id,
+        stage,
+        amount,
+        currency,
+        probability,
+        close_date,
+        changed_at,
+        lag(stage) over (partition by opportunity_id order by changed_at, history_id) as previous_stage
+    from latest_versions
+    where version_rank = 1
+),
+
+entries as (
+    select * from ordered
+    where previous_stage is null or previous_stage <> stage
+),
+
+timed as (
+    select
+        *,
+        lead(changed_at) over (partition by opportunity_id order by changed_at, history_id) as left_at,
+        lead(stage) over (partition by opportunity_id order by changed_at, history_id) as next_stage
+    from entries
 ),
 
 final as (
     select
-        cast(stage_changes.history_id as text) as history_id,
-        cast(stage_changes.opportunity_id as text) as opportunity_id,
-        cast(stage_changes.stage as text) as stage,
-        cast(stage_changes.stage_order as integer) as stage_order,
-        cast(stage_changes.previous_stage as text) as previous_stage,
-        cast(stage_changes.is_backward as boolean) as is_backward,
-        cast(stage_changes.amount as numeric(18, 2)) as amount,
-        cast(stage_changes.currency as text) as currency,
-        cast(stage_changes.probability as numeric(5, 2)) as probability,
-        cast(stage_changes.close_date as date) as close_date,
-        cast(stage_changes.changed_at as timestamp) as entered_at,
-        cast(stage_changes.left_at as timestamp) as left_at,
-        cast(stage_changes.next_stage as text) as next_stage,
-        cast(stage_changes.days_in_stage as integer) as days_in_stage,
+        cast(history_id as text) as history_id,
+        cast(opportunity_id as text) as opportunity_id,
+        cast(stage as text) as stage,
+        cast({{ stage_order('stage') }} as integer) as stage_order,
+        cast(previous_stage as text) as previous_stage,
+        cast(coalesce({{ stage_order('stage') }} < {{ stage_order('previous_stage') }}, false) as boolean)
+            as is_backward,
+        cast(amount as numeric(18, 2)) as amount,
+        cast(currency as text) as currency,
+        cast(probability as numeric(5, 2)) as probability,
+        cast(close_date as date) as close_date,
+        cast(changed_at as timestamp) as entered_at,
+        cast(left_at as timestamp) as left_at,
+        cast(next_stage as text) as next_stage,
+        cast({{ day_count('changed_at', 'left_at') }} as integer) as days_in_stage,
         cast({{ night() }} as date) as loaded_through
-    from stage_changes
-    {% if is_incremental() %}
-        where stage_changes.opportunity_id in (select touched.opportunity_id from touched)
-    {% endif %}
+    from timed
 )
 
 select * from final

@@ -27,26 +27,53 @@ pipeline as (
     where snapshot_date = {{ night() }} and employee_id is not null
 ),
 
+bookings_so_far as (
+    select
+        quota_periods.employee_id,
+        quota_periods.period_type,
+        quota_periods.period_start,
+        sum(bookings.amount_usd) as bookings_usd
+    from quota_periods
+    inner join bookings
+        on
+            quota_periods.employee_id = bookings.employee_id
+            and bookings.closed_date between quota_periods.period_start and {{ night() }}
+    group by quota_periods.employee_id, quota_periods.period_type, quota_periods.period_start
+),
+
+pipeline_in_period as (
+    select
+        quota_periods.employee_id,
+        quota_periods.period_type,
+        quota_periods.period_start,
+        sum(pipeline.amount_usd) as open_pipeline_usd
+    from quota_periods
+    inner join pipeline
+        on
+            quota_periods.employee_id = pipeline.employee_id
+            and pipeline.close_date between quota_periods.period_start and quota_periods.period_end
+    group by quota_periods.employee_id, quota_periods.period_type, quota_periods.period_start
+),
+
 rep_periods as (
     select
         quota_periods.employee_id,
         quota_periods.period_type,
         quota_periods.period_start,
-        quota_periods.period_end,
         quota_periods.quota_usd,
-        (
-            select coalesce(sum(bookings.amount_usd), 0) from bookings
-            where
-                bookings.employee_id = quota_periods.employee_id
-                and bookings.closed_date between quota_periods.period_start and {{ night() }}
-        ) as bookings_usd,
-        (
-            select coalesce(sum(pipeline.amount_usd), 0) from pipeline
-            where
-                pipeline.employee_id = quota_periods.employee_id
-                and pipeline.close_date between quota_periods.period_start and quota_periods.period_end
-        ) as open_pipeline_usd
+        coalesce(bookings_so_far.bookings_usd, 0) as bookings_usd,
+        coalesce(pipeline_in_period.open_pipeline_usd, 0) as open_pipeline_usd
     from quota_periods
+    left join bookings_so_far
+        on
+            quota_periods.employee_id = bookings_so_far.employee_id
+            and quota_periods.period_type = bookings_so_far.period_type
+            and quota_periods.period_start = bookings_so_far.period_start
+    left join pipeline_in_period
+        on
+            quota_periods.employee_id = pipeline_in_period.employee_id
+            and quota_periods.period_type = pipeline_in_period.period_type
+            and quota_periods.period_start = pipeline_in_period.period_start
 ),
 
 scopes as (

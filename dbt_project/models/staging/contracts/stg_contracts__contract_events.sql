@@ -11,7 +11,6 @@ renamed as (
         event_type,
         {{ to_utc_timestamp('occurred_at') }} as occurred_at
     from source
-    where version_rank = 1
 )
 
 select * from renamed

@@ -25,7 +25,6 @@ renamed as (
         {{ to_utc_timestamp('signed_at') }} as signed_at,
         {{ to_utc_timestamp('updated_at') }} as updated_at
     from source
-    where version_rank = 1
 )
 
 select * from renamed

@@ -19,7 +19,6 @@ renamed as (
         {{ to_utc_timestamp('updated_at') }} as updated_at,
         coalesce({{ to_boolean('is_deleted') }}, false) as is_deleted
     from source
-    where version_rank = 1
 )
 
 select * from renamed

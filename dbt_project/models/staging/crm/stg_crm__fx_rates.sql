@@ -10,7 +10,6 @@ renamed as (
         cast(rate_to_usd as numeric(18, 8)) as rate_to_usd,
         upper(trim(currency)) as currency
     from source
-    where version_rank = 1
 )
 
 select * from renamed

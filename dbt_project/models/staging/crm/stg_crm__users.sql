@@ -13,7 +13,6 @@ renamed as (
         {{ to_boolean('is_active') }} as is_active,
         {{ to_utc_timestamp('updated_at') }} as updated_at
     from source
-    where version_rank = 1
 )
 
 select * from renamed

@@ -13,7 +13,6 @@ renamed as (
         cast(nullif(trim(accelerator_threshold), '') as numeric(9, 4)) as accelerator_threshold,
         cast(nullif(trim(accelerator_multiplier), '') as numeric(9, 4)) as accelerator_multiplier
     from source
-    where version_rank = 1
 )
 
 select * from renamed

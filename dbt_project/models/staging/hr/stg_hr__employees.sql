@@ -20,7 +20,6 @@ renamed as (
         location,
         {{ to_utc_timestamp('updated_at') }} as updated_at
     from source
-    where version_rank = 1
 )
 
 select * from renamed

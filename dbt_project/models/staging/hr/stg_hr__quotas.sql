@@ -13,7 +13,6 @@ renamed as (
         cast(quota_amount as numeric(18, 2)) as quota_amount,
         upper(trim(currency)) as currency
     from source
-    where version_rank = 1
 )
 
 select * from renamed

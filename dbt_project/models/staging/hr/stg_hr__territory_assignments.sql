@@ -18,7 +18,6 @@ renamed as (
         cast(nullif(trim(effective_from), '') as date) as effective_from,
         cast(nullif(trim(effective_to), '') as date) as effective_to
     from source
-    where version_rank = 1
 )
 
 select * from renamed

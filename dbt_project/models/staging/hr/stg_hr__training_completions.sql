@@ -16,7 +16,6 @@ renamed as (
         {{ to_utc_timestamp('completed_at') }} as completed_at,
         cast(nullif(trim(score), '') as numeric(5, 2)) as score
     from source
-    where version_rank = 1
 )
 
 select * from renamed
