@@ -436,12 +436,15 @@ def load_entity(conn: PgConnection, landing_dir: Path, entity: Entity, night: da
 
 
 def analyze_night(conn: PgConnection, night: date) -> None:
-    """Refresh the planner's statistics of the night's fresh partitions (before dbt reads them)."""
+    """Refresh the planner's statistics before dbt reads the raw tables: the night's fresh partitions,
+    and each partitioned table as a whole, which autovacuum never analyses (without it the planner
+    guesses 200 distinct keys for 2M leads and picks joins that take 40 s instead of 5)."""
     with conn.cursor() as cur:
         for entity in ENTITIES:
-            cur.execute("select to_regclass(%s)", (f"raw.{partition_name(entity, night)}",))
-            if cur.fetchone()[0] is not None:
-                cur.execute(sql.SQL("analyze raw.{}").format(sql.Identifier(partition_name(entity, night))))
+            for table in (partition_name(entity, night), entity.key):
+                cur.execute("select to_regclass(%s)", (f"raw.{table}",))
+                if cur.fetchone()[0] is not None:
+                    cur.execute(sql.SQL("analyze raw.{}").format(sql.Identifier(table)))
     conn.commit()
 
 
