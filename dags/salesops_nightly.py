@@ -11,9 +11,11 @@ The nightly refresh of the Sales Operations warehouse, for the run's logical dat
 4. **dbt_build**: staging -> intermediate -> marts, built into the private schema `marts_build` (the
    previous-but-one published marts, recycled, so incremental facts only catch up; trigger with
    `{"full_refresh": true}` to rebuild everything);
-5. **validate_marts**: GX suites on `marts_build`;
-6. **publish**: atomic swap of `marts_build` into `marts` (write-audit-publish);
-7. **report**: the one-page HTML summary of the night next to the Data Docs.
+5. **forecast**: the time-series forecast (statsmodels, Python) for the build's as-of days, then the
+   forecast marts (dbt: `fct_forecast_snapshots`, `kpi_forecast_accuracy`);
+6. **validate_marts**: GX suites on `marts_build`;
+7. **publish**: atomic swap of `marts_build` into `marts` (write-audit-publish);
+8. **report**: the one-page HTML summary of the night next to the Data Docs.
 
 Every task is idempotent for its night: rerun a failed night, or backfill a range, safely.
 Logic lives in `plugins/salesops/`; this file only wires it.
@@ -47,6 +49,14 @@ def _night() -> date:
     return logical.date()
 
 
+def _build_options() -> dict:
+    """The run's options (trigger conf), as nightly.build and nightly.forecast take them."""
+    params = get_current_context()["params"]
+    backfill = params.get("forecast_backfill_from")
+    return {"full_refresh": bool(params.get("full_refresh")),
+            "forecast_backfill_from": date.fromisoformat(backfill) if backfill else None}
+
+
 def _run_id() -> str:
     return get_current_context()["run_id"]
 
@@ -60,7 +70,11 @@ def _run_id() -> str:
     doc_md=__doc__,
     default_args=DEFAULT_ARGS,
     tags=["salesops", "nightly", "warehouse"],
-    params={"full_refresh": Param(False, type="boolean", description="rebuild every mart from scratch")},
+    params={
+        "full_refresh": Param(False, type="boolean", description="rebuild every mart from scratch"),
+        "forecast_backfill_from": Param(None, type=["null", "string"], format="date",
+                                        description="also forecast as of every accuracy day since this date"),
+    },
 )
 def salesops_nightly() -> None:
     @task
@@ -105,7 +119,14 @@ def salesops_nightly() -> None:
         from salesops import nightly
 
         with nightly.no_retry_on_bad_data():
-            return nightly.build(_night(), full_refresh=bool(get_current_context()["params"]["full_refresh"]))
+            return nightly.build(_night(), **_build_options())
+
+    @task
+    def forecast() -> dict:
+        from salesops import nightly
+
+        with nightly.no_retry_on_bad_data():
+            return nightly.forecast(_night(), **_build_options())
 
     @task
     def validate_marts() -> dict:
@@ -136,7 +157,7 @@ def salesops_nightly() -> None:
     loads = [ingest(source) for source in SOURCES]
     published = publish()
     report_path = report()
-    ready >> loads >> validate_raw() >> dbt_build() >> validate_marts() >> published >> report_path
+    ready >> loads >> validate_raw() >> dbt_build() >> forecast() >> validate_marts() >> published >> report_path
     night_complete(published, report_path)
 
 

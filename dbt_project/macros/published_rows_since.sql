@@ -6,8 +6,9 @@
     since its copy was made in the published schema: they are carried over, never recomputed from
     today's data. A full refresh carries every published night over the same way. Nothing is carried
     when the published copy lacks one of the model's documented columns (say after a change of the
-    model): its history then starts again, and a warning says so. -#}
-{% macro published_rows_since(date_column) -%}
+    model): its history then starts again, and a warning says so. With fill_gaps, every published slice
+    this copy lacks is carried, not only the later ones (a backfill adds slices older than the newest). -#}
+{% macro published_rows_since(date_column, fill_gaps=false) -%}
     {%- if execute and this is not none -%}  {#- unit tests render the model without a relation -#}
         {%- set published = adapter.get_relation(database=this.database, schema=var('published_schema'),
                                                  identifier=this.identifier) -%}
@@ -23,7 +24,13 @@ union all
 select {{ wanted | join(', ') }} from {{ published }}
 where
     {{ date_column }} < {{ night() }}
-    {%- if is_incremental() %}
+    {%- if is_incremental() and fill_gaps %}
+    and {{ date_column }} in (
+        select published_slices.{{ date_column }} from {{ published }} as published_slices
+        except
+        select own_slices.{{ date_column }} from {{ this }} as own_slices
+    )
+    {%- elif is_incremental() %}
     and {{ date_column }} > (select coalesce(max({{ date_column }}), cast('1900-01-01' as date)) from {{ this }})
     {%- endif %}
             {%- endif -%}

@@ -54,8 +54,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     settings = warehouse.ensure_available(load_settings())
     print(f"Running salesops_nightly for {args.date} (landing: {settings.landing_dir}) ...", flush=True)
     log_file = settings.airflow_home / "runs" / f"salesops_nightly_{args.date}.log"
-    conf = {"full_refresh": True} if args.full_refresh else None
-    code = airflow_env.run_dag_test(settings, args.date, log_file=log_file, conf=conf)
+    conf: dict = {}
+    if args.full_refresh:
+        conf["full_refresh"] = True
+    if args.forecast_backfill_from:
+        conf["forecast_backfill_from"] = args.forecast_backfill_from.isoformat()
+    code = airflow_env.run_dag_test(settings, args.date, log_file=log_file, conf=conf or None)
     summary = run_summary.summarize(settings, args.date)
     print(run_summary.format_text(summary))
     page = report.night_report_path(settings, args.date)
@@ -162,6 +166,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--date", type=_date, required=True, help="the night (logical date), YYYY-MM-DD")
     run.add_argument("--full-refresh", action="store_true",
                      help="rebuild every mart from scratch (after a change to an incremental model)")
+    run.add_argument("--forecast-backfill-from", type=_date, metavar="DATE",
+                     help="also forecast as of every accuracy day (period starts, 30 days before ends) since DATE,"
+                          " rebuilt from the history as it stood on each day")
     run.set_defaults(func=cmd_run)
 
     gen = sub.add_parser("generate", help="write synthetic CRM, contract and HR extracts")

@@ -31,7 +31,7 @@ class DbtOutcome:
 
 
 def run_dbt(settings: Settings, command: list[str], night: date | None = None, build_schema: str = "marts_build",
-            raise_on_failure: bool = True) -> DbtOutcome:
+            raise_on_failure: bool = True, extra_vars: dict | None = None) -> DbtOutcome:
     """Run a dbt command against the warehouse for a night; raise DbtError naming failed nodes."""
     from dbt.cli.main import dbtRunner
 
@@ -44,7 +44,7 @@ def run_dbt(settings: Settings, command: list[str], night: date | None = None, b
         "--log-path", str(settings.home / "dbt_logs"),
     ]
     if night is not None:
-        args += ["--vars", json.dumps({"night": night.isoformat(), "build_schema": build_schema})]
+        args += ["--vars", json.dumps({"night": night.isoformat(), "build_schema": build_schema, **(extra_vars or {})})]
     log.info("dbt %s", " ".join(args))
     result = dbtRunner().invoke(args)
     nodes: dict[str, int] = {}

@@ -58,8 +58,14 @@ def validate(layer: str, night: date, run_id: str, settings: Settings | None = N
     return quality_gate.run_gate(settings or load_settings(), layer, night, run_id).summary()
 
 
-def build(night: date, full_refresh: bool = False, settings: Settings | None = None) -> dict:
-    """dbt build (models, snapshots and their tests) into the private build schema."""
+def _forecast_vars(backfill_from: date | None) -> dict:
+    return {"forecast_backfill_from": backfill_from.isoformat() if backfill_from else None}
+
+
+def build(night: date, full_refresh: bool = False, forecast_backfill_from: date | None = None,
+          settings: Settings | None = None) -> dict:
+    """dbt build (models, snapshots and their tests) into the private build schema; the forecast
+    models that need the Python time series come after it (`forecast`)."""
     settings = settings or load_settings()
     conn = warehouse.connect(settings)
     try:
@@ -69,11 +75,27 @@ def build(night: date, full_refresh: bool = False, settings: Settings | None = N
     how = publish.prepare_build_schema(settings, full_refresh=full_refresh)
     log.info("build schema %s: %s", publish.BUILD_SCHEMA, how)
     # Unit tests check the SQL, not the night's data: they run in the test suite, not every night.
-    command = ["build", "--exclude-resource-type", "unit_test"]
+    command = ["build", "--exclude-resource-type", "unit_test", "--exclude", "tag:forecast"]
     if full_refresh or how == "empty":
         command.append("--full-refresh")
-    outcome = dbt_runner.run_dbt(settings, command, night=night, build_schema=publish.BUILD_SCHEMA)
+    outcome = dbt_runner.run_dbt(settings, command, night=night, build_schema=publish.BUILD_SCHEMA,
+                                 extra_vars=_forecast_vars(forecast_backfill_from))
     return {"success": outcome.success, "nodes": outcome.nodes, "build_schema": how}
+
+
+def forecast(night: date, full_refresh: bool = False, forecast_backfill_from: date | None = None,
+             settings: Settings | None = None) -> dict:
+    """The time-series forecast (Python) for the build's as-of days, then the forecast marts (dbt)."""
+    from salesops import forecast as time_series
+
+    settings = settings or load_settings()
+    written = time_series.run(settings)
+    command = ["build", "--exclude-resource-type", "unit_test", "--select", "tag:forecast"]
+    if full_refresh:
+        command.append("--full-refresh")
+    outcome = dbt_runner.run_dbt(settings, command, night=night, build_schema=publish.BUILD_SCHEMA,
+                                 extra_vars=_forecast_vars(forecast_backfill_from))
+    return {**written, "nodes": outcome.nodes}
 
 
 def publish_night(night: date, run_id: str, settings: Settings | None = None) -> dict[str, int]:

@@ -1,0 +1,309 @@
+-- The two pipeline forecasts, as of each forecast day (int_forecast_as_of_dates), for every month and
+-- quarter from the as-of day's period through the next four quarters, company-wide and per segment and
+-- region: bookings won so far in the period + the expected value of the deals open that day closing in
+-- it (a deal already past its close date is expected on the as-of day). The expected value weighs each
+-- deal by its CRM probability (crm_probability) or by its stage's win rate learned from the deals
+-- closed in the four complete quarters before (historical_stage_rate; the segment's own rate once it
+-- closed `min_closed_deals_for_segment_rate` deals reaching the stage). The 80% interval treats deals
+-- as independent wins or losses: expected value +/- 1.2816 standard deviations of sum(amount x outcome).
+-- Everything is read as it stood that day: history versions dated on or before it, rates of that day.
+{{ config(materialized='table', post_hook='analyze {{ this }}') }}
+
+with
+
+as_of_dates as (
+    select * from {{ ref('int_forecast_as_of_dates') }}
+),
+
+versions as (
+    select * from {{ ref('int_opportunity_versions') }}
+),
+
+won_deals as (
+    select * from {{ ref('int_won_deals_dated') }}
+),
+
+fx_rates as (
+    select * from {{ ref('int_fx_rates_daily') }}
+),
+
+stages as (
+    select 'prospecting' as stage, 1 as stage_order
+    union all select 'qualification' as stage, 2 as stage_order
+    union all select 'discovery' as stage, 3 as stage_order
+    union all select 'proposal' as stage, 4 as stage_order
+    union all select 'negotiation' as stage, 5 as stage_order
+),
+
+scope_kinds as (
+    select 'company' as scope_kind
+    union all select 'segment' as scope_kind
+    union all select 'region' as scope_kind
+),
+
+periods as (
+    select
+        as_of_dates.as_of_date,
+        'month' as period_type,
+        cast(period_start as date) as period_start,
+        cast({{ dbt.dateadd('day', -1, dbt.dateadd('month', 1, 'period_start')) }} as date) as period_end
+    from as_of_dates
+    cross join lateral generate_series(
+        {{ dbt.date_trunc('month', 'as_of_dates.as_of_date') }},
+        {{ dbt.dateadd('day', -1, dbt.dateadd('month', 12, dbt.date_trunc('quarter', 'as_of_dates.as_of_date'))) }},
+        interval '1 month'
+    ) as period_start
+    union all
+    select
+        as_of_dates.as_of_date,
+        'quarter' as period_type,
+        cast(period_start as date) as period_start,
+        cast({{ dbt.dateadd('day', -1, dbt.dateadd('month', 3, 'period_start')) }} as date) as period_end
+    from as_of_dates
+    cross join lateral generate_series(
+        {{ dbt.date_trunc('quarter', 'as_of_dates.as_of_date') }},
+        {{ dbt.dateadd('month', 9, dbt.date_trunc('quarter', 'as_of_dates.as_of_date')) }},
+        interval '3 month'
+    ) as period_start
+),
+
+closed_deals as (
+    select distinct on (opportunity_id)
+        opportunity_id,
+        segment,
+        is_won,
+        valid_from_date as closed_date
+    from versions
+    where is_closed
+    order by opportunity_id, changed_at
+),
+
+furthest_open_stages as (
+    select
+        opportunity_id,
+        max(stage_order) as furthest_stage_order
+    from versions
+    where not is_closed
+    group by opportunity_id
+),
+
+closed_with_reach as (
+    -- each closed deal once per as-of day whose trailing four complete quarters hold its close
+    select
+        as_of_dates.as_of_date,
+        closed_deals.segment,
+        closed_deals.is_won,
+        furthest_open_stages.furthest_stage_order
+    from as_of_dates
+    inner join closed_deals
+        on
+            closed_deals.closed_date
+            >= {{ dbt.dateadd('month', -12, dbt.date_trunc('quarter', 'as_of_dates.as_of_date')) }}
+            and closed_deals.closed_date < {{ dbt.date_trunc('quarter', 'as_of_dates.as_of_date') }}
+    inner join furthest_open_stages
+        on closed_deals.opportunity_id = furthest_open_stages.opportunity_id
+),
+
+reached as (
+    select
+        closed_with_reach.as_of_date,
+        closed_with_reach.segment,
+        stages.stage,
+        closed_with_reach.is_won
+    from closed_with_reach
+    inner join stages
+        on closed_with_reach.furthest_stage_order >= stages.stage_order
+),
+
+company_rates as (
+    select
+        as_of_date,
+        stage,
+        count(*) as closed_deals,
+        {{ safe_divide('sum(case when is_won then 1 else 0 end)', 'count(*)') }} as win_rate
+    from reached
+    group by as_of_date, stage
+),
+
+segment_rates as (
+    select
+        as_of_date,
+        segment,
+        stage,
+        count(*) as closed_deals,
+        {{ safe_divide('sum(case when is_won then 1 else 0 end)', 'count(*)') }} as win_rate
+    from reached
+    where segment is not null
+    group by as_of_date, segment, stage
+),
+
+open_deals as (
+    select
+        as_of_dates.as_of_date,
+        versions.opportunity_id,
+        versions.segment,
+        versions.region,
+        versions.stage,
+        versions.amount * fx_rates.rate_to_usd as amount_usd,
+        coalesce(versions.probability, 0) / 100 as crm_weight,
+        coalesce(
+            case when segment_rates.closed_deals >= {{ var('min_closed_deals_for_segment_rate') }}
+                then segment_rates.win_rate end,
+            company_rates.win_rate,
+            0
+        ) as historical_weight,
+        greatest(versions.close_date, as_of_dates.as_of_date) as expected_close_date
+    from as_of_dates
+    inner join versions
+        on
+            versions.valid_from_date <= as_of_dates.as_of_date
+            and (versions.superseded_date is null or versions.superseded_date > as_of_dates.as_of_date)
+            and not versions.is_closed
+    left join fx_rates
+        on versions.currency = fx_rates.currency and as_of_dates.as_of_date = fx_rates.rate_date
+    left join segment_rates
+        on
+            as_of_dates.as_of_date = segment_rates.as_of_date
+            and versions.segment = segment_rates.segment
+            and versions.stage = segment_rates.stage
+    left join company_rates
+        on as_of_dates.as_of_date = company_rates.as_of_date and versions.stage = company_rates.stage
+),
+
+open_deal_scopes as (
+    select
+        open_deals.*,
+        case scope_kinds.scope_kind
+            when 'company' then 'company'
+            when 'segment' then 'segment:' || coalesce(open_deals.segment, 'unknown')
+            when 'region' then 'region:' || coalesce(open_deals.region, 'unknown')
+        end as scope
+    from open_deals
+    cross join scope_kinds
+),
+
+won_deal_scopes as (
+    select
+        won_deals.*,
+        case scope_kinds.scope_kind
+            when 'company' then 'company'
+            when 'segment' then 'segment:' || coalesce(won_deals.segment, 'unknown')
+            when 'region' then 'region:' || coalesce(won_deals.region, 'unknown')
+        end as scope
+    from won_deals
+    cross join scope_kinds
+),
+
+scopes as (
+    select distinct scope from won_deal_scopes
+    union
+    select distinct scope from open_deal_scopes
+),
+
+pipeline_by_period as (
+    select
+        periods.as_of_date,
+        periods.period_type,
+        periods.period_start,
+        open_deal_scopes.scope,
+        sum(open_deal_scopes.amount_usd) as open_pipeline_usd,
+        sum(open_deal_scopes.amount_usd * open_deal_scopes.crm_weight) as crm_expected_usd,
+        sum(power(open_deal_scopes.amount_usd, 2) * open_deal_scopes.crm_weight * (1 - open_deal_scopes.crm_weight))
+            as crm_variance,
+        sum(open_deal_scopes.amount_usd * open_deal_scopes.historical_weight) as historical_expected_usd,
+        sum(
+            power(open_deal_scopes.amount_usd, 2) * open_deal_scopes.historical_weight
+            * (1 - open_deal_scopes.historical_weight)
+        ) as historical_variance
+    from periods
+    inner join open_deal_scopes
+        on
+            periods.as_of_date = open_deal_scopes.as_of_date
+            and open_deal_scopes.expected_close_date between periods.period_start and periods.period_end
+    group by periods.as_of_date, periods.period_type, periods.period_start, open_deal_scopes.scope
+),
+
+bookings_by_period as (
+    select
+        periods.as_of_date,
+        periods.period_type,
+        periods.period_start,
+        won_deal_scopes.scope,
+        sum(won_deal_scopes.amount_usd) as bookings_to_date_usd
+    from periods
+    inner join won_deal_scopes
+        on
+            won_deal_scopes.won_date between periods.period_start and least(periods.period_end, periods.as_of_date)
+    group by periods.as_of_date, periods.period_type, periods.period_start, won_deal_scopes.scope
+),
+
+combined as (
+    select
+        periods.as_of_date,
+        periods.period_type,
+        periods.period_start,
+        scopes.scope,
+        coalesce(bookings_by_period.bookings_to_date_usd, 0) as bookings_to_date_usd,
+        coalesce(pipeline_by_period.open_pipeline_usd, 0) as open_pipeline_usd,
+        coalesce(pipeline_by_period.crm_expected_usd, 0) as crm_expected_usd,
+        coalesce(pipeline_by_period.crm_variance, 0) as crm_variance,
+        coalesce(pipeline_by_period.historical_expected_usd, 0) as historical_expected_usd,
+        coalesce(pipeline_by_period.historical_variance, 0) as historical_variance
+    from periods
+    cross join scopes
+    left join bookings_by_period
+        on
+            periods.as_of_date = bookings_by_period.as_of_date
+            and periods.period_type = bookings_by_period.period_type
+            and periods.period_start = bookings_by_period.period_start
+            and scopes.scope = bookings_by_period.scope
+    left join pipeline_by_period
+        on
+            periods.as_of_date = pipeline_by_period.as_of_date
+            and periods.period_type = pipeline_by_period.period_type
+            and periods.period_start = pipeline_by_period.period_start
+            and scopes.scope = pipeline_by_period.scope
+),
+
+methods as (
+    select
+        as_of_date,
+        period_type,
+        period_start,
+        scope,
+        'crm_probability' as method,
+        bookings_to_date_usd,
+        open_pipeline_usd,
+        crm_expected_usd as expected_usd,
+        sqrt(crm_variance) as standard_deviation_usd
+    from combined
+    union all
+    select
+        as_of_date,
+        period_type,
+        period_start,
+        scope,
+        'historical_stage_rate' as method,
+        bookings_to_date_usd,
+        open_pipeline_usd,
+        historical_expected_usd as expected_usd,
+        sqrt(historical_variance) as standard_deviation_usd
+    from combined
+),
+
+final as (
+    select
+        as_of_date,
+        period_type,
+        period_start,
+        scope,
+        method,
+        bookings_to_date_usd,
+        open_pipeline_usd,
+        bookings_to_date_usd + expected_usd as forecast_usd,
+        bookings_to_date_usd + greatest(expected_usd - 1.2816 * standard_deviation_usd, 0) as lower_usd,
+        bookings_to_date_usd + expected_usd + 1.2816 * standard_deviation_usd as upper_usd
+    from methods
+)
+
+select * from final

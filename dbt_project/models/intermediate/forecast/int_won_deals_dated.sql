@@ -1,0 +1,38 @@
+-- Every deal won up to the night, dated by the history version that closed it (the day it became
+-- known as won), in USD at that day's rate, with its account's segment and region.
+with
+
+versions as (
+    select * from {{ ref('int_opportunity_versions') }}
+    where is_won
+),
+
+fx_rates as (
+    select * from {{ ref('int_fx_rates_daily') }}
+),
+
+first_wins as (
+    select distinct on (opportunity_id)
+        opportunity_id,
+        segment,
+        region,
+        amount,
+        currency,
+        valid_from_date as won_date
+    from versions
+    order by opportunity_id, changed_at
+),
+
+final as (
+    select
+        first_wins.opportunity_id,
+        first_wins.segment,
+        first_wins.region,
+        first_wins.won_date,
+        cast(round(first_wins.amount * fx_rates.rate_to_usd, 2) as numeric(18, 2)) as amount_usd
+    from first_wins
+    left join fx_rates
+        on first_wins.currency = fx_rates.currency and first_wins.won_date = fx_rates.rate_date
+)
+
+select * from final

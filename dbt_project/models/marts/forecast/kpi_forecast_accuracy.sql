@@ -1,0 +1,126 @@
+-- Forecast accuracy of every closed period (ended before the night), per scope, method and horizon:
+-- the forecast made as of the period's first day, and as of 30 days before its end, against the
+-- bookings actually won in the period. abs_pct_error = |forecast - actual| / actual; bias = (forecast -
+-- actual) / actual (positive: over-forecast); within_interval = lower <= actual <= upper.
+{{ config(tags=['forecast']) }}
+
+with
+
+snapshots as (
+    select * from {{ ref('fct_forecast_snapshots') }}
+),
+
+won_deals as (
+    select * from {{ ref('int_won_deals_dated') }}
+),
+
+periods as (
+    select distinct
+        period_type,
+        period_start,
+        cast(
+            {{ dbt.dateadd('day', -1, dbt.dateadd('month', "case period_type when 'month' then 1 else 3 end",
+                                                    'period_start')) }} as date
+        ) as period_end
+    from snapshots
+),
+
+closed_periods as (
+    select * from periods
+    where period_end < {{ night() }}
+),
+
+horizons as (
+    select
+        period_type,
+        period_start,
+        period_end,
+        'period_start' as horizon,
+        period_start as as_of_date
+    from closed_periods
+    union all
+    select
+        period_type,
+        period_start,
+        period_end,
+        '30d_before_end' as horizon,
+        cast({{ dbt.dateadd('day', -30, 'period_end') }} as date) as as_of_date
+    from closed_periods
+),
+
+won_in_scopes as (
+    select
+        won_date,
+        amount_usd,
+        'company' as scope
+    from won_deals
+    union all
+    select
+        won_date,
+        amount_usd,
+        'segment:' || coalesce(segment, 'unknown') as scope
+    from won_deals
+    union all
+    select
+        won_date,
+        amount_usd,
+        'region:' || coalesce(region, 'unknown') as scope
+    from won_deals
+),
+
+actuals as (
+    select
+        closed_periods.period_type,
+        closed_periods.period_start,
+        won_in_scopes.scope,
+        sum(won_in_scopes.amount_usd) as actual_usd
+    from closed_periods
+    inner join won_in_scopes
+        on won_in_scopes.won_date between closed_periods.period_start and closed_periods.period_end
+    group by closed_periods.period_type, closed_periods.period_start, won_in_scopes.scope
+),
+
+compared as (
+    select
+        horizons.period_type,
+        horizons.period_start,
+        snapshots.scope,
+        snapshots.method,
+        horizons.horizon,
+        horizons.as_of_date,
+        snapshots.forecast_usd,
+        snapshots.lower_usd,
+        snapshots.upper_usd,
+        coalesce(actuals.actual_usd, 0) as actual_usd
+    from horizons
+    inner join snapshots
+        on
+            horizons.as_of_date = snapshots.as_of_date
+            and horizons.period_type = snapshots.period_type
+            and horizons.period_start = snapshots.period_start
+    left join actuals
+        on
+            horizons.period_type = actuals.period_type
+            and horizons.period_start = actuals.period_start
+            and snapshots.scope = actuals.scope
+),
+
+final as (
+    select
+        cast(period_type as text) as period_type,
+        cast(period_start as date) as period_start,
+        cast(scope as text) as scope,
+        cast(method as text) as method,
+        cast(horizon as text) as horizon,
+        cast(as_of_date as date) as as_of_date,
+        cast(forecast_usd as numeric(18, 2)) as forecast_usd,
+        cast(lower_usd as numeric(18, 2)) as lower_usd,
+        cast(upper_usd as numeric(18, 2)) as upper_usd,
+        cast(round(actual_usd, 2) as numeric(18, 2)) as actual_usd,
+        cast(round(abs(forecast_usd - actual_usd) / nullif(actual_usd, 0), 6) as numeric(14, 6)) as abs_pct_error,
+        cast(round((forecast_usd - actual_usd) / nullif(actual_usd, 0), 6) as numeric(14, 6)) as bias,
+        cast(actual_usd between lower_usd and upper_usd as boolean) as within_interval
+    from compared
+)
+
+select * from final

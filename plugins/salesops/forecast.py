@@ -1,0 +1,160 @@
+"""The time_series forecast: an exponential-smoothing model of monthly bookings (statsmodels ETS).
+
+For each as-of day the night forecasts (dbt's `int_forecast_as_of_dates`), and each scope (company,
+segment, region), the model is fitted on the months completed before that day only, then simulated
+forward; a period's forecast adds the months already complete to the model's months (the current
+month never below what it has already booked), and the 80% interval is the 10th-90th percentile of
+the simulated period totals. The periods are the ones the pipeline methods forecast (read from
+`int_forecast_pipeline_methods`), so the three methods line up. Rows are replaced per as-of day,
+so a rerun or a backfill is idempotent.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+import pandas as pd
+from psycopg2.extensions import connection as PgConnection
+from psycopg2.extras import execute_values
+
+from salesops import warehouse
+from salesops.config import Settings
+
+log = logging.getLogger(__name__)
+
+METHOD = "time_series"
+MIN_MONTHS = 12  # fewer completed months than this: no time-series forecast for the scope
+SEASONAL_MONTHS = 24  # two full years before the model fits a yearly season
+SIMULATIONS = 1000
+TABLE_DDL = """
+create schema if not exists forecast;
+create table if not exists forecast.time_series_forecasts (
+    as_of_date date not null,
+    period_type text not null,
+    period_start date not null,
+    scope text not null,
+    method text not null,
+    forecast_usd numeric(18, 2) not null,
+    lower_usd numeric(18, 2) not null,
+    upper_usd numeric(18, 2) not null,
+    fitted_months integer not null,
+    primary key (as_of_date, period_type, period_start, scope)
+);
+"""
+
+
+@dataclass(frozen=True)
+class Period:
+    period_type: str
+    start: date
+
+    @property
+    def months(self) -> list[pd.Timestamp]:
+        count = 1 if self.period_type == "month" else 3
+        return list(pd.date_range(pd.Timestamp(self.start), periods=count, freq="MS"))
+
+
+def monthly_bookings(won: pd.DataFrame, as_of: date) -> pd.Series:
+    """Bookings per calendar month won on or before the as-of day (no look-ahead), gaps as 0."""
+    known = won[won["won_date"] <= pd.Timestamp(as_of)]
+    if known.empty:
+        return pd.Series(dtype=float)
+    totals = known.groupby(known["won_date"].dt.to_period("M"))["amount_usd"].sum()
+    index = pd.period_range(totals.index.min(), pd.Timestamp(as_of).to_period("M"), freq="M")
+    return totals.reindex(index, fill_value=0.0).astype(float)
+
+
+def simulate_months(history: pd.Series, horizon: int, seed: int) -> np.ndarray | None:
+    """(SIMULATIONS, horizon) simulated future monthly bookings after `history`, or None if too short."""
+    from statsmodels.tsa.exponential_smoothing.ets import ETSModel
+
+    if len(history) < MIN_MONTHS or history.sum() <= 0:
+        return None
+    seasonal = len(history) >= SEASONAL_MONTHS
+    series = pd.Series(history.to_numpy(), index=history.index.to_timestamp(), dtype=float)
+    model = ETSModel(series, error="add", trend="add", damped_trend=True,
+                     seasonal="add" if seasonal else None, seasonal_periods=12 if seasonal else None)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # convergence chatter on short, flat series
+        fitted = model.fit(disp=False, maxiter=200)
+        paths = fitted.simulate(nsimulations=horizon, repetitions=SIMULATIONS, anchor="end",
+                                random_state=np.random.default_rng(seed))
+    return np.clip(np.asarray(paths, dtype=float).reshape(horizon, SIMULATIONS).T, 0, None)
+
+
+def forecast_scope(won: pd.DataFrame, as_of: date, periods: list[Period], seed: int = 0) -> list[dict]:
+    """Forecast rows for one scope as of one day."""
+    series = monthly_bookings(won, as_of)
+    current = pd.Timestamp(as_of).to_period("M")
+    completed = series[series.index < current]
+    so_far = float(series.get(current, 0.0))
+    last = max(m for p in periods for m in p.months).to_period("M")
+    horizon = (last - current).n + 1
+    paths = simulate_months(completed, horizon, seed)
+    if paths is None:
+        return []
+    paths[:, 0] = np.maximum(paths[:, 0], so_far)  # the current month has booked this much already
+    rows = []
+    for period in periods:
+        totals = np.zeros(SIMULATIONS)
+        for month in period.months:
+            step = (month.to_period("M") - current).n
+            totals += float(completed.get(month.to_period("M"), 0.0)) if step < 0 else paths[:, step]
+        rows.append({"period_type": period.period_type, "period_start": period.start,
+                     "forecast_usd": float(np.mean(totals)), "lower_usd": float(np.percentile(totals, 10)),
+                     "upper_usd": float(np.percentile(totals, 90)), "fitted_months": len(completed)})
+    return rows
+
+
+def _scoped(won: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    scopes = {"company": won}
+    for column in ("segment", "region"):
+        for value, part in won.groupby(won[column].fillna("unknown")):
+            scopes[f"{column}:{value}"] = part
+    return scopes
+
+
+def run(settings: Settings) -> dict:
+    """Forecast every as-of day of the current build and write them (replacing those days)."""
+    conn = warehouse.connect(settings)
+    try:
+        return _run(conn)
+    finally:
+        conn.close()
+
+
+def _frame(conn: PgConnection, query: str) -> pd.DataFrame:
+    with conn.cursor() as cur:
+        cur.execute(query)
+        return pd.DataFrame(cur.fetchall(), columns=[c.name for c in cur.description])
+
+
+def _run(conn: PgConnection) -> dict:
+    periods_by_day = _frame(
+        conn, "select distinct as_of_date, period_type, period_start from intermediate.int_forecast_pipeline_methods")
+    periods_by_day["as_of_date"] = pd.to_datetime(periods_by_day["as_of_date"])
+    periods_by_day["period_start"] = pd.to_datetime(periods_by_day["period_start"])
+    won = _frame(conn, "select segment, region, won_date, amount_usd from intermediate.int_won_deals_dated")
+    won["won_date"] = pd.to_datetime(won["won_date"])
+    won["amount_usd"] = won["amount_usd"].astype(float)
+    scopes = _scoped(won)
+    rows = []
+    for as_of, group in periods_by_day.groupby("as_of_date"):
+        periods = [Period(r.period_type, r.period_start.date()) for r in group.itertuples()]
+        for seed, (scope, part) in enumerate(sorted(scopes.items())):
+            for row in forecast_scope(part, as_of.date(), periods, seed=seed):
+                rows.append((as_of.date(), row["period_type"], row["period_start"], scope, METHOD,
+                             round(row["forecast_usd"], 2), round(row["lower_usd"], 2), round(row["upper_usd"], 2),
+                             row["fitted_months"]))
+    days = sorted({d.date() for d in periods_by_day["as_of_date"]})
+    with conn.cursor() as cur:
+        cur.execute(TABLE_DDL)
+        cur.execute("delete from forecast.time_series_forecasts where as_of_date = any(%s)", (days,))
+        execute_values(cur, "insert into forecast.time_series_forecasts values %s", rows, page_size=5000)
+    conn.commit()
+    log.info("time_series: %d forecast rows for %d as-of day(s)", len(rows), len(days))
+    return {"as_of_days": len(days), "rows": len(rows)}
