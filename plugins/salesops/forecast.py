@@ -82,7 +82,7 @@ def simulate_months(history: pd.Series, horizon: int, seed: int) -> np.ndarray |
         warnings.simplefilter("ignore")  # convergence chatter on short, flat series
         fitted = model.fit(disp=False, maxiter=200)
         paths = fitted.simulate(nsimulations=horizon, repetitions=SIMULATIONS, anchor="end",
-                                random_state=np.random.default_rng(seed))
+                                rng=np.random.default_rng(seed))
     return np.clip(np.asarray(paths, dtype=float).reshape(horizon, SIMULATIONS).T, 0, None)
 
 

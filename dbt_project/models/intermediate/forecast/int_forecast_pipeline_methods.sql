@@ -28,17 +28,33 @@ fx_rates as (
 ),
 
 stages as (
-    select 'prospecting' as stage, 1 as stage_order
-    union all select 'qualification' as stage, 2 as stage_order
-    union all select 'discovery' as stage, 3 as stage_order
-    union all select 'proposal' as stage, 4 as stage_order
-    union all select 'negotiation' as stage, 5 as stage_order
+    select
+        'prospecting' as stage,
+        1 as stage_order
+    union all
+    select
+        'qualification' as stage,
+        2 as stage_order
+    union all
+    select
+        'discovery' as stage,
+        3 as stage_order
+    union all
+    select
+        'proposal' as stage,
+        4 as stage_order
+    union all
+    select
+        'negotiation' as stage,
+        5 as stage_order
 ),
 
 scope_kinds as (
     select 'company' as scope_kind
-    union all select 'segment' as scope_kind
-    union all select 'region' as scope_kind
+    union all
+    select 'segment' as scope_kind
+    union all
+    select 'region' as scope_kind
 ),
 
 periods as (
@@ -48,11 +64,12 @@ periods as (
         cast(period_start as date) as period_start,
         cast({{ dbt.dateadd('day', -1, dbt.dateadd('month', 1, 'period_start')) }} as date) as period_end
     from as_of_dates
-    cross join lateral generate_series(
-        {{ dbt.date_trunc('month', 'as_of_dates.as_of_date') }},
-        {{ dbt.dateadd('day', -1, dbt.dateadd('month', 12, dbt.date_trunc('quarter', 'as_of_dates.as_of_date'))) }},
-        interval '1 month'
-    ) as period_start
+    cross join
+        lateral generate_series(
+            {{ dbt.date_trunc('month', 'as_of_dates.as_of_date') }},
+            {{ dbt.dateadd('day', -1, dbt.dateadd('month', 12, dbt.date_trunc('quarter', 'as_of_dates.as_of_date'))) }},
+            interval '1 month'
+        ) as period_start
     union all
     select
         as_of_dates.as_of_date,
@@ -147,8 +164,10 @@ open_deals as (
         versions.amount * fx_rates.rate_to_usd as amount_usd,
         coalesce(versions.probability, 0) / 100 as crm_weight,
         coalesce(
-            case when segment_rates.closed_deals >= {{ var('min_closed_deals_for_segment_rate') }}
-                then segment_rates.win_rate end,
+            case
+                when segment_rates.closed_deals >= {{ var('min_closed_deals_for_segment_rate') }}
+                    then segment_rates.win_rate
+            end,
             company_rates.win_rate,
             0
         ) as historical_weight,
@@ -156,8 +175,8 @@ open_deals as (
     from as_of_dates
     inner join versions
         on
-            versions.valid_from_date <= as_of_dates.as_of_date
-            and (versions.superseded_date is null or versions.superseded_date > as_of_dates.as_of_date)
+            as_of_dates.as_of_date >= versions.valid_from_date
+            and (versions.superseded_date is null or as_of_dates.as_of_date < versions.superseded_date)
             and not versions.is_closed
     left join fx_rates
         on versions.currency = fx_rates.currency and as_of_dates.as_of_date = fx_rates.rate_date

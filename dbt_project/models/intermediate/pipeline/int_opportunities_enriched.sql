@@ -8,7 +8,7 @@ with
 
 opportunities as (
     select * from {{ ref('stg_crm__opportunities') }}
-    where cast(created_at as date) <= {{ night() }}
+    where cast(created_at as date) <= {{ night() }} and is_deleted is not true
 ),
 
 accounts as (

@@ -27,4 +27,3 @@ renamed as (
 )
 
 select * from renamed
-where not is_deleted
