@@ -95,6 +95,7 @@ def test_nightly_dag_runs_the_flow_of_the_spec_in_order(tmp_path):
         assert down[f"ingest_{source}.load"] == [f"ingest_{source}.check"]
         assert down[f"ingest_{source}.check"] == ["validate_raw"]
     assert down["validate_raw"] == ["dbt_build"]
-    assert down["dbt_build"] == ["validate_marts"]
+    assert down["dbt_build"] == ["forecast"]
+    assert down["forecast"] == ["validate_marts"]
     assert down["validate_marts"] == ["publish"]
     assert "report" in down["publish"]
