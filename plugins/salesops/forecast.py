@@ -75,7 +75,9 @@ def simulate_months(history: pd.Series, horizon: int, seed: int) -> np.ndarray |
     if len(history) < MIN_MONTHS or history.sum() <= 0:
         return None
     seasonal = len(history) >= SEASONAL_MONTHS
-    series = pd.Series(history.to_numpy(), index=history.index.to_timestamp(), dtype=float)
+    # On the log scale: bookings are positive and their swings grow with the level, so errors are
+    # relative; the simulated paths come back through expm1, whose mean is the forecast.
+    series = pd.Series(np.log1p(history.to_numpy()), index=history.index.to_timestamp(), dtype=float)
     model = ETSModel(series, error="add", trend="add", damped_trend=True,
                      seasonal="add" if seasonal else None, seasonal_periods=12 if seasonal else None)
     with warnings.catch_warnings():
@@ -83,7 +85,7 @@ def simulate_months(history: pd.Series, horizon: int, seed: int) -> np.ndarray |
         fitted = model.fit(disp=False, maxiter=200)
         paths = fitted.simulate(nsimulations=horizon, repetitions=SIMULATIONS, anchor="end",
                                 rng=np.random.default_rng(seed))
-    return np.clip(np.asarray(paths, dtype=float).reshape(horizon, SIMULATIONS).T, 0, None)
+    return np.expm1(np.asarray(paths, dtype=float).reshape(horizon, SIMULATIONS).T).clip(0, None)
 
 
 def forecast_scope(won: pd.DataFrame, as_of: date, periods: list[Period], seed: int = 0) -> list[dict]:
