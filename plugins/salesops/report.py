@@ -8,6 +8,7 @@ from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from salesops import forecast_chart
 from salesops.config import Settings
 from salesops.gx_project import data_docs_index
 from salesops.run_summary import summarize
@@ -26,7 +27,9 @@ def write_night_report(settings: Settings, night: date, run_id: str | None = Non
     path.parent.mkdir(parents=True, exist_ok=True)
     docs = data_docs_index(settings)
     docs_link = os.path.relpath(docs, path.parent) if docs.exists() else None
-    path.write_text(_env.get_template("night.html").render(s=summary, docs_link=docs_link))
+    chart = forecast_chart.draw(settings, night) if summary.published else None
+    chart_link = os.path.relpath(chart, path.parent) if chart else None
+    path.write_text(_env.get_template("night.html").render(s=summary, docs_link=docs_link, chart_link=chart_link))
     refresh_index(settings)
     return path
 
