@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from salesops import dbt_runner, loader
+from salesops import dbt_runner, forecast, loader
 from salesops.contracts import ENTITIES
 
 NIGHT = date(2026, 11, 21)
@@ -14,6 +14,7 @@ def test_every_dbt_unit_test_passes(db, warehouse_server):
     with db.cursor() as cur:  # empty raw tables are enough: unit tests bring their own rows
         for entity in ENTITIES:
             loader.ensure_raw_tables(cur, entity)
+        cur.execute(forecast.TABLE_DDL)  # what the forecast step writes, as dbt's sources
     db.commit()
     dbt_runner.run_dbt(warehouse_server, ["run", "--empty"], night=NIGHT)
     outcome = dbt_runner.run_dbt(warehouse_server, ["test", "--select", "test_type:unit"], night=NIGHT)
