@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from datetime import date
 from pathlib import Path
@@ -28,6 +29,14 @@ def cmd_db(args: argparse.Namespace) -> int:
     if args.action == "env":
         for key, value in dbt_env(settings).items():
             print(f"export {key}={value!r}" if value else f"export {key}=")
+        return 0
+    if args.action == "grant-bi":
+        from salesops import access
+
+        role = access.create_bi_reader(warehouse.ensure_available(settings))
+        print(f"{role} can read marts.* and meta.dq_results, nothing else"
+              + ("" if os.environ.get("SALESOPS_BI_PASSWORD") else
+                 " (no password set: export SALESOPS_BI_PASSWORD first on a server that checks passwords)"))
         return 0
     if not settings.uses_embedded_warehouse:
         print(f"SALESOPS_WAREHOUSE_URL is set ({warehouse.redact(settings.warehouse_url)}): "
@@ -159,7 +168,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     db = sub.add_parser("db", help="the embedded warehouse")
-    db.add_argument("action", choices=["start", "stop", "status", "url", "env"])
+    db.add_argument("action", choices=["start", "stop", "status", "url", "env", "grant-bi"],
+                    help="grant-bi: create the bi_reader login (SALESOPS_BI_PASSWORD), read-only on marts")
     db.set_defaults(func=cmd_db)
 
     run = sub.add_parser("run", help="run the nightly DAG for one date through Airflow")

@@ -30,8 +30,18 @@ def no_retry_on_bad_data() -> Iterator[None]:
 
 
 def prepare(settings: Settings | None = None) -> str:
-    """Make sure the warehouse answers (starting the embedded one if that is the setup)."""
+    """Make sure the warehouse answers (starting the embedded one if that is the setup) and that the
+    bi_reader login exists with its grants (a warning, not a failure, where we may not create roles)."""
+    import psycopg2
+
+    from salesops import access
+
     settings = warehouse.ensure_available(settings or load_settings())
+    try:
+        access.create_bi_reader(settings)
+    except psycopg2.errors.InsufficientPrivilege as exc:
+        log.warning("cannot create or grant %s here (%s); run `salesops db grant-bi` as an admin",
+                    access.BI_ROLE, str(exc).strip())
     return warehouse.redact(settings.warehouse_url)
 
 

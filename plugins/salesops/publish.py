@@ -18,7 +18,7 @@ from datetime import date
 
 from psycopg2.extensions import cursor as PgCursor
 
-from salesops import warehouse
+from salesops import access, warehouse
 from salesops.config import Settings
 from salesops.errors import PublishError
 
@@ -77,10 +77,12 @@ def prepare_build_schema(settings: Settings, full_refresh: bool = False) -> str:
             cur.execute(f"drop schema if exists {BUILD_SCHEMA} cascade")
             return "empty"
         if _schema_exists(cur, BUILD_SCHEMA):
+            access.revoke_schema(cur, BUILD_SCHEMA)
             return "kept"
         if _schema_exists(cur, PREVIOUS_SCHEMA):
             cur.execute(f"alter schema {PREVIOUS_SCHEMA} rename to {BUILD_SCHEMA}")
             cur.execute(f"drop schema if exists {restricted(PREVIOUS_SCHEMA)} cascade")
+            access.revoke_schema(cur, BUILD_SCHEMA)  # it was published once: BI must not see it being built
             return "recycled"
         return "empty"
 
@@ -102,6 +104,8 @@ def publish(settings: Settings, night: date, run_id: str) -> list[PublishedTable
                 cur.execute(f"alter schema {published} rename to {previous}")
             if _schema_exists(cur, build):
                 cur.execute(f"alter schema {build} rename to {published}")
+        access.grant_published(cur)
+        access.revoke_schema(cur, PREVIOUS_SCHEMA)
         _log(cur, night, run_id, "publish", tables)
     return tables
 
@@ -121,6 +125,8 @@ def rollback(settings: Settings) -> list[PublishedTable]:
                 cur.execute(f"alter schema {published} rename to {previous}")
             if _schema_exists(cur, f"{published}_rollback_tmp"):
                 cur.execute(f"alter schema {published}_rollback_tmp rename to {published}")
+        access.grant_published(cur)
+        access.revoke_schema(cur, PREVIOUS_SCHEMA)
         tables = _tables_with_counts(cur, PUBLISHED_SCHEMA)
         cur.execute("select night, run_id from meta.publish_log where action = 'publish' order by published_at desc"
                     " offset 1 limit 1")

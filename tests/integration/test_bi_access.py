@@ -1,0 +1,57 @@
+"""The bi_reader login reads the published marts and meta.dq_results, and nothing else: not raw, not HR
+personal data, not per-person pay, not a build in progress; grants follow every swap."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import psycopg2
+import pytest
+
+from salesops import access, nightly, publish, quality_gate
+from salesops.contracts import SOURCES
+from salesops.loader import load_source
+
+from ..conftest import SAMPLE_LANDING
+
+pytestmark = pytest.mark.slow
+NIGHTS = (date(2026, 11, 19), date(2026, 11, 20))
+
+
+def readable(url: str, table: str) -> bool:
+    conn = psycopg2.connect(url)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(f"select count(*) from {table}")
+            cur.fetchone()
+        return True
+    except psycopg2.errors.InsufficientPrivilege:
+        return False
+    finally:
+        conn.close()
+
+
+def test_bi_reader_reads_marts_and_data_quality_only(db, warehouse_server):
+    with db.cursor() as cur:
+        cur.execute(quality_gate.DQ_RESULTS_DDL)
+    db.commit()
+    access.create_bi_reader(warehouse_server, password="not-a-real-secret")  # noqa: S106 - test-only password
+    bi_url = warehouse_server.warehouse_url.replace("postgres@", f"{access.BI_ROLE}:not-a-real-secret@")
+    for night in NIGHTS:
+        for source in SOURCES:
+            load_source(db, SAMPLE_LANDING, source, night)
+        nightly.build(night, settings=warehouse_server)
+        publish.publish(warehouse_server, night, f"test-{night}")
+
+    for table in ("marts.kpi_win_rate", "marts.kpi_quota_attainment", "marts.fct_opportunities", "meta.dq_results"):
+        assert readable(bi_url, table), table
+    for table in ("raw.crm__opportunities", "raw.hr__employees", "raw.hr__employees__rejected",
+                  "staging.stg_hr__employees", "intermediate.int_opportunities_enriched",
+                  "snapshots.opportunities_snapshot", "marts_restricted.kpi_compensation", "meta.load_ledger",
+                  "meta.publish_log", "marts_previous.kpi_win_rate"):
+        assert not readable(bi_url, table), table
+
+    # The next night recycles the previous-but-one marts as its build schema: BI must not see it built.
+    assert publish.prepare_build_schema(warehouse_server) == "recycled"
+    assert not readable(bi_url, "marts_build.kpi_win_rate")
+    assert readable(bi_url, "marts.kpi_win_rate")
