@@ -14,7 +14,15 @@ from pathlib import Path
 
 from salesops.config import Settings
 from salesops.contracts import ENTITIES
-from salesops.quality_suites import AUDIT_SCHEMA, MARTS, all_suites, mart_suite_name, raw_suite_name
+from salesops.quality_suites import (
+    AUDIT_SCHEMA,
+    FRESHNESS_SUITE,
+    MARTS,
+    RECONCILIATION_SUITE,
+    all_suites,
+    mart_suite_name,
+    raw_suite_name,
+)
 
 log = logging.getLogger(__name__)
 
@@ -50,13 +58,15 @@ def get_context(settings: Settings):  # noqa: ANN201 - GX's context type is inte
 def suite_names(layer: str) -> list[str]:
     if layer == "raw":
         return [raw_suite_name(e) for e in ENTITIES]
-    return [mart_suite_name(m) for m in MARTS]
+    return [*(mart_suite_name(m) for m in MARTS), RECONCILIATION_SUITE, FRESHNESS_SUITE]
 
 
 def _asset_location(suite_name: str) -> tuple[str, str]:
     """Suite name -> (schema, table) it validates."""
     layer, _, table = suite_name.partition("__")
-    return (AUDIT_SCHEMA, suite_name) if layer == "raw" else (BUILD_SCHEMA, table)
+    if layer == "raw" or suite_name in (RECONCILIATION_SUITE, FRESHNESS_SUITE):
+        return AUDIT_SCHEMA, suite_name
+    return BUILD_SCHEMA, table
 
 
 def suite_file(settings: Settings, name: str) -> Path:

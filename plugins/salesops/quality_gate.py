@@ -16,7 +16,7 @@ from salesops.contracts import ENTITIES
 from salesops.errors import QualityGateError
 from salesops.gx_project import CHECKPOINTS, get_context
 from salesops.loader import ensure_raw_tables
-from salesops.quality_suites import AUDIT_SCHEMA, audit_view_sql
+from salesops.quality_suites import AUDIT_SCHEMA, audit_view_sql, mart_check_views_sql
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +101,16 @@ def prepare_audit_views(settings: Settings, night: date) -> None:
             cur.execute(audit_view_sql(entity, night.isoformat()))
 
 
+def prepare_mart_check_views(settings: Settings, night: date) -> None:
+    """Point the cross-table check views (reconciliation, freshness) at the night's build."""
+    from salesops.gx_project import BUILD_SCHEMA
+
+    with warehouse.transaction(settings) as conn, conn.cursor() as cur:
+        cur.execute(f"create schema if not exists {AUDIT_SCHEMA}")
+        for statement in mart_check_views_sql(night.isoformat(), BUILD_SCHEMA):
+            cur.execute(statement)
+
+
 def _check_from_result(suite: str, result) -> CheckResult:  # noqa: ANN001 - GX result type
     config = result.expectation_config
     kwargs = config.kwargs
@@ -130,6 +140,8 @@ def run_gate(settings: Settings, layer: str, night: date, run_id: str | None = N
     run_id = run_id or f"{night.isoformat()}_{uuid.uuid4().hex[:8]}"
     if layer == "raw":
         prepare_audit_views(settings, night)
+    else:
+        prepare_mart_check_views(settings, night)
     context = get_context(settings)
     checkpoint = context.checkpoints.get(CHECKPOINTS[layer])
     outcome = checkpoint.run(run_id=_gx_run_id(run_id, night))

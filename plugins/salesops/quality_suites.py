@@ -26,6 +26,7 @@ class MartChecks:
     not_null: tuple[str, ...] = ()
     rates: tuple[str, ...] = ()  # fractions that must lie in [0, 1]
     non_negative: tuple[str, ...] = ()
+    may_be_empty: bool = False  # empty is legitimate (e.g. no open deals, no closed forecast period yet)
 
 
 MARTS: tuple[MartChecks, ...] = (
@@ -41,7 +42,38 @@ MARTS: tuple[MartChecks, ...] = (
         not_null=("reps_with_quota", "reps_at_or_above_quota", "attainment_rate"),
         rates=("attainment_rate",),
     ),
+    MartChecks("fct_opportunities", grain=("opportunity_id",), non_negative=("amount_usd", "cycle_days")),
+    MartChecks(
+        "kpi_win_rate",
+        grain=("period_type", "period_start", "dimension", "dimension_value"),
+        not_null=("won_deals", "lost_deals"),
+        rates=("win_rate", "win_rate_by_amount"),
+        non_negative=("won_usd", "lost_usd"),
+    ),
+    MartChecks("kpi_deal_size", grain=("period_type", "period_start", "dimension", "dimension_value"),
+               non_negative=("mean_deal_usd", "median_deal_usd"), may_be_empty=True),
+    MartChecks("kpi_sales_cycle", grain=("period_type", "period_start", "dimension", "dimension_value"),
+               non_negative=("mean_cycle_days", "median_cycle_days"), may_be_empty=True),
+    MartChecks(
+        "kpi_weighted_pipeline",
+        grain=("snapshot_date", "close_period_type", "close_period_start", "dimension", "dimension_value"),
+        non_negative=("pipeline_usd", "weighted_crm_usd", "weighted_historical_usd"),
+        may_be_empty=True,
+    ),
+    MartChecks("kpi_ramp_time", grain=("employee_id",), non_negative=("ramp_days",), may_be_empty=True),
+    MartChecks("kpi_lead_conversion", grain=("cohort_month", "source"),
+               rates=("lead_to_opportunity_rate", "lead_to_sale_rate"), may_be_empty=True),
+    MartChecks("kpi_crm_hygiene", grain=("snapshot_date", "check_name"), not_null=("failing_rows",),
+               non_negative=("failing_rows",)),
+    MartChecks("fct_forecast_snapshots", grain=("as_of_date", "period_type", "period_start", "scope", "method"),
+               non_negative=("forecast_usd",), may_be_empty=True),
+    MartChecks("kpi_forecast_accuracy", grain=("period_type", "period_start", "scope", "method", "horizon"),
+               non_negative=("abs_pct_error",), may_be_empty=True),
 )
+
+# Cross-table checks of the build, as one-row-per-check audit views the gate creates for the night.
+RECONCILIATION_SUITE = "marts__reconciliation"
+FRESHNESS_SUITE = "marts__freshness"
 
 
 def raw_suite_name(entity: Entity) -> str:
@@ -93,10 +125,13 @@ def raw_suite_expectations(entity: Entity, thresholds: dict) -> list[dict]:
 
 def mart_suite_expectations(mart: MartChecks, thresholds: dict) -> list[dict]:
     t = thresholds
-    out = [
-        _expectation("expect_table_row_count_to_be_between", "mart_not_empty", t, min_value=1, max_value=None),
-        _expectation("expect_compound_columns_to_be_unique", "mart_grain_unique", t, column_list=list(mart.grain)),
-    ]
+    out = [] if mart.may_be_empty else [
+        _expectation("expect_table_row_count_to_be_between", "mart_not_empty", t, min_value=1, max_value=None)]
+    if len(mart.grain) == 1:
+        out.append(_expectation("expect_column_values_to_be_unique", "mart_grain_unique", t, column=mart.grain[0]))
+    else:
+        out.append(_expectation("expect_compound_columns_to_be_unique", "mart_grain_unique", t,
+                                column_list=list(mart.grain)))
     for name in (*mart.grain, *mart.not_null):
         out.append(_expectation("expect_column_values_to_not_be_null", "mart_grain_unique", t, column=name))
     for name in mart.rates:
@@ -108,12 +143,67 @@ def mart_suite_expectations(mart: MartChecks, thresholds: dict) -> list[dict]:
     return out
 
 
+def check_suite_expectations(thresholds: dict) -> dict[str, list[dict]]:
+    """The cross-table checks: reconciliations (marts vs staging) and freshness."""
+    t = thresholds
+    tolerance = t["reconciliation_tolerance_usd"]
+    return {
+        RECONCILIATION_SUITE: [
+            _expectation("expect_table_row_count_to_be_between", "mart_reconciliation", t, min_value=3, max_value=3),
+            _expectation("expect_column_values_to_be_between", "mart_reconciliation", t, column="difference",
+                         min_value=-tolerance, max_value=tolerance),
+        ],
+        FRESHNESS_SUITE: [
+            _expectation("expect_column_values_to_be_between", "mart_freshness", t,
+                         column="days_since_last_change", min_value=0, max_value=t["freshness_max_days"]),
+        ],
+    }
+
+
 def all_suites(gx_root: Path) -> dict[str, list[dict]]:
-    """Suite name -> expectations, for every raw table and every checked mart."""
+    """Suite name -> expectations, for every raw table, every checked mart and the cross-table checks."""
     thresholds = load_thresholds(gx_root)
     suites = {raw_suite_name(e): raw_suite_expectations(e, thresholds) for e in ENTITIES}
     suites.update({mart_suite_name(m): mart_suite_expectations(m, thresholds) for m in MARTS})
+    suites.update(check_suite_expectations(thresholds))
     return suites
+
+
+def mart_check_views_sql(night: str, build_schema: str) -> list[str]:
+    """The audit views the cross-table suites validate, for the night's build.
+
+    Reconciliation: the won deals and their USD in the win-rate KPI against staging and the
+    enriched opportunities, and tonight's pipeline snapshot against the open deals. Freshness:
+    whole days from the newest opportunity change to the night.
+    """
+    night = night.replace("'", "")
+    won_in_staging = (
+        "select count(*) from staging.stg_crm__opportunities where stage = 'closed_won' and is_deleted is not true"
+        f" and closed_at is not null and cast(closed_at as date) <= '{night}' and cast(created_at as date) <= '{night}'"
+    )
+    return [
+        f"""create or replace view {AUDIT_SCHEMA}.{RECONCILIATION_SUITE} as
+        with checks as (
+            select 'won_deals' as check_name,
+                (select coalesce(sum(won_deals), 0) from {build_schema}.kpi_win_rate
+                 where period_type = 'quarter' and dimension = 'all')::numeric as marts_value,
+                ({won_in_staging})::numeric as staged_value
+            union all
+            select 'won_bookings_usd',
+                (select coalesce(sum(won_usd), 0) from {build_schema}.kpi_win_rate
+                 where period_type = 'quarter' and dimension = 'all'),
+                (select coalesce(sum(amount_usd), 0) from intermediate.int_opportunities_enriched
+                 where is_won and closed_date <= '{night}')
+            union all
+            select 'pipeline_snapshot_deals',
+                (select count(*) from {build_schema}.fct_pipeline_daily where snapshot_date = '{night}')::numeric,
+                (select count(*) from {build_schema}.fct_opportunities where not is_closed)::numeric
+        )
+        select check_name, marts_value, staged_value, marts_value - staged_value as difference from checks""",
+        f"""create or replace view {AUDIT_SCHEMA}.{FRESHNESS_SUITE} as
+        select '{night}'::date - max(cast(updated_at as date)) as days_since_last_change
+        from {build_schema}.fct_opportunities""",
+    ]
 
 
 _SQL_TYPES = {INTEGER: "bigint", NUMERIC: "numeric", DATE: "date", TIMESTAMP: "timestamptz"}
