@@ -20,6 +20,7 @@ later updated_at: 80,000 wins); O6 soft-deleted; O8 won 12,000 on 11-20; O13 has
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -33,6 +34,7 @@ from salesops import warehouse
 pytestmark = pytest.mark.slow
 
 BAD_NIGHT = "2026-11-22"
+WARNING_NIGHT = "2026-11-23"
 
 
 @pytest.fixture(scope="module")
@@ -54,6 +56,12 @@ def run_env(warehouse_server, tmp_path_factory) -> dict[str, str]:
         "O22,A1,U2,Fine,new_business,proposal,100,USD,60,pipeline,2026-11-01T00:00:00Z,2026-12-21,,,,"
         "2026-11-21T00:00:00Z,false\n"
     )
+    # A night whose only problem is a warning: the same CRM user delivered twice in one file.
+    for source in ("crm", "hr"):
+        shutil.copytree(landing / source / "2026-11-21", landing / source / WARNING_NIGHT)
+    known_user = (landing / "crm" / "2026-11-20" / "users.csv").read_text().splitlines(keepends=True)[1]
+    users = landing / "crm" / WARNING_NIGHT / "users.csv"
+    users.write_text(users.read_text() + known_user + known_user)
     conn = warehouse.connect(warehouse_server)
     conn.autocommit = True
     with conn.cursor() as cur:
@@ -186,3 +194,44 @@ def test_rollback_swaps_marts_and_marts_previous(run_env, warehouse_server):
     assert marts_snapshot(warehouse_server) == previous_rows
     assert salesops(run_env, "rollback").returncode == 0  # and back again
     assert table_oids(warehouse_server, "marts") == published
+
+
+def test_a_night_with_only_warnings_publishes_and_reports_them(run_env, warehouse_server):
+    result = salesops(run_env, "run", "--date", WARNING_NIGHT)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "warning  raw__crm__users: expect_column_values_to_be_unique [user_id]" in result.stdout
+    assert query(warehouse_server, "select max(night)::text from meta.publish_log where action = 'publish'") == [
+        (WARNING_NIGHT,)]
+    html = (Path(run_env["SALESOPS_HOME"]) / "reports" / "nights" / f"{WARNING_NIGHT}.html").read_text()
+    assert "Published" in html and "expect_column_values_to_be_unique" in html
+
+
+def rendered(chromium: str, page: Path, profile: Path) -> str:
+    """The page's DOM after Chromium has loaded and rendered it (file:// URL, no network)."""
+    result = subprocess.run(
+        [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         f"--user-data-dir={profile}", "--dump-dom", page.as_uri()],
+        capture_output=True, text=True, timeout=120, check=True)
+    return result.stdout
+
+
+def links(dom: str) -> list[str]:
+    return [h for h in re.findall(r'(?:href|src)="([^"#]+)"', dom) if not h.startswith(("http:", "https:"))]
+
+
+def test_report_pages_in_a_real_browser(run_env, chromium, tmp_path):
+    reports = Path(run_env["SALESOPS_HOME"]) / "reports"
+    failed = reports / "nights" / f"{BAD_NIGHT}.html"
+    dom = rendered(chromium, failed, tmp_path / "profile")
+    assert '<table id="failed-checks">' in dom and "Nothing published" in dom
+    assert "raw__crm__opportunities" in dom and "expect_column_values_to_be_in_set" in dom and "Won!" in dom
+    published = rendered(chromium, reports / "nights" / f"{WARNING_NIGHT}.html", tmp_path / "profile")
+    assert 'id="status">Published' in published and "expect_column_values_to_be_unique" in published
+    index = rendered(chromium, reports / "index.html", tmp_path / "profile")
+    assert f'nights/{BAD_NIGHT}.html' in index and f'nights/{WARNING_NIGHT}.html' in index
+    for page, page_dom in ((failed, dom), (reports / "index.html", index)):
+        targets = links(page_dom)
+        assert targets, page
+        for target in targets:  # the Data Docs, the other nights, the forecast picture: all on disk
+            assert (page.parent / target).resolve().exists(), (page.name, target)
