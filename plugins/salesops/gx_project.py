@@ -17,6 +17,7 @@ from salesops.contracts import ENTITIES
 from salesops.quality_suites import (
     AUDIT_SCHEMA,
     FRESHNESS_SUITE,
+    LEDGER_SUITE,
     MARTS,
     RECONCILIATION_SUITE,
     all_suites,
@@ -57,7 +58,7 @@ def get_context(settings: Settings):  # noqa: ANN201 - GX's context type is inte
 
 def suite_names(layer: str) -> list[str]:
     if layer == "raw":
-        return [raw_suite_name(e) for e in ENTITIES]
+        return [*(raw_suite_name(e) for e in ENTITIES), LEDGER_SUITE]
     return [*(mart_suite_name(m) for m in MARTS), RECONCILIATION_SUITE, FRESHNESS_SUITE]
 
 

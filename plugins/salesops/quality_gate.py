@@ -10,13 +10,13 @@ from datetime import UTC, date, datetime
 
 from psycopg2.extras import execute_values
 
-from salesops import warehouse
+from salesops import ledger, warehouse
 from salesops.config import Settings
 from salesops.contracts import ENTITIES
 from salesops.errors import QualityGateError
 from salesops.gx_project import CHECKPOINTS, get_context
 from salesops.loader import ensure_raw_tables
-from salesops.quality_suites import AUDIT_SCHEMA, audit_view_sql, mart_check_views_sql
+from salesops.quality_suites import AUDIT_SCHEMA, audit_view_sql, ledger_balance_view_sql, mart_check_views_sql
 
 log = logging.getLogger(__name__)
 
@@ -96,9 +96,11 @@ def prepare_audit_views(settings: Settings, night: date) -> None:
     """Point the typed audit views at the night's batch of every raw table."""
     with warehouse.transaction(settings) as conn, conn.cursor() as cur:
         cur.execute(f"create schema if not exists {AUDIT_SCHEMA}")
+        ledger.ensure_ledger(cur)
         for entity in ENTITIES:
             ensure_raw_tables(cur, entity)
             cur.execute(audit_view_sql(entity, night.isoformat()))
+        cur.execute(ledger_balance_view_sql(night.isoformat()))
 
 
 def prepare_mart_check_views(settings: Settings, night: date) -> None:

@@ -71,7 +71,9 @@ MARTS: tuple[MartChecks, ...] = (
                non_negative=("abs_pct_error",), may_be_empty=True),
 )
 
-# Cross-table checks of the build, as one-row-per-check audit views the gate creates for the night.
+# Cross-table checks, as audit views the gate creates for the night: raw against the ledger, the
+# build's marts against staging.
+LEDGER_SUITE = "raw__ledger_balance"
 RECONCILIATION_SUITE = "marts__reconciliation"
 FRESHNESS_SUITE = "marts__freshness"
 
@@ -144,10 +146,15 @@ def mart_suite_expectations(mart: MartChecks, thresholds: dict) -> list[dict]:
 
 
 def check_suite_expectations(thresholds: dict) -> dict[str, list[dict]]:
-    """The cross-table checks: reconciliations (marts vs staging) and freshness."""
+    """The cross-table checks: raw rows vs the ledger, reconciliations (marts vs staging), freshness."""
     t = thresholds
     tolerance = t["reconciliation_tolerance_usd"]
     return {
+        LEDGER_SUITE: [
+            _expectation("expect_table_row_count_to_equal", "ledger_balance", t, value=len(ENTITIES)),
+            _expectation("expect_column_values_to_be_between", "ledger_balance", t, column="difference",
+                         min_value=0, max_value=0),
+        ],
         RECONCILIATION_SUITE: [
             _expectation("expect_table_row_count_to_be_between", "mart_reconciliation", t, min_value=3, max_value=3),
             _expectation("expect_column_values_to_be_between", "mart_reconciliation", t, column="difference",
@@ -167,6 +174,20 @@ def all_suites(gx_root: Path) -> dict[str, list[dict]]:
     suites.update({mart_suite_name(m): mart_suite_expectations(m, thresholds) for m in MARTS})
     suites.update(check_suite_expectations(thresholds))
     return suites
+
+
+def ledger_balance_view_sql(night: str) -> str:
+    """One row per extract: rows in the night's raw batch against rows_loaded in meta.load_ledger."""
+    night = night.replace("'", "")
+    rows = [
+        f"select '{e.source}/{e.name}.csv' as file_name,"
+        f" coalesce((select rows_loaded from meta.load_ledger where night = '{night}' and source = '{e.source}'"
+        f" and entity = '{e.name}'), 0) as ledger_rows_loaded,"
+        f" (select count(*) from raw.{e.key} where _batch_id = '{night}') as raw_rows"
+        for e in ENTITIES
+    ]
+    return (f"create or replace view {AUDIT_SCHEMA}.{LEDGER_SUITE} as select file_name, ledger_rows_loaded, raw_rows,"
+            f" raw_rows - ledger_rows_loaded as difference from ({' union all '.join(rows)}) as files")
 
 
 def mart_check_views_sql(night: str, build_schema: str) -> list[str]:
