@@ -12,6 +12,7 @@ from pathlib import Path
 
 import yaml
 
+from salesops.config import PROJECT_DIR
 from salesops.contracts import BOOLEAN, DATE, ENTITIES, INTEGER, NUMERIC, TIMESTAMP, Entity
 
 AUDIT_SCHEMA = "audit"
@@ -29,47 +30,48 @@ class MartChecks:
     may_be_empty: bool = False  # empty is legitimate (e.g. no open deals, no closed forecast period yet)
 
 
-MARTS: tuple[MartChecks, ...] = (
-    MartChecks(
-        "kpi_quota_attainment",
-        grain=("employee_id", "period_type", "period_start"),
-        not_null=("bookings_usd", "quota_usd"),
-        non_negative=("bookings_usd", "quota_usd", "attainment"),
-    ),
-    MartChecks(
-        "kpi_quota_attainment_rate",
-        grain=("scope_type", "scope_id", "period_type", "period_start"),
-        not_null=("reps_with_quota", "reps_at_or_above_quota", "attainment_rate"),
-        rates=("attainment_rate",),
-    ),
-    MartChecks("fct_opportunities", grain=("opportunity_id",), non_negative=("amount_usd", "cycle_days")),
-    MartChecks(
-        "kpi_win_rate",
-        grain=("period_type", "period_start", "dimension", "dimension_value"),
-        not_null=("won_deals", "lost_deals"),
-        rates=("win_rate", "win_rate_by_amount"),
-        non_negative=("won_usd", "lost_usd"),
-    ),
-    MartChecks("kpi_deal_size", grain=("period_type", "period_start", "dimension", "dimension_value"),
-               non_negative=("mean_deal_usd", "median_deal_usd"), may_be_empty=True),
-    MartChecks("kpi_sales_cycle", grain=("period_type", "period_start", "dimension", "dimension_value"),
-               non_negative=("mean_cycle_days", "median_cycle_days"), may_be_empty=True),
-    MartChecks(
-        "kpi_weighted_pipeline",
-        grain=("snapshot_date", "close_period_type", "close_period_start", "dimension", "dimension_value"),
-        non_negative=("pipeline_usd", "weighted_crm_usd", "weighted_historical_usd"),
-        may_be_empty=True,
-    ),
-    MartChecks("kpi_ramp_time", grain=("employee_id",), non_negative=("ramp_days",), may_be_empty=True),
-    MartChecks("kpi_lead_conversion", grain=("cohort_month", "source"),
-               rates=("lead_to_opportunity_rate", "lead_to_sale_rate"), may_be_empty=True),
-    MartChecks("kpi_crm_hygiene", grain=("snapshot_date", "check_name"), not_null=("failing_rows",),
-               non_negative=("failing_rows",)),
-    MartChecks("fct_forecast_snapshots", grain=("as_of_date", "period_type", "period_start", "scope", "method"),
-               non_negative=("forecast_usd",), may_be_empty=True),
-    MartChecks("kpi_forecast_accuracy", grain=("period_type", "period_start", "scope", "method", "horizon"),
-               non_negative=("abs_pct_error",), may_be_empty=True),
-)
+# Tables that are never empty after a published night; any other mart may legitimately be
+# (no open deals tonight, no closed forecast period yet).
+NEVER_EMPTY = frozenset({"kpi_quota_attainment", "kpi_quota_attainment_rate", "fct_opportunities", "kpi_win_rate",
+                         "kpi_crm_hygiene", "dim_date"})
+MARTS_MODELS_DIR = PROJECT_DIR / "dbt_project" / "models" / "marts"
+
+
+def _between(test: object) -> tuple[float | None, float | None] | None:
+    if isinstance(test, dict) and "between" in test:
+        arguments = test["between"].get("arguments", test["between"])
+        return arguments.get("min_value"), arguments.get("max_value")
+    return None
+
+
+def mart_checks_from_dbt(models_dir: Path = MARTS_MODELS_DIR) -> tuple[MartChecks, ...]:
+    """One MartChecks per published mart, read from the dbt YAML beside its SQL (the grain from its
+    unique / unique_combination test, not-null from its contract, rates and non-negative amounts from
+    its `between` tests), so the gate and the models cannot drift apart."""
+    checks = []
+    for path in sorted(models_dir.rglob("_*__models.yml")):
+        if path.parent.name == "restricted":
+            continue  # per-person pay (marts_restricted) is gated by dbt's tests, not by a BI-facing suite
+        for model in yaml.safe_load(path.read_text()).get("models", []):
+            grain: tuple[str, ...] = ()
+            for test in model.get("data_tests", []):
+                if isinstance(test, dict) and "unique_combination" in test:
+                    grain = tuple(test["unique_combination"]["arguments"]["columns"])
+            not_null, rates, non_negative = [], [], []
+            for column in model.get("columns", []):
+                name, tests = column["name"], column.get("data_tests", [])
+                if "unique" in tests and not grain:
+                    grain = (name,)
+                if any(c.get("type") == "not_null" for c in column.get("constraints", [])) or "not_null" in tests:
+                    not_null.append(name)
+                for bounds in filter(None, map(_between, tests)):
+                    (rates if bounds == (0, 1) else non_negative if bounds == (0, None) else []).append(name)
+            checks.append(MartChecks(model["name"], grain, tuple(c for c in not_null if c not in grain),
+                                     tuple(rates), tuple(non_negative), model["name"] not in NEVER_EMPTY))
+    return tuple(checks)
+
+
+MARTS: tuple[MartChecks, ...] = mart_checks_from_dbt()
 
 # Cross-table checks, as audit views the gate creates for the night: raw against the ledger, the
 # build's marts against staging.
