@@ -2,11 +2,9 @@
     null for a stage the CRM does not define. -#}
 {% macro stage_order(stage_column) -%}
     case {{ stage_column }}
-        when 'prospecting' then 1
-        when 'qualification' then 2
-        when 'discovery' then 3
-        when 'proposal' then 4
-        when 'negotiation' then 5
+        {%- for stage in open_stage_names() %}
+        when '{{ stage }}' then {{ loop.index }}
+        {%- endfor %}
         when 'closed_won' then 6
         when 'closed_lost' then 6
     end

@@ -28,33 +28,11 @@ fx_rates as (
 ),
 
 stages as (
-    select
-        'prospecting' as stage,
-        1 as stage_order
-    union all
-    select
-        'qualification' as stage,
-        2 as stage_order
-    union all
-    select
-        'discovery' as stage,
-        3 as stage_order
-    union all
-    select
-        'proposal' as stage,
-        4 as stage_order
-    union all
-    select
-        'negotiation' as stage,
-        5 as stage_order
+    select * from {{ open_stages() }} as open_stages
 ),
 
 scope_kinds as (
-    select 'company' as scope_kind
-    union all
-    select 'segment' as scope_kind
-    union all
-    select 'region' as scope_kind
+    select * from {{ forecast_scope_kinds() }} as forecast_scope_kinds
 ),
 
 periods as (
@@ -192,11 +170,7 @@ open_deals as (
 open_deal_scopes as (
     select
         open_deals.*,
-        case scope_kinds.scope_kind
-            when 'company' then 'company'
-            when 'segment' then 'segment:' || coalesce(open_deals.segment, 'unknown')
-            when 'region' then 'region:' || coalesce(open_deals.region, 'unknown')
-        end as scope
+        {{ forecast_scope('scope_kinds.scope_kind', 'open_deals.segment', 'open_deals.region') }} as scope
     from open_deals
     cross join scope_kinds
 ),
@@ -204,11 +178,7 @@ open_deal_scopes as (
 won_deal_scopes as (
     select
         won_deals.*,
-        case scope_kinds.scope_kind
-            when 'company' then 'company'
-            when 'segment' then 'segment:' || coalesce(won_deals.segment, 'unknown')
-            when 'region' then 'region:' || coalesce(won_deals.region, 'unknown')
-        end as scope
+        {{ forecast_scope('scope_kinds.scope_kind', 'won_deals.segment', 'won_deals.region') }} as scope
     from won_deals
     cross join scope_kinds
 ),

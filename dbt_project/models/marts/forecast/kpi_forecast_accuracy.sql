@@ -50,22 +50,11 @@ horizons as (
 
 won_in_scopes as (
     select
-        won_date,
-        amount_usd,
-        'company' as scope
+        won_deals.won_date,
+        won_deals.amount_usd,
+        {{ forecast_scope('scope_kinds.scope_kind', 'won_deals.segment', 'won_deals.region') }} as scope
     from won_deals
-    union all
-    select
-        won_date,
-        amount_usd,
-        'segment:' || coalesce(segment, 'unknown') as scope
-    from won_deals
-    union all
-    select
-        won_date,
-        amount_usd,
-        'region:' || coalesce(region, 'unknown') as scope
-    from won_deals
+    cross join {{ forecast_scope_kinds() }} as scope_kinds
 ),
 
 actuals as (

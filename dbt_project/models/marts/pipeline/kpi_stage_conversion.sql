@@ -8,25 +8,7 @@ opportunities as (
 ),
 
 stages as (
-    select
-        'prospecting' as stage,
-        1 as stage_order
-    union all
-    select
-        'qualification' as stage,
-        2 as stage_order
-    union all
-    select
-        'discovery' as stage,
-        3 as stage_order
-    union all
-    select
-        'proposal' as stage,
-        4 as stage_order
-    union all
-    select
-        'negotiation' as stage,
-        5 as stage_order
+    select * from {{ open_stages() }} as open_stages
 ),
 
 reached as (
