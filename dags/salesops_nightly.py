@@ -3,22 +3,30 @@
 
 The nightly refresh of the Sales Operations warehouse, for the run's logical date (the *night*):
 
-1. **prepare**: make sure the warehouse answers (starts the embedded one in a local setup);
-2. **ingest_crm / ingest_contracts / ingest_hr** (task groups, in parallel): one mapped `load` per
-   extract COPYs `landing/<source>/<night>/<entity>.csv` into `raw` (load ledger, row-level quarantine),
-   then `check` stops the night if a required source (crm, hr) could not be loaded;
+1. **prepare**: make sure the warehouse answers (starts the embedded one in a local setup) and the
+   `bi_reader` grants exist;
+2. **ingest_crm / ingest_contracts / ingest_hr** (task groups, in parallel): `wait_for_<source>`
+   (a deferrable sensor on `landing/<source>/<night>/*.csv`; a required source that never arrives fails
+   the night at the timeout, an optional one is skipped and its files recorded as missing), one mapped
+   `load` per extract COPYs it into `raw` (load ledger, row-level quarantine), then `check` stops the
+   night if a required source (crm, hr) could not be loaded;
 3. **validate_raw**: Great Expectations suites on the night's raw batches; a critical failure stops here;
-4. **dbt_build**: staging -> intermediate -> marts, built into the private schema `marts_build` (the
-   previous-but-one published marts, recycled, so incremental facts only catch up; trigger with
+4. **dbt_prepare**: statistics for the fresh partitions; the night's private build schema `marts_build`
+   (the previous-but-one published marts, recycled, so incremental models only catch up; trigger with
    `{"full_refresh": true}` to rebuild everything);
-5. **forecast**: the time-series forecast (statsmodels, Python) for the build's as-of days, then the
-   forecast marts (dbt: `fct_forecast_snapshots`, `kpi_forecast_accuracy`);
-6. **validate_marts**: GX suites on `marts_build`;
-7. **publish**: atomic swap of `marts_build` into `marts` (write-audit-publish);
-8. **report**: the one-page HTML summary of the night next to the Data Docs.
+5. **dbt_staging -> dbt_snapshots -> dbt_intermediate -> dbt_marts** (astronomer-cosmos, rendered from
+   `dbt_project/target/manifest.json`): one task per model, `dbt build` of the model and its tests, so
+   a failing model is visible and retried on its own;
+6. **forecast** (the statsmodels time series, Python) then **dbt_forecast** (the forecast marts);
+7. **validate_marts**: GX suites on `marts_build`;
+8. **publish**: atomic swap of `marts_build` into `marts` (write-audit-publish); updates an Airflow
+   Asset per published mart (`salesops://warehouse/marts/<table>`) for downstream DAGs;
+9. **report**: the one-page HTML summary of the night next to the Data Docs (runs on failure too).
 
-Every task is idempotent for its night: rerun a failed night, or backfill a range, safely.
-Logic lives in `plugins/salesops/`; this file only wires it.
+Every task is idempotent for its night: rerun a failed night, or backfill a range
+(`salesops backfill --from D1 --to D2`), safely. A night still running
+`SALESOPS_NIGHT_DEADLINE_HOURS` (8) after its start raises a deadline alert. Logic lives in
+`plugins/salesops/`; this file only wires it.
 """
 
 from __future__ import annotations
@@ -28,8 +36,9 @@ from datetime import date, datetime, timedelta
 
 from airflow.sdk import Param, dag, get_current_context, task, task_group
 
+from salesops import dbt_tasks, orchestration
 from salesops.alerts import on_task_failure
-from salesops.contracts import SOURCES, entities_of
+from salesops.contracts import REQUIRED_SOURCES, SOURCES, entities_of
 
 DEFAULT_ARGS = {
     "owner": "sales-ops-data",
@@ -50,7 +59,7 @@ def _night() -> date:
 
 
 def _build_options() -> dict:
-    """The run's options (trigger conf), as nightly.build and nightly.forecast take them."""
+    """The run's options (trigger conf)."""
     params = get_current_context()["params"]
     backfill = params.get("forecast_backfill_from")
     return {"full_refresh": bool(params.get("full_refresh")),
@@ -70,6 +79,7 @@ def _run_id() -> str:
     doc_md=__doc__,
     default_args=DEFAULT_ARGS,
     tags=["salesops", "nightly", "warehouse"],
+    deadline=orchestration.night_deadline(),
     params={
         "full_refresh": Param(False, type="boolean", description="rebuild every mart from scratch"),
         "forecast_backfill_from": Param(None, type=["null", "string"], format="date",
@@ -83,14 +93,15 @@ def salesops_nightly() -> None:
 
         return nightly.prepare()
 
-    @task(map_index_template="{{ entity_name }}")
+    # none_failed: when an optional source's sensor gave up (skipped), the loads record its files as missing.
+    @task(map_index_template="{{ entity_name }}", trigger_rule="none_failed")
     def load(source: str, entity_name: str) -> dict:
         from salesops import nightly
 
         with nightly.no_retry_on_bad_data():
             return nightly.ingest_file(source, entity_name, _night())
 
-    @task
+    @task(trigger_rule="none_failed")
     def check(source: str, results: list[dict]) -> dict:
         from salesops import nightly
 
@@ -103,7 +114,9 @@ def salesops_nightly() -> None:
         @task_group(group_id=f"ingest_{source}")
         def group() -> None:
             names = [e.name for e in entities_of(source)]
-            check(source, load.partial(source=source).expand(entity_name=names))
+            loads = load.partial(source=source).expand(entity_name=names)
+            orchestration.landing_sensor(source, required=source in REQUIRED_SOURCES) >> loads
+            check(source, loads)
 
         return group()  # the TaskGroup itself, so `>>` links its first and last tasks
 
@@ -115,18 +128,24 @@ def salesops_nightly() -> None:
             return nightly.validate("raw", _night(), _run_id())
 
     @task
-    def dbt_build() -> dict:
+    def dbt_prepare() -> str:
+        from salesops import nightly
+
+        return nightly.prepare_build(_night(), full_refresh=_build_options()["full_refresh"])
+
+    @task
+    def relationship_tests() -> dict:
         from salesops import nightly
 
         with nightly.no_retry_on_bad_data():
-            return nightly.build(_night(), **_build_options())
+            return nightly.relationship_tests(_night())
 
     @task
     def forecast() -> dict:
         from salesops import nightly
 
         with nightly.no_retry_on_bad_data():
-            return nightly.forecast(_night(), **_build_options())
+            return nightly.forecast_time_series()
 
     @task
     def validate_marts() -> dict:
@@ -135,7 +154,7 @@ def salesops_nightly() -> None:
         with nightly.no_retry_on_bad_data():
             return nightly.validate("marts", _night(), _run_id())
 
-    @task
+    @task(outlets=orchestration.mart_assets())
     def publish() -> dict:
         from salesops import nightly
 
@@ -157,7 +176,10 @@ def salesops_nightly() -> None:
     loads = [ingest(source) for source in SOURCES]
     published = publish()
     report_path = report()
-    ready >> loads >> validate_raw() >> dbt_build() >> forecast() >> validate_marts() >> published >> report_path
+    dbt = {layer: dbt_tasks.layer_group(layer, DEFAULT_ARGS) for layer in dbt_tasks.LAYERS}
+    (ready >> loads >> validate_raw() >> dbt_prepare()
+     >> dbt["dbt_staging"] >> dbt["dbt_snapshots"] >> dbt["dbt_intermediate"] >> dbt["dbt_marts"]
+     >> relationship_tests() >> forecast() >> dbt["dbt_forecast"] >> validate_marts() >> published >> report_path)
     night_complete(published, report_path)
 
 

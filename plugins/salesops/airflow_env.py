@@ -14,6 +14,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
+from salesops import dbt_tasks, orchestration
 from salesops.config import Settings
 from salesops.errors import SalesopsError
 
@@ -32,11 +33,17 @@ def airflow_env(settings: Settings) -> dict[str, str]:
         "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
         "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(home / "logs"),
         "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "True",
+        "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",  # no network calls from our machines
         "SALESOPS_HOME": str(settings.home),
         "SALESOPS_LANDING_DIR": str(settings.landing_dir),
         "SALESOPS_PG_PORT": str(settings.pg_port),
     })
-    env.setdefault("SALESOPS_RETRY_DELAY_SECONDS", "5")  # interactive runs: retry soon
+    env["AIRFLOW_CONN_SALESOPS_LANDING"] = orchestration.landing_connection_uri(settings)
+    # Interactive runs: retry soon, and do not wait hours for a night's files that are not there.
+    env.setdefault("SALESOPS_RETRY_DELAY_SECONDS", "5")
+    env.setdefault("SALESOPS_LANDING_TIMEOUT_SECONDS", "10")
+    env.setdefault("SALESOPS_LANDING_POKE_SECONDS", "2")
+    env["SALESOPS_NIGHT_DEADLINE_HOURS"] = "0"  # `dags test` (Airflow 3.3.2) fails on a DAG's deadline alerts
     if settings.external_warehouse_url:
         env["SALESOPS_WAREHOUSE_URL"] = settings.external_warehouse_url
     return env
@@ -64,6 +71,8 @@ def run_dag_test(settings: Settings, night: date, dag_id: str = NIGHTLY_DAG, log
                  conf: dict | None = None) -> int:
     """`airflow dags test <dag> <night> [--conf ...]`; returns its exit code, output streamed to log_file."""
     ensure_metadata_db(settings)
+    if dbt_tasks.build_manifest(settings) is not None:  # Cosmos renders the dbt tasks from it
+        print(f"dbt manifest rebuilt: {dbt_tasks.manifest_path(settings)}")
     log_file = log_file or settings.airflow_home / "runs" / f"{dag_id}_{night.isoformat()}.log"
     log_file.parent.mkdir(parents=True, exist_ok=True)
     command = [_airflow_bin(), "dags", "test", dag_id, night.isoformat()]

@@ -22,7 +22,11 @@ def failure_message(context: dict) -> str:
 
 def on_task_failure(context: dict) -> None:
     """Airflow on_failure_callback: log the failure and POST it to SALESOPS_ALERT_WEBHOOK_URL if set."""
-    message = failure_message(context)
+    send_alert(failure_message(context))
+
+
+def send_alert(message: str) -> None:
+    """Log the message as an error and POST `{"text": message}` to SALESOPS_ALERT_WEBHOOK_URL if set."""
     log.error(message)
     url = load_settings().on_failure_webhook
     if not url:

@@ -7,6 +7,7 @@ import logging
 import os
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 
 from salesops.config import Settings, dbt_env
 from salesops.errors import DataError, SalesopsError
@@ -31,7 +32,8 @@ class DbtOutcome:
 
 
 def run_dbt(settings: Settings, command: list[str], night: date | None = None, build_schema: str = "marts_build",
-            raise_on_failure: bool = True, extra_vars: dict | None = None) -> DbtOutcome:
+            raise_on_failure: bool = True, extra_vars: dict | None = None,
+            target_path: Path | None = None) -> DbtOutcome:
     """Run a dbt command against the warehouse for a night; raise DbtError naming failed nodes."""
     from dbt.cli.main import dbtRunner
 
@@ -40,7 +42,7 @@ def run_dbt(settings: Settings, command: list[str], night: date | None = None, b
         *command,
         "--project-dir", str(settings.dbt_project_dir),
         "--profiles-dir", str(settings.dbt_project_dir),
-        "--target-path", str(settings.dbt_target_dir),
+        "--target-path", str(target_path or settings.dbt_target_dir),
         "--log-path", str(settings.home / "dbt_logs"),
     ]
     if night is not None:

@@ -68,25 +68,51 @@ def validate(layer: str, night: date, run_id: str, settings: Settings | None = N
     return quality_gate.run_gate(settings or load_settings(), layer, night, run_id).summary()
 
 
-def _forecast_vars(backfill_from: date | None) -> dict:
-    return {"forecast_backfill_from": backfill_from.isoformat() if backfill_from else None}
-
-
-def build(night: date, full_refresh: bool = False, forecast_backfill_from: date | None = None,
-          settings: Settings | None = None) -> dict:
-    """dbt build (models, snapshots and their tests) into the private build schema; the forecast
-    models that need the Python time series come after it (`forecast`)."""
+def prepare_build(night: date, full_refresh: bool = False, settings: Settings | None = None) -> str:
+    """Before dbt: statistics for the night's fresh partitions, and the night's build schema (the
+    previous-but-one marts recycled, so incremental models only catch up; empty on a full refresh)."""
     settings = settings or load_settings()
     conn = warehouse.connect(settings)
     try:
-        loader.analyze_night(conn, night)  # fresh partitions have no statistics yet
+        loader.analyze_night(conn, night)  # autovacuum never analyses a partitioned parent
     finally:
         conn.close()
     how = publish.prepare_build_schema(settings, full_refresh=full_refresh)
     log.info("build schema %s: %s", publish.BUILD_SCHEMA, how)
-    # Unit tests check the SQL, not the night's data: they run in the test suite, not every night.
+    return how
+
+
+def relationship_tests(night: date, settings: Settings | None = None) -> dict:
+    """The tests that join two models (relationships: every foreign key found in its dimension), once
+    all layers are built; the per-model tasks leave them out."""
+    settings = settings or load_settings()
+    outcome = dbt_runner.run_dbt(settings, ["test", "--select", "test_name:relationships"], night=night,
+                                 build_schema=publish.BUILD_SCHEMA)
+    return {"success": outcome.success, "nodes": outcome.nodes}
+
+
+def forecast_time_series(settings: Settings | None = None) -> dict:
+    """The time-series forecast (Python, statsmodels) for the build's as-of days; the forecast marts
+    that combine it with the pipeline methods are dbt models that run after it."""
+    from salesops import forecast as time_series
+
+    return time_series.run(settings or load_settings())
+
+
+def _forecast_vars(backfill_from: date | None) -> dict:
+    return {"forecast_backfill_from": backfill_from.isoformat() if backfill_from else None}
+
+
+# Outside Airflow (tests, benchmarks, a quick manual build) the whole project runs as one dbt build;
+# in the DAG, Cosmos runs the same selection as one task per node (salesops.dbt_tasks).
+def build(night: date, full_refresh: bool = False, forecast_backfill_from: date | None = None,
+          settings: Settings | None = None) -> dict:
+    """prepare_build, then dbt build (models, snapshots and their tests) into the build schema,
+    all but the forecast models, which need the Python time series first (`forecast`)."""
+    settings = settings or load_settings()
+    how = prepare_build(night, full_refresh=full_refresh, settings=settings)
     command = ["build", "--exclude-resource-type", "unit_test", "--exclude", "tag:forecast"]
-    if full_refresh or how == "empty":
+    if full_refresh:
         command.append("--full-refresh")
     outcome = dbt_runner.run_dbt(settings, command, night=night, build_schema=publish.BUILD_SCHEMA,
                                  extra_vars=_forecast_vars(forecast_backfill_from))
@@ -95,11 +121,9 @@ def build(night: date, full_refresh: bool = False, forecast_backfill_from: date 
 
 def forecast(night: date, full_refresh: bool = False, forecast_backfill_from: date | None = None,
              settings: Settings | None = None) -> dict:
-    """The time-series forecast (Python) for the build's as-of days, then the forecast marts (dbt)."""
-    from salesops import forecast as time_series
-
+    """The time-series forecast, then the forecast marts (dbt)."""
     settings = settings or load_settings()
-    written = time_series.run(settings)
+    written = forecast_time_series(settings)
     command = ["build", "--exclude-resource-type", "unit_test", "--select", "tag:forecast"]
     if full_refresh:
         command.append("--full-refresh")

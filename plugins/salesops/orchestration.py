@@ -1,0 +1,97 @@
+"""Airflow building blocks the DAG files wire: the night template, landing sensors, mart Assets and
+the deadline alert. Reads only the environment and the file tree at parse time (no database)."""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+
+from salesops.config import Settings, load_settings
+
+# The night a run builds, as a template: its logical date, or when it has none (a manual run in
+# Airflow 3) the day it was asked to run after. Never the wall clock.
+NIGHT = "{{ (logical_date or dag_run.run_after) | ds }}"
+
+# An Airflow connection (conn_type fs) whose `path` is the landing folder: `salesops run` and the
+# Docker stack define it from SALESOPS_LANDING_DIR (AIRFLOW_CONN_SALESOPS_LANDING).
+LANDING_CONN_ID = "salesops_landing"
+
+
+def _seconds(name: str, default: int) -> int:
+    return int(os.environ.get(name, default))
+
+
+def landing_connection_uri(settings: Settings) -> str:
+    """The value of AIRFLOW_CONN_SALESOPS_LANDING for this setup (JSON form)."""
+    import json
+
+    return json.dumps({"conn_type": "fs", "extra": {"path": str(settings.landing_dir)}})
+
+
+def landing_sensor(source: str, required: bool) -> object:
+    """Wait (deferred, on the triggerer) for tonight's folder of a source to hold its CSV files.
+
+    A required source that never arrives fails the night at the timeout; an optional one is skipped,
+    and its loads then record the files as missing in the ledger."""
+    from airflow.providers.standard.sensors.filesystem import FileSensor
+
+    return FileSensor(
+        task_id=f"wait_for_{source}",
+        fs_conn_id=LANDING_CONN_ID,
+        filepath=f"{source}/{NIGHT}/*.csv",
+        deferrable=True,
+        poke_interval=_seconds("SALESOPS_LANDING_POKE_SECONDS", 300),
+        timeout=_seconds("SALESOPS_LANDING_TIMEOUT_SECONDS", 6 * 3600),
+        soft_fail=not required,
+        retries=0,  # the timeout is the patience; retrying would only restart it
+        doc_md=f"Waits for `landing/{source}/<night>/*.csv` ({'required' if required else 'optional'} source).",
+    )
+
+
+def published_mart_names(settings: Settings | None = None) -> list[str]:
+    """The tables a night publishes to `marts`, one per model file under models/marts (restricted excluded)."""
+    settings = settings or load_settings()
+    marts = settings.dbt_project_dir / "models" / "marts"
+    return sorted(p.stem for p in marts.rglob("*.sql") if "restricted" not in p.relative_to(marts).parts)
+
+
+def mart_asset_uri(table: str) -> str:
+    return f"salesops://warehouse/marts/{table}"
+
+
+def mart_assets(settings: Settings | None = None) -> list:
+    """An Airflow Asset per published mart: downstream DAGs (BI extract refreshes) schedule on them."""
+    from airflow.sdk import Asset
+
+    return [Asset(name=f"marts.{name}", uri=mart_asset_uri(name), group="salesops_marts")
+            for name in published_mart_names(settings)]
+
+
+def deadline_hours() -> float:
+    """0 turns the deadline off (`salesops run` does: `airflow dags test` in Airflow 3.3.2 cannot
+    evaluate a DAG's deadline alerts and fails the run after its last task)."""
+    return float(os.environ.get("SALESOPS_NIGHT_DEADLINE_HOURS", 8))
+
+
+async def night_past_deadline(context: dict | None = None, **kwargs: object) -> None:
+    """Deadline callback (on the triggerer): the night is still running past its deadline."""
+    from salesops import alerts
+
+    dag_run = (context or {}).get("dag_run")
+    message = (f"salesops_nightly is past its deadline ({deadline_hours():g} h after the night began): "
+               f"run {getattr(dag_run, 'run_id', dag_run)} has not finished")
+    alerts.send_alert(message)
+
+
+def night_deadline() -> object | None:
+    """The night must be done `SALESOPS_NIGHT_DEADLINE_HOURS` after its logical date (default 8 h: by
+    08:00 for a night starting at midnight), else a log line and the alert webhook."""
+    from airflow.sdk import AsyncCallback, DeadlineAlert, DeadlineReference
+
+    if deadline_hours() <= 0:
+        return None
+    return DeadlineAlert(
+        reference=DeadlineReference.DAGRUN_LOGICAL_DATE,
+        interval=timedelta(hours=deadline_hours()),
+        callback=AsyncCallback(night_past_deadline),
+    )
