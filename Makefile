@@ -5,13 +5,14 @@ VENV := .venv
 BIN := $(VENV)/bin
 DEMO_NIGHTS := 2026-11-19 2026-11-20 2026-11-21
 
-.PHONY: setup demo test test-fast lint lock db-start db-stop gx-sync sample bench-ingest clean help
+.PHONY: setup demo test test-fast lint lock db-start db-stop gx-sync sample bench bench-ingest clean help
 
 help:
 	@echo "make demo   - set up, start the embedded warehouse, run the sample nights end to end"
 	@echo "make test   - set up and run the whole test suite"
 	@echo "make lint   - ruff and sqlfluff"
 	@echo "make sample - regenerate the demo sample (sample/landing)"
+	@echo "make bench  - the whole night at --scale 1, stage by stage: full first night vs an incremental night"
 	@echo "make bench-ingest - loader vs bare COPY vs pandas at --scale 1 (generates data once)"
 	@echo "make clean  - stop the embedded warehouse and delete local state (.salesops/)"
 
@@ -22,6 +23,7 @@ $(VENV)/.installed: pyproject.toml requirements.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
 	$(BIN)/python -m pip install --quiet --constraint requirements.lock --editable '.[dev]'
+	$(BIN)/salesops dbt manifest
 	@touch $@
 
 demo: setup
@@ -59,6 +61,12 @@ db-stop: setup
 sample: setup
 	rm -rf sample/landing
 	$(BIN)/salesops generate --scale 0.001 --start 2026-11-19 --days 3 --out sample/landing --seed 42 --defect-rate 0.005
+
+# The whole night at --scale 1 (two nights generated once into bench/data/), stage by stage, on its own
+# embedded server; results in bench/results.json.
+bench: setup
+	SALESOPS_HOME=$$(pwd)/bench/.salesops_night SALESOPS_PG_PORT=$${SALESOPS_BENCH_PORT:-54338} \
+	  $(BIN)/python bench/bench_night.py
 
 # Ingestion benchmark at --scale 1 (data generated once into bench/data/), on its own embedded server.
 bench-ingest: setup

@@ -16,7 +16,7 @@ from pathlib import Path
 import psycopg2
 import pytest
 
-from salesops import warehouse
+from salesops import dbt_tasks, warehouse
 from salesops.config import PROJECT_DIR, Settings, load_settings
 
 SAMPLE_LANDING = PROJECT_DIR / "sample" / "landing"  # generated: `make sample`
@@ -42,7 +42,11 @@ def settings(test_home: Path) -> Iterator[Settings]:
     os.environ["SALESOPS_HOME"] = str(test_home)
     os.environ["SALESOPS_PG_PORT"] = str(free_port())
     os.environ["SALESOPS_LANDING_DIR"] = str(HANDMADE_LANDING)
+    # Whole nights render dbt as one Airflow task per layer: on tiny test data a task per model costs
+    # ~3 minutes of fixed overhead a night. The tests that need the production rendering set "model".
+    os.environ["SALESOPS_DBT_TASKS"] = "layer"
     current = load_settings()
+    dbt_tasks.build_manifest(current)  # Cosmos renders the DAG from it (make setup builds it too)
     yield current
     os.environ.clear()
     os.environ.update(saved)

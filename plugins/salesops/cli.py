@@ -6,7 +6,7 @@ import argparse
 import logging
 import os
 import sys
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 from salesops import warehouse
@@ -78,6 +78,49 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"\nThe night FAILED (airflow exit code {code}); see the log above for the failing task.",
               file=sys.stderr)
     return code
+
+
+def cmd_backfill(args: argparse.Namespace) -> int:
+    """Run the nightly DAG for every night of a range, oldest first, stopping at the first failure.
+
+    Nights run one at a time (a night builds on the one before), each exactly as `salesops run`
+    would, so a backfill gives the same marts as the nights run one by one."""
+    if args.to_date < args.from_date:
+        raise SalesopsError(f"--to {args.to_date} is before --from {args.from_date}")
+    nights = [args.from_date + timedelta(days=i) for i in range((args.to_date - args.from_date).days + 1)]
+    print(f"Backfilling {len(nights)} night(s), {nights[0]} to {nights[-1]}", flush=True)
+    for number, night in enumerate(nights, start=1):
+        print(f"\n[{number}/{len(nights)}] {night}", flush=True)
+        code = cmd_run(argparse.Namespace(date=night, full_refresh=False, forecast_backfill_from=None))
+        if code != 0:
+            print(f"\nBackfill stopped at {night} ({number - 1} of {len(nights)} night(s) done); fix it and rerun"
+                  f" `salesops backfill --from {night} --to {nights[-1]}`.", file=sys.stderr)
+            return code
+    print(f"\nBackfill done: {len(nights)} night(s) published.")
+    return 0
+
+
+def cmd_dbt(args: argparse.Namespace) -> int:
+    from salesops import dbt_tasks
+
+    path = dbt_tasks.build_manifest(load_settings(), force=True)
+    print(f"dbt manifest (Cosmos renders the DAG's dbt tasks from it): {path}")
+    return 0
+
+
+def cmd_maintenance(args: argparse.Namespace) -> int:
+    from salesops import maintenance
+
+    settings = warehouse.ensure_available(load_settings())
+    today = args.date or date.today()
+    raw = maintenance.prune_raw(today, settings, days=args.retention_days)
+    files = maintenance.prune_reports(today, settings, days=args.retention_days)
+    print(f"retention before {raw.cutoff}: dropped {len(raw.partitions_dropped)} raw batch(es)"
+          f" ({len(raw.partitions_kept)} older ones kept: still the latest version of some rows),"
+          f" {raw.rejected_rows_deleted} quarantined row(s), {files} report file(s)")
+    if not args.skip_vacuum:
+        print(f"vacuum (analyze): {len(maintenance.vacuum_analyze(settings))} table(s)")
+    return 0
 
 
 def cmd_rollback(args: argparse.Namespace) -> int:
@@ -180,6 +223,21 @@ def build_parser() -> argparse.ArgumentParser:
                      help="also forecast as of every accuracy day (period starts, 30 days before ends) since DATE,"
                           " rebuilt from the history as it stood on each day")
     run.set_defaults(func=cmd_run)
+
+    backfill = sub.add_parser("backfill", help="run the nightly DAG for every night of a range, oldest first")
+    backfill.add_argument("--from", dest="from_date", type=_date, required=True, help="first night, YYYY-MM-DD")
+    backfill.add_argument("--to", dest="to_date", type=_date, required=True, help="last night (included)")
+    backfill.set_defaults(func=cmd_backfill)
+
+    dbt = sub.add_parser("dbt", help="dbt helpers")
+    dbt.add_argument("action", choices=["manifest"], help="manifest: (re)build dbt_project/target/manifest.json")
+    dbt.set_defaults(func=cmd_dbt)
+
+    maint = sub.add_parser("maintenance", help="retention and vacuum now (what salesops_maintenance does weekly)")
+    maint.add_argument("--date", type=_date, help="count the retention back from this day (default: today)")
+    maint.add_argument("--retention-days", type=int, help="default: SALESOPS_RETENTION_DAYS (400)")
+    maint.add_argument("--skip-vacuum", action="store_true")
+    maint.set_defaults(func=cmd_maintenance)
 
     gen = sub.add_parser("generate", help="write synthetic CRM, contract and HR extracts")
     gen.add_argument("--scale", type=float, default=0.001,

@@ -43,7 +43,6 @@ def landing_sensor(source: str, required: bool) -> object:
         poke_interval=_seconds("SALESOPS_LANDING_POKE_SECONDS", 300),
         timeout=_seconds("SALESOPS_LANDING_TIMEOUT_SECONDS", 6 * 3600),
         soft_fail=not required,
-        retries=0,  # the timeout is the patience; retrying would only restart it
         doc_md=f"Waits for `landing/{source}/<night>/*.csv` ({'required' if required else 'optional'} source).",
     )
 

@@ -36,18 +36,24 @@ PROBE = textwrap.dedent("""
             "max_active_runs": dag.max_active_runs,
             "tasks": {t.task_id: t.retries for t in dag.tasks},
             "downstream": {t.task_id: sorted(t.downstream_task_ids) for t in dag.tasks},
+            "outlets": {t.task_id: sorted(a.uri for a in t.outlets) for t in dag.tasks if t.outlets},
+            "deferrable": sorted(t.task_id for t in dag.tasks if getattr(t, "deferrable", False)),
+            "timeouts": {t.task_id: t.timeout for t in dag.tasks if hasattr(t, "poke_interval")},
+            "deadline": bool(dag.deadline),
+            "operators": {t.task_id: type(t).__name__ for t in dag.tasks},
         }
     print("RESULT" + json.dumps(out))
 """)
 
 
-def load_dagbag(tmp_path) -> dict:
+def load_dagbag(tmp_path, **extra_env: str) -> dict:
     env = {
         "AIRFLOW_HOME": str(tmp_path / "airflow"),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{tmp_path / 'airflow.db'}",
         "SALESOPS_WAREHOUSE_URL": "postgresql://nobody@127.0.0.1:9/nothing",
         "PATH": "/usr/bin:/bin",
+        **extra_env,
     }
     result = subprocess.run([sys.executable, "-c", PROBE, str(PROJECT_DIR / "dags")], env=env, capture_output=True,
                             text=True, timeout=300, check=False)
@@ -87,15 +93,70 @@ def test_dags_import_without_errors_and_follow_the_rules(tmp_path):
         assert not _has_cycle(dag["downstream"]), dag_id
 
 
+def _roots_and_leaves(down: dict[str, list[str]], group: str) -> tuple[set[str], set[str]]:
+    members = {t for t in down if t.startswith(f"{group}.")}
+    inside = {child for t in members for child in down[t] if child in members}
+    return members - inside, {t for t in members if not set(down[t]) & members}
+
+
 def test_nightly_dag_runs_the_flow_of_the_spec_in_order(tmp_path):
     dag = load_dagbag(tmp_path)["dags"]["salesops_nightly"]
     down = dag["downstream"]
     for source in ("crm", "contracts", "hr"):
-        assert f"ingest_{source}.load" in down["prepare"]
+        assert f"ingest_{source}.wait_for_{source}" in down["prepare"]
+        assert down[f"ingest_{source}.wait_for_{source}"] == [f"ingest_{source}.load"]
         assert down[f"ingest_{source}.load"] == [f"ingest_{source}.check"]
         assert down[f"ingest_{source}.check"] == ["validate_raw"]
-    assert down["validate_raw"] == ["dbt_build"]
-    assert down["dbt_build"] == ["forecast"]
-    assert down["forecast"] == ["validate_marts"]
+    assert down["validate_raw"] == ["dbt_prepare"]
+    previous = {"dbt_prepare"}
+    for group in ("dbt_staging", "dbt_snapshots", "dbt_intermediate", "dbt_marts"):
+        roots, leaves = _roots_and_leaves(down, group)
+        assert roots and all(set(down[p]) >= roots for p in previous), group
+        previous = leaves
+    assert all(down[leaf] == ["relationship_tests"] for leaf in previous)
+    assert down["relationship_tests"] == ["forecast"]
+    roots, leaves = _roots_and_leaves(down, "dbt_forecast")
+    assert set(down["forecast"]) == roots
+    assert all(down[leaf] == ["validate_marts"] for leaf in leaves)
     assert down["validate_marts"] == ["publish"]
     assert "report" in down["publish"]
+
+
+def test_dbt_tasks_are_rendered_one_per_model_from_the_manifest(tmp_path):
+    """Cosmos renders a task per model (and the snapshot) from manifest.json, none for forecast
+    models outside dbt_forecast; every model of the project has exactly one task."""
+    from salesops import dbt_tasks
+    from salesops.config import load_settings
+
+    manifest = json.loads(dbt_tasks.manifest_path(load_settings()).read_text())
+    models = {n["name"] for n in manifest["nodes"].values() if n["resource_type"] in ("model", "snapshot")}
+    dag = load_dagbag(tmp_path)["dags"]["salesops_nightly"]
+    rendered = {t.split(".", 1)[1].rsplit("_", 2)[0]: t.split(".", 1)[0]
+                for t, op in dag["operators"].items() if op in ("DbtBuildLocalOperator", "DbtSnapshotLocalOperator")
+                or t.endswith(("_model_build", "_snapshot_build"))}
+    assert set(rendered) == models
+    forecast_models = {n["name"] for n in manifest["nodes"].values()
+                       if "forecast" in n.get("tags", []) and n["resource_type"] == "model"}
+    assert {m for m, group in rendered.items() if group == "dbt_forecast"} == forecast_models
+
+
+def test_layer_granularity_renders_one_dbt_task_per_layer(tmp_path):
+    dag = load_dagbag(tmp_path, SALESOPS_DBT_TASKS="layer")["dags"]["salesops_nightly"]
+    dbt = sorted(t for t in dag["tasks"] if t.startswith("dbt_") and t != "dbt_prepare")
+    assert dbt == ["dbt_forecast.build", "dbt_intermediate.build", "dbt_marts.build", "dbt_snapshots.build",
+                   "dbt_staging.build"]
+
+
+def test_sensors_assets_and_deadline(tmp_path):
+    from salesops.orchestration import mart_asset_uri, published_mart_names
+
+    dag = load_dagbag(tmp_path)["dags"]["salesops_nightly"]
+    sensors = {f"ingest_{s}.wait_for_{s}" for s in ("crm", "contracts", "hr")}
+    assert sensors <= set(dag["deferrable"])
+    assert all(dag["timeouts"][s] == 6 * 3600 for s in sensors)
+    marts = published_mart_names()
+    assert "kpi_win_rate" in marts and "kpi_compensation" not in marts  # restricted pay is no BI asset
+    assert dag["outlets"]["publish"] == sorted(mart_asset_uri(m) for m in marts)
+    assert dag["deadline"]
+    maintenance = load_dagbag(tmp_path)["dags"]["salesops_maintenance"]
+    assert maintenance["downstream"]["prune_raw"] == ["prune_reports"]

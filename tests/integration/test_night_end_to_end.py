@@ -24,17 +24,22 @@ import re
 import shutil
 import subprocess
 import sys
+import time
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
+import psutil
 import pytest
 
-from salesops import warehouse
+from salesops import airflow_env, warehouse
+from salesops.config import load_settings
 
 pytestmark = pytest.mark.slow
 
 BAD_NIGHT = "2026-11-22"
 WARNING_NIGHT = "2026-11-23"
+ONE_BY_ONE: dict[str, dict] = {}  # marts after nights 2026-11-20 and -21 run one by one
 
 
 @pytest.fixture(scope="module")
@@ -75,7 +80,27 @@ def run_env(warehouse_server, tmp_path_factory) -> dict[str, str]:
 
 def salesops(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     cli = Path(sys.executable).parent / "salesops"
-    return subprocess.run([str(cli), *args], env=env, capture_output=True, text=True, timeout=600, check=False)
+    return subprocess.run([str(cli), *args], env=env, capture_output=True, text=True, timeout=900, check=False)
+
+
+def start_night(env: dict[str, str], night: str) -> tuple[subprocess.Popen, Path]:
+    """`salesops run` in the background; returns the process and the Airflow log it writes."""
+    cli = Path(sys.executable).parent / "salesops"
+    log = Path(env["SALESOPS_AIRFLOW_HOME"]) / "runs" / f"salesops_nightly_{night}.log"
+    log.unlink(missing_ok=True)
+    process = subprocess.Popen([str(cli), "run", "--date", night], env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True)
+    return process, log
+
+
+def wait_for_task(process: subprocess.Popen, log: Path, task_prefix: str, timeout: float = 600) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if log.exists() and f"starting task_id={task_prefix}" in log.read_text(errors="replace"):
+            return
+        assert process.poll() is None, f"the night ended before {task_prefix} started"
+        time.sleep(0.2)
+    raise AssertionError(f"{task_prefix} did not start within {timeout} s")
 
 
 def query(settings, sql: str) -> list[tuple]:
@@ -121,8 +146,12 @@ def attainment(settings) -> dict[tuple[str, str], Decimal]:
 
 
 def test_first_night_publishes_hand_computed_attainment(run_env, warehouse_server):
-    result = salesops(run_env, "run", "--date", "2026-11-20")
+    """In the production rendering: Cosmos runs one Airflow task per dbt model."""
+    result = salesops({**run_env, "SALESOPS_DBT_TASKS": "model"}, "run", "--date", "2026-11-20")
     assert result.returncode == 0, result.stdout + result.stderr
+    log = (Path(run_env["SALESOPS_AIRFLOW_HOME"]) / "runs" / "salesops_nightly_2026-11-20.log").read_text()
+    assert "task_id=dbt_marts.kpi_quota_attainment_model_build" in log
+    assert "task_id=dbt_staging.stg_crm__opportunities_model_build" in log
     assert "marts.kpi_quota_attainment" in result.stdout
     assert "Data-quality report:" in result.stdout
     assert attainment(warehouse_server) == {
@@ -159,10 +188,21 @@ def test_incremental_night_applies_updates_deletes_and_quarantine(run_env, wareh
         "and period_type = 'month' and period_start = '2026-11-01'",
     )
     assert months == [(Decimal("3.000000"),)]  # 60,000 / (60,000 / 3)
+    ONE_BY_ONE["marts"] = marts_snapshot(warehouse_server)
 
 
-def test_rerunning_a_night_gives_identical_marts(run_env, warehouse_server):
+def test_a_night_killed_during_dbt_reruns_to_the_same_marts(run_env, warehouse_server):
+    """kill -9 the whole run (Airflow and its dbt task) in the middle of the marts layer: nothing is
+    published, and the rerun gives exactly the marts of the undisturbed night."""
     before = marts_snapshot(warehouse_server)
+    process, log = start_night(run_env, "2026-11-21")
+    wait_for_task(process, log, "dbt_marts")
+    time.sleep(1.0)
+    tree = psutil.Process(process.pid)
+    for child in [*tree.children(recursive=True), tree]:
+        child.kill()
+    process.wait(timeout=30)
+    assert marts_snapshot(warehouse_server) == before  # the killed night published nothing
     result = salesops(run_env, "run", "--date", "2026-11-21")
     assert result.returncode == 0, result.stdout + result.stderr
     assert marts_snapshot(warehouse_server) == before
@@ -196,10 +236,25 @@ def test_rollback_swaps_marts_and_marts_previous(run_env, warehouse_server):
     assert table_oids(warehouse_server, "marts") == published
 
 
-def test_a_night_with_only_warnings_publishes_and_reports_them(run_env, warehouse_server):
-    result = salesops(run_env, "run", "--date", WARNING_NIGHT)
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "warning  raw__crm__users: expect_column_values_to_be_unique [user_id]" in result.stdout
+def test_a_night_with_only_warnings_publishes_and_survives_a_warehouse_outage(run_env, warehouse_server):
+    """The warehouse goes down as the loads start: the load tasks fail, retry with backoff once it is
+    back, and the night completes with the ledger balanced; its only problem, a warning, is reported."""
+    process, log = start_night(run_env, WARNING_NIGHT)
+    wait_for_task(process, log, "ingest_")
+    warehouse.stop(warehouse_server)
+    time.sleep(4)
+    warehouse.start(warehouse_server)
+    output, _ = process.communicate(timeout=900)
+    assert process.returncode == 0, output
+    assert "up_for_retry" in log.read_text().lower()  # some load failed while the server was down
+    assert "warning  raw__crm__users: expect_column_values_to_be_unique [user_id]" in output
+    ledger = query(warehouse_server, "select source, entity, status, rows_read, rows_loaded, rows_rejected"
+                                     f" from meta.load_ledger where night = '{WARNING_NIGHT}'")
+    assert len(ledger) == 14 and all(status == "loaded" and read == loaded + rejected
+                                     for _, _, status, read, loaded, rejected in ledger)
+    for source, entity, _, _, loaded, _ in ledger:
+        assert query(warehouse_server, f"select count(*) from raw.{source}__{entity}"
+                                       f" where _batch_id = '{WARNING_NIGHT}'") == [(loaded,)], entity
     assert query(warehouse_server, "select max(night)::text from meta.publish_log where action = 'publish'") == [
         (WARNING_NIGHT,)]
     html = (Path(run_env["SALESOPS_HOME"]) / "reports" / "nights" / f"{WARNING_NIGHT}.html").read_text()
@@ -235,3 +290,36 @@ def test_report_pages_in_a_real_browser(run_env, chromium, tmp_path):
         assert targets, page
         for target in targets:  # the Data Docs, the other nights, the forecast picture: all on disk
             assert (page.parent / target).resolve().exists(), (page.name, target)
+
+
+def test_a_backfill_gives_the_marts_of_the_nights_run_one_by_one(run_env, warehouse_server):
+    """From an empty warehouse, `salesops backfill` over the first two nights (one dbt task per layer)
+    publishes exactly the marts the nights gave run one by one (the first with a task per model)."""
+    conn = warehouse.connect(warehouse_server)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute("select nspname from pg_namespace where nspname not like 'pg\\_%'"
+                    " and nspname not in ('information_schema', 'public')")
+        for (schema,) in cur.fetchall():
+            cur.execute(f'drop schema "{schema}" cascade')
+    conn.close()
+    result = salesops(run_env, "backfill", "--from", "2026-11-20", "--to", "2026-11-21")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "[2/2] 2026-11-21" in result.stdout and "Backfill done: 2 night(s) published." in result.stdout
+    assert marts_snapshot(warehouse_server) == ONE_BY_ONE["marts"]
+
+
+def test_the_weekly_maintenance_dag_runs(run_env, warehouse_server, monkeypatch):
+    """salesops_maintenance through Airflow: retention keeps every batch still current, so staging
+    is unchanged; vacuum and the docs site run."""
+    before = {t: query(warehouse_server, f"select * from staging.{t} order by 1")
+              for t in ("stg_crm__opportunities", "stg_hr__employees", "stg_crm__users")}
+    for name, value in {**run_env, "SALESOPS_RETENTION_DAYS": "0"}.items():
+        monkeypatch.setenv(name, value)
+    code = airflow_env.run_dag_test(load_settings(), date(2026, 11, 30), dag_id="salesops_maintenance")
+    log = (Path(run_env["SALESOPS_AIRFLOW_HOME"]) / "runs" / "salesops_maintenance_2026-11-30.log").read_text()
+    assert code == 0, log[-3000:]
+    for task in ("prune_raw", "prune_reports", "vacuum_analyze", "rebuild_docs"):
+        assert f"end task task_id={task}" in log
+    after = {t: query(warehouse_server, f"select * from staging.{t} order by 1") for t in before}
+    assert after == before

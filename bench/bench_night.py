@@ -1,0 +1,171 @@
+"""Whole-night benchmark: a full first night and an incremental night at --scale 1, stage by stage.
+
+Data is generated once (two nights: the full extract, then an incremental one) and cached under
+bench/data/. Each stage runs the same function its Airflow task calls, in a child process of its
+own, so its wall time and peak memory (ru_maxrss of the child) are its own; ingestion runs the three
+sources in parallel, as the DAG does. Airflow's own per-task overhead is not in these figures (it is
+measured separately: `--airflow-overhead`). Results: bench/results.json. Run: `make bench`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+BENCH_DIR = Path(__file__).resolve().parent
+FIRST_NIGHT = date(2026, 11, 19)
+TARGETS = {"full_night_minutes": 15, "incremental_share_of_full": 0.10, "peak_task_memory_mb": 2048}
+
+STAGE_CHILD = """
+import json, resource, sys, time
+from datetime import date
+from salesops import nightly, warehouse
+from salesops.config import load_settings
+stage, night, arg = sys.argv[1], date.fromisoformat(sys.argv[2]), sys.argv[3]
+settings = load_settings()
+started = time.perf_counter()
+rows = 0
+if stage == "ingest":
+    from salesops.contracts import entities_of
+    results = [nightly.ingest_file(arg, e.name, night, settings=settings) for e in entities_of(arg)]
+    nightly.check_source(arg, night, results, settings=settings)
+    rows = sum(r["rows_read"] for r in results)
+elif stage in ("raw checks", "mart checks"):
+    summary = nightly.validate("raw" if stage == "raw checks" else "marts", night, "bench", settings=settings)
+    if summary["critical_failures"]:
+        raise SystemExit(f"{stage}: critical failures: {summary['critical_failures']}")
+elif stage == "dbt":
+    nightly.build(night, settings=settings)
+elif stage == "forecast":
+    rows = nightly.forecast(night, settings=settings).get("rows", 0)
+elif stage == "publish":
+    rows = sum(nightly.publish_night(night, "bench", settings=settings).values())
+elapsed = time.perf_counter() - started
+if stage in ("raw checks", "dbt", "mart checks"):
+    # rows the stage worked over: the night's raw rows, or the rows of the marts it built or checked
+    conn = warehouse.connect(settings)
+    with conn.cursor() as cur:
+        if stage == "raw checks":
+            cur.execute("select coalesce(sum(rows_loaded), 0) from meta.load_ledger where night = %s", (night,))
+        else:
+            cur.execute("select coalesce(sum(n_live_tup), 0) from pg_stat_user_tables where schemaname = 'marts_build'")
+        rows = int(cur.fetchone()[0])
+    conn.close()
+print("RESULT" + json.dumps({"seconds": elapsed, "rows": rows,
+                             "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def ensure_data(scale: float, nights: int) -> Path:
+    out = BENCH_DIR / "data" / f"nights_scale_{scale:g}"
+    if not (out / "_manifest.json").exists():
+        print(f"generating --scale {scale}, {nights} nights into {out} (once; cached) ...", flush=True)
+        subprocess.run([sys.executable, "-m", "salesops.cli", "generate", "--scale", str(scale), "--start",
+                        FIRST_NIGHT.isoformat(), "--days", str(nights), "--out", str(out), "--quiet"], check=True)
+    return out
+
+
+def run_stage(stage: str, night: date, arg: str = "") -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-c", STAGE_CHILD, stage, night.isoformat(), arg],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def collect(process: subprocess.Popen, stage: str) -> dict:
+    out, err = process.communicate()
+    if process.returncode != 0:
+        raise SystemExit(f"stage {stage} failed:\n{err[-4000:]}")
+    line = next(line for line in out.splitlines() if line.startswith("RESULT"))
+    return json.loads(line[len("RESULT"):])
+
+
+def run_night(night: date) -> dict:
+    from salesops.contracts import SOURCES
+
+    stages = {}
+    started = time.perf_counter()
+    children = {source: run_stage("ingest", night, source) for source in SOURCES}  # in parallel, as in the DAG
+    results = {source: collect(child, f"ingest {source}") for source, child in children.items()}
+    stages["ingest"] = {"seconds": time.perf_counter() - started, "rows": sum(r["rows"] for r in results.values()),
+                        "peak_rss_mb": max(r["peak_rss_mb"] for r in results.values())}
+    print(f"  {night} ingest {stages['ingest']['seconds']:.1f} s", flush=True)
+    for stage in ("raw checks", "dbt", "forecast", "mart checks", "publish"):
+        stages[stage] = collect(run_stage(stage, night), stage)
+        print(f"  {night} {stage} {stages[stage]['seconds']:.1f} s", flush=True)
+    for figures in stages.values():
+        figures["rows_per_s"] = round(figures["rows"] / figures["seconds"]) if figures["seconds"] else 0
+        figures["seconds"] = round(figures["seconds"], 1)
+        figures["peak_rss_mb"] = round(figures["peak_rss_mb"])
+    total = sum(f["seconds"] for f in stages.values())
+    return {"night": night.isoformat(), "seconds": round(total, 1), "stages": stages}
+
+
+def print_table(result: dict) -> None:
+    full, incremental = result["full_night"], result["incremental_night"]
+    print(f"\n{'stage':<12} {'full s':>8} {'rows/s':>10} {'peak MB':>8} | {'incr s':>8} {'rows/s':>10} {'peak MB':>8}")
+    for stage in full["stages"]:
+        f, i = full["stages"][stage], incremental["stages"][stage]
+        print(f"{stage:<12} {f['seconds']:>8.1f} {f['rows_per_s']:>10,} {f['peak_rss_mb']:>8} | "
+              f"{i['seconds']:>8.1f} {i['rows_per_s']:>10,} {i['peak_rss_mb']:>8}")
+    print(f"{'night':<12} {full['seconds']:>8.1f} {'':>10} {'':>8} | {incremental['seconds']:>8.1f}")
+    checks = result["checks"]
+    print(f"\nfull night {full['seconds'] / 60:.1f} min (target < {TARGETS['full_night_minutes']}): "
+          f"{'met' if checks['full_night'] else 'NOT met'}; incremental {checks['incremental_share']:.1%} of full "
+          f"(target < {TARGETS['incremental_share_of_full']:.0%}): {'met' if checks['incremental'] else 'NOT met'}; "
+          f"peak task memory {checks['peak_task_memory_mb']} MB (target < {TARGETS['peak_task_memory_mb']}): "
+          f"{'met' if checks['memory'] else 'NOT met'}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", type=float, default=1.0)
+    args = parser.parse_args()
+
+    from salesops import warehouse
+    from salesops.config import load_settings
+
+    settings = load_settings()
+    landing = ensure_data(args.scale, nights=2)
+    if settings.uses_embedded_warehouse:  # a fresh warehouse: the first night is a true first night
+        warehouse.stop(settings)
+        shutil.rmtree(settings.pgdata, ignore_errors=True)
+    import os
+
+    os.environ["SALESOPS_LANDING_DIR"] = str(landing)
+    settings = warehouse.ensure_available(load_settings())
+    with open(landing / "_manifest.json") as f:
+        manifest = json.load(f)
+    print(f"warehouse {warehouse.redact(settings.warehouse_url)}; data {landing}", flush=True)
+    full = run_night(FIRST_NIGHT)
+    incremental = run_night(FIRST_NIGHT + timedelta(days=1))
+    peak = max(s["peak_rss_mb"] for night in (full, incremental) for s in night["stages"].values())
+    result = {
+        "scale": args.scale,
+        "rows_first_night": full["stages"]["ingest"]["rows"],
+        "rows_incremental_night": incremental["stages"]["ingest"]["rows"],
+        "generator_manifest_nights": list(manifest.get("nights", {}))[:2] if isinstance(manifest.get("nights"), dict)
+        else None,
+        "full_night": full,
+        "incremental_night": incremental,
+        "targets": TARGETS,
+        "checks": {
+            "full_night": full["seconds"] < TARGETS["full_night_minutes"] * 60,
+            "incremental_share": round(incremental["seconds"] / full["seconds"], 3),
+            "incremental": incremental["seconds"] / full["seconds"] < TARGETS["incremental_share_of_full"],
+            "peak_task_memory_mb": peak,
+            "memory": peak < TARGETS["peak_task_memory_mb"],
+        },
+    }
+    (BENCH_DIR / "results.json").write_text(json.dumps(result, indent=2) + "\n")
+    print_table(result)
+    print(f"\nwritten to {BENCH_DIR / 'results.json'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,76 @@
+"""
+### salesops_maintenance
+
+Weekly upkeep of the Sales Operations warehouse (logic in `plugins/salesops/maintenance.py`):
+
+1. **prune_raw**: drop raw batches older than `SALESOPS_RETENTION_DAYS` (400) whose every row has a
+   later version of its key (so no rebuild needs them; event extracts are kept), and old quarantined rows;
+2. **prune_reports**: night pages, forecast pictures and GX results older than the retention;
+3. **vacuum_analyze**: `VACUUM (ANALYZE)` of raw, meta, snapshots and marts;
+4. **rebuild_docs**: the dbt docs site against the published marts.
+
+Each step is idempotent: rerun it any time.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import date, datetime, timedelta
+
+from airflow.sdk import dag, get_current_context, task
+
+from salesops.alerts import on_task_failure
+
+DEFAULT_ARGS = {
+    "owner": "sales-ops-data",
+    "retries": 2,
+    "retry_delay": timedelta(seconds=int(os.environ.get("SALESOPS_RETRY_DELAY_SECONDS", "120"))),
+    "retry_exponential_backoff": True,
+    "on_failure_callback": on_task_failure,
+}
+
+
+def _today() -> date:
+    context = get_current_context()
+    return (context.get("logical_date") or context["dag_run"].run_after).date()
+
+
+@dag(
+    dag_id="salesops_maintenance",
+    schedule="@weekly",
+    start_date=datetime(2026, 1, 1),
+    catchup=False,
+    max_active_runs=1,
+    doc_md=__doc__,
+    default_args=DEFAULT_ARGS,
+    tags=["salesops", "maintenance"],
+)
+def salesops_maintenance() -> None:
+    @task
+    def prune_raw() -> dict:
+        from salesops import maintenance
+
+        return maintenance.prune_raw(_today()).as_dict()
+
+    @task
+    def prune_reports() -> int:
+        from salesops import maintenance
+
+        return maintenance.prune_reports(_today())
+
+    @task
+    def vacuum_analyze() -> int:
+        from salesops import maintenance
+
+        return len(maintenance.vacuum_analyze())
+
+    @task
+    def rebuild_docs() -> str:
+        from salesops import maintenance
+
+        return str(maintenance.rebuild_docs())
+
+    prune_raw() >> prune_reports() >> vacuum_analyze() >> rebuild_docs()
+
+
+salesops_maintenance()
