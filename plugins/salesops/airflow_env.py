@@ -43,6 +43,7 @@ def airflow_env(settings: Settings) -> dict[str, str]:
     env.setdefault("SALESOPS_RETRY_DELAY_SECONDS", "5")
     env.setdefault("SALESOPS_LANDING_TIMEOUT_SECONDS", "10")
     env.setdefault("SALESOPS_LANDING_POKE_SECONDS", "2")
+    env["SALESOPS_LANDING_DEFERRABLE"] = "false"  # `dags test` never times out a deferred trigger
     env["SALESOPS_NIGHT_DEADLINE_HOURS"] = "0"  # `dags test` (Airflow 3.3.2) fails on a DAG's deadline alerts
     if settings.external_warehouse_url:
         env["SALESOPS_WAREHOUSE_URL"] = settings.external_warehouse_url

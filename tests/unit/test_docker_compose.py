@@ -43,3 +43,20 @@ def test_metadata_and_warehouse_are_separate_databases():
     metadata_db = env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].rsplit("/", 1)[1]
     warehouse_db = env["SALESOPS_WAREHOUSE_URL"].rsplit("/", 1)[1]
     assert metadata_db != warehouse_db
+
+
+def test_sensors_and_cosmos_are_configured_for_the_stack():
+    """The landing sensors' fs connection points at the mounted landing folder, and airflow-init
+    builds the dbt manifest the DAG is rendered from, where every service reads it."""
+    import json
+
+    services = load()["services"]
+    init = services["airflow-init"]
+    assert "salesops dbt manifest" in " ".join(init["command"])
+    for name, service in services.items():
+        if not name.startswith("airflow-"):
+            continue
+        env = service["environment"]
+        landing = json.loads(env["AIRFLOW_CONN_SALESOPS_LANDING"])
+        assert landing["conn_type"] == "fs" and landing["extra"]["path"] == env["SALESOPS_LANDING_DIR"], name
+        assert env["SALESOPS_DBT_MANIFEST"].startswith(env["SALESOPS_HOME"]), name
