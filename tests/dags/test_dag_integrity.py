@@ -46,7 +46,17 @@ PROBE = textwrap.dedent("""
 """)
 
 
+_PARSED: dict[tuple, dict] = {}  # parsing the DAGs (Cosmos included) costs ~25 s: once per environment
+
+
 def load_dagbag(tmp_path, **extra_env: str) -> dict:
+    key = tuple(sorted(extra_env.items()))
+    if key not in _PARSED:
+        _PARSED[key] = _parse_dagbag(tmp_path, extra_env)
+    return _PARSED[key]
+
+
+def _parse_dagbag(tmp_path, extra_env: dict[str, str]) -> dict:
     env = {
         "AIRFLOW_HOME": str(tmp_path / "airflow"),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
