@@ -34,6 +34,7 @@ import pytest
 
 from salesops import airflow_env, warehouse
 from salesops.config import load_settings
+from salesops.contracts import entities_of
 
 pytestmark = pytest.mark.slow
 
@@ -228,10 +229,11 @@ def test_a_night_with_only_warnings_publishes_and_survives_a_warehouse_outage(ru
     assert process.returncode == 0, output
     assert "up_for_retry" in log.read_text().lower()  # some load failed while the server was down
     assert "warning  raw__crm__users: expect_column_values_to_be_unique [user_id]" in output
-    ledger = query(warehouse_server, "select source, entity, status, rows_read, rows_loaded, rows_rejected"
-                                     f" from meta.load_ledger where night = '{WARNING_NIGHT}'")
-    assert len(ledger) == 14 and all(status == "loaded" and read == loaded + rejected
-                                     for _, _, status, read, loaded, rejected in ledger)
+    ledger = query(warehouse_server, "select source, entity, status, rows_read, rows_loaded, rows_rejected from"
+                                     f" meta.load_ledger where night = '{WARNING_NIGHT}' and source <> 'contracts'")
+    # (the hand-made landing has no contracts extracts: the optional source is recorded missing)
+    assert len(ledger) == len(entities_of("crm")) + len(entities_of("hr"))
+    assert all(status == "loaded" and read == loaded + rejected for _, _, status, read, loaded, rejected in ledger)
     for source, entity, _, _, loaded, _ in ledger:
         assert query(warehouse_server, f"select count(*) from raw.{source}__{entity}"
                                        f" where _batch_id = '{WARNING_NIGHT}'") == [(loaded,)], entity
