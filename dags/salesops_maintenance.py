@@ -14,20 +14,13 @@ Each step is idempotent: rerun it any time.
 
 from __future__ import annotations
 
-import os
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from airflow.sdk import dag, get_current_context, task
 
-from salesops.alerts import on_task_failure
+from salesops import orchestration
 
-DEFAULT_ARGS = {
-    "owner": "sales-ops-data",
-    "retries": 2,
-    "retry_delay": timedelta(seconds=int(os.environ.get("SALESOPS_RETRY_DELAY_SECONDS", "120"))),
-    "retry_exponential_backoff": True,
-    "on_failure_callback": on_task_failure,
-}
+DEFAULT_ARGS = orchestration.default_args()
 
 
 def _today() -> date:

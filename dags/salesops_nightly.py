@@ -31,24 +31,14 @@ Every task is idempotent for its night: rerun a failed night, or backfill a rang
 
 from __future__ import annotations
 
-import os
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from airflow.sdk import Param, dag, get_current_context, task, task_group
 
 from salesops import dbt_tasks, orchestration
-from salesops.alerts import on_task_failure
 from salesops.contracts import REQUIRED_SOURCES, SOURCES, entities_of
 
-DEFAULT_ARGS = {
-    "owner": "sales-ops-data",
-    "retries": 2,
-    # `salesops run` shortens the delay for interactive runs; a scheduled night waits 2 minutes.
-    "retry_delay": timedelta(seconds=int(os.environ.get("SALESOPS_RETRY_DELAY_SECONDS", "120"))),
-    "retry_exponential_backoff": True,
-    "max_retry_delay": timedelta(minutes=20),
-    "on_failure_callback": on_task_failure,
-}
+DEFAULT_ARGS = orchestration.default_args()
 
 
 def _night() -> date:

@@ -17,6 +17,21 @@ NIGHT = "{{ (logical_date or dag_run.run_after) | ds }}"
 LANDING_CONN_ID = "salesops_landing"
 
 
+def default_args() -> dict:
+    """What every task of our DAGs shares: owner, retries with exponential backoff, the failure alert."""
+    from salesops.alerts import on_task_failure
+
+    return {
+        "owner": "sales-ops-data",
+        "retries": 2,
+        # `salesops run` shortens the delay for interactive runs; a scheduled night waits 2 minutes.
+        "retry_delay": timedelta(seconds=_seconds("SALESOPS_RETRY_DELAY_SECONDS", 120)),
+        "retry_exponential_backoff": True,
+        "max_retry_delay": timedelta(minutes=20),
+        "on_failure_callback": on_task_failure,
+    }
+
+
 def _seconds(name: str, default: int) -> int:
     return int(os.environ.get(name, default))
 
