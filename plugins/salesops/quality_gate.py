@@ -147,6 +147,8 @@ def run_gate(settings: Settings, layer: str, night: date, run_id: str | None = N
     context = get_context(settings)
     checkpoint = context.checkpoints.get(CHECKPOINTS[layer])
     outcome = checkpoint.run(run_id=_gx_run_id(run_id, night))
+    # one Data Docs build for the whole layer: this run's pages and the index
+    context.build_data_docs(resource_identifiers=list(outcome.run_results.keys()))
     checks: list[CheckResult] = []
     for validation in outcome.run_results.values():
         suite = validation.suite_name

@@ -29,5 +29,5 @@ def test_every_expectation_has_a_severity_and_checkpoints_cover_every_suite():
     for checkpoint in CHECKPOINTS.values():
         data = json.loads((settings.gx_root / "checkpoints" / f"{checkpoint}.json").read_text())
         covered |= {v["name"] for v in data["validation_definitions"]}
-        assert any(a["type"] == "update_data_docs" for a in data["actions"])
+        assert data["actions"] == []  # the gate builds Data Docs once per run, not once per suite
     assert covered == set(generated)
