@@ -97,15 +97,31 @@ def run_night(night: date) -> dict:
     stages["ingest"] = {"seconds": time.perf_counter() - started, "rows": sum(r["rows"] for r in results.values()),
                         "peak_rss_mb": max(r["peak_rss_mb"] for r in results.values())}
     print(f"  {night} ingest {stages['ingest']['seconds']:.1f} s", flush=True)
+    slowest = []
     for stage in ("raw checks", "dbt", "forecast", "mart checks", "publish"):
         stages[stage] = collect(run_stage(stage, night), stage)
         print(f"  {night} {stage} {stages[stage]['seconds']:.1f} s", flush=True)
+        if stage == "dbt":
+            slowest = slowest_dbt_nodes()
+            print("    slowest: " + ", ".join(f"{name} {seconds} s" for name, seconds in slowest[:6]), flush=True)
     for figures in stages.values():
         figures["rows_per_s"] = round(figures["rows"] / figures["seconds"]) if figures["seconds"] else 0
         figures["seconds"] = round(figures["seconds"], 1)
         figures["peak_rss_mb"] = round(figures["peak_rss_mb"])
     total = sum(f["seconds"] for f in stages.values())
-    return {"night": night.isoformat(), "seconds": round(total, 1), "stages": stages}
+    return {"night": night.isoformat(), "seconds": round(total, 1), "stages": stages, "slowest_dbt_nodes": slowest}
+
+
+def slowest_dbt_nodes(count: int = 15) -> list[list]:
+    """The dbt build's slowest nodes (run_results.json of the stage just run): where its time goes."""
+    from salesops.config import load_settings
+
+    run_results = load_settings().home / "dbt_target" / "run_results.json"
+    if not run_results.exists():
+        return []
+    nodes = json.loads(run_results.read_text())["results"]
+    nodes.sort(key=lambda node: -node["execution_time"])
+    return [[node["unique_id"].split(".", 2)[-1], round(node["execution_time"], 1)] for node in nodes[:count]]
 
 
 def print_table(result: dict) -> None:
