@@ -38,9 +38,9 @@ active as (
         measured_on.period_type,
         measured_on.period_start,
         measured_on.measured_on,
-        contracts.segment,
-        contracts.region,
-        contracts.acv_usd
+        contracts.acv_usd,
+        coalesce(contracts.segment, 'unknown') as by_segment,
+        coalesce(contracts.region, 'unknown') as by_region
     from measured_on
     inner join contracts
         on
@@ -50,27 +50,17 @@ active as (
             and (contracts.terminated_at is null or cast(contracts.terminated_at as date) > measured_on.measured_on)
 ),
 
-exploded as (
-    select
-        active.*,
-        dimensions.dimension,
-        {{ dimension_value(['all', 'segment', 'region'], segment='active.segment', region='active.region') }}
-            as dimension_value
-    from active
-    cross join {{ kpi_dimensions(['all', 'segment', 'region']) }} as dimensions
-),
-
 aggregated as (
     select
         period_type,
         period_start,
         measured_on,
-        dimension,
-        dimension_value,
+        {{ dimension_of_grouping(['all', 'segment', 'region']) }} as dimension,
+        {{ dimension_value_of_grouping(['all', 'segment', 'region']) }} as dimension_value,
         count(*) as active_contracts,
         coalesce(sum(acv_usd), 0) as arr_usd
-    from exploded
-    group by period_type, period_start, measured_on, dimension, dimension_value
+    from active
+    group by {{ dimension_grouping_sets(['period_type', 'period_start', 'measured_on'], ['all', 'segment', 'region']) }}
 ),
 
 final as (

@@ -7,20 +7,20 @@ closed_deals as (
     where is_closed and reached_proposal and closed_date <= {{ night() }}
 ),
 
-exploded as (
-    {{ by_period_and_dimension('closed_deals', 'closed_date') }}
+by_period as (
+    {{ by_period('closed_deals', 'closed_date') }}
 ),
 
 aggregated as (
     select
         period_type,
         period_start,
-        dimension,
-        dimension_value,
+        {{ dimension_of_grouping() }} as dimension,
+        {{ dimension_value_of_grouping() }} as dimension_value,
         count(*) as closed_from_proposal,
         sum(case when is_won then 1 else 0 end) as won_from_proposal
-    from exploded
-    group by period_type, period_start, dimension, dimension_value
+    from by_period
+    group by {{ dimension_grouping_sets(['period_type', 'period_start']) }}
 ),
 
 final as (

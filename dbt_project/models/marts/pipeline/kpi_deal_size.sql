@@ -6,21 +6,21 @@ won_deals as (
     where is_won and closed_date <= {{ night() }} and amount_usd is not null
 ),
 
-exploded as (
-    {{ by_period_and_dimension('won_deals', 'closed_date', ['all', 'segment', 'type']) }}
+by_period as (
+    {{ by_period('won_deals', 'closed_date', ['all', 'segment', 'type']) }}
 ),
 
 aggregated as (
     select
         period_type,
         period_start,
-        dimension,
-        dimension_value,
+        {{ dimension_of_grouping(['all', 'segment', 'type']) }} as dimension,
+        {{ dimension_value_of_grouping(['all', 'segment', 'type']) }} as dimension_value,
         count(*) as won_deals,
         avg(amount_usd) as mean_deal_usd,
         percentile_cont(0.5) within group (order by amount_usd) as median_deal_usd
-    from exploded
-    group by period_type, period_start, dimension, dimension_value
+    from by_period
+    group by {{ dimension_grouping_sets(['period_type', 'period_start'], ['all', 'segment', 'type']) }}
 ),
 
 final as (

@@ -7,21 +7,21 @@ won_deals as (
     where is_won and closed_date <= {{ night() }} and cycle_days is not null
 ),
 
-exploded as (
-    {{ by_period_and_dimension('won_deals', 'closed_date') }}
+by_period as (
+    {{ by_period('won_deals', 'closed_date') }}
 ),
 
 aggregated as (
     select
         period_type,
         period_start,
-        dimension,
-        dimension_value,
+        {{ dimension_of_grouping() }} as dimension,
+        {{ dimension_value_of_grouping() }} as dimension_value,
         count(*) as won_deals,
         avg(cycle_days) as mean_cycle_days,
         percentile_cont(0.5) within group (order by cycle_days) as median_cycle_days
-    from exploded
-    group by period_type, period_start, dimension, dimension_value
+    from by_period
+    group by {{ dimension_grouping_sets(['period_type', 'period_start']) }}
 ),
 
 final as (

@@ -18,8 +18,8 @@ pipeline as (
     where snapshot_date = {{ night() }} and close_date is not null
 ),
 
-exploded as (
-    {{ by_period_and_dimension('pipeline', 'close_date') }}
+by_period as (
+    {{ by_period('pipeline', 'close_date') }}
 ),
 
 aggregated as (
@@ -27,14 +27,14 @@ aggregated as (
         snapshot_date,
         period_type,
         period_start,
-        dimension,
-        dimension_value,
+        {{ dimension_of_grouping() }} as dimension,
+        {{ dimension_value_of_grouping() }} as dimension_value,
         count(*) as open_deals,
         coalesce(sum(amount_usd), 0) as pipeline_usd,
         coalesce(sum(weighted_crm_usd), 0) as weighted_crm_usd,
         coalesce(sum(weighted_historical_usd), 0) as weighted_historical_usd
-    from exploded
-    group by snapshot_date, period_type, period_start, dimension, dimension_value
+    from by_period
+    group by {{ dimension_grouping_sets(['snapshot_date', 'period_type', 'period_start']) }}
 ),
 
 final as (

@@ -6,22 +6,22 @@ closed_deals as (
     where is_closed and closed_date <= {{ night() }}
 ),
 
-exploded as (
-    {{ by_period_and_dimension('closed_deals', 'closed_date') }}
+by_period as (
+    {{ by_period('closed_deals', 'closed_date') }}
 ),
 
 aggregated as (
     select
         period_type,
         period_start,
-        dimension,
-        dimension_value,
+        {{ dimension_of_grouping() }} as dimension,
+        {{ dimension_value_of_grouping() }} as dimension_value,
         sum(case when is_won then 1 else 0 end) as won_deals,
         sum(case when is_won then 0 else 1 end) as lost_deals,
         coalesce(sum(case when is_won then amount_usd end), 0) as won_usd,
         coalesce(sum(case when is_won then 0 else amount_usd end), 0) as lost_usd
-    from exploded
-    group by period_type, period_start, dimension, dimension_value
+    from by_period
+    group by {{ dimension_grouping_sets(['period_type', 'period_start']) }}
 ),
 
 final as (

@@ -1,0 +1,48 @@
+{#- KPI tables are cut by dimension (SPEC section 4, published contract): one row per period and
+    dimension value, for the dimension 'all' and for each of segment, type, region and rep, whose rows
+    add up to the 'all' row ('unknown' where the value is missing).
+
+    Built with GROUPING SETS rather than by cross joining every row with the dimensions: the cross join
+    sorted five copies of every deal (9M rows, spilling to disk: kpi_win_rate took 39 s at --scale 1,
+    5 s this way). GROUPING SETS and grouping() are standard SQL (Snowflake, BigQuery, Redshift, ...).
+
+    by_period(relation, date_column): each row once per period type, with the period holding
+    date_column and a `by_<dimension>` column per dimension; group it by dimension_grouping_sets(keys)
+    and select dimension_of_grouping() and dimension_value_of_grouping() as dimension and its value. -#}
+
+{% macro dimension_columns() -%}
+    {{ return({'segment': 'segment', 'type': 'opportunity_type', 'region': 'region', 'rep': 'employee_id'}) }}
+{%- endmacro %}
+
+{% macro by_period(relation, date_column, dimensions=['all', 'segment', 'type', 'region', 'rep']) -%}
+    select
+        period_types.period_type,
+        {{ period_start('period_types.period_type', relation ~ '.' ~ date_column) }} as period_start,
+        {%- for dimension in dimensions if dimension != 'all' %}
+        coalesce({{ relation }}.{{ dimension_columns()[dimension] }}, 'unknown') as by_{{ dimension }},
+        {%- endfor %}
+        {{ relation }}.*
+    from {{ relation }}
+    cross join {{ period_types() }} as period_types
+{%- endmacro %}
+
+{% macro dimension_grouping_sets(keys, dimensions=['all', 'segment', 'type', 'region', 'rep']) -%}
+    grouping sets (
+        {%- for dimension in dimensions %}
+        ({{ keys | join(', ') }}{{ ', by_' ~ dimension if dimension != 'all' }}){{ ',' if not loop.last }}
+        {%- endfor %}
+    )
+{%- endmacro %}
+
+{% macro dimension_of_grouping(dimensions=['all', 'segment', 'type', 'region', 'rep']) -%}
+    case
+        {%- for dimension in dimensions if dimension != 'all' %}
+        when grouping(by_{{ dimension }}) = 0 then '{{ dimension }}'
+        {%- endfor %}
+        else 'all'
+    end
+{%- endmacro %}
+
+{% macro dimension_value_of_grouping(dimensions=['all', 'segment', 'type', 'region', 'rep']) -%}
+    coalesce({% for dimension in dimensions if dimension != 'all' %}by_{{ dimension }}, {% endfor %}'all')
+{%- endmacro %}
