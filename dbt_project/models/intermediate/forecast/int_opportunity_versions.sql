@@ -1,15 +1,13 @@
--- Every version of every opportunity from its history (one row per change, as Salesforce
--- OpportunityHistory), with the moment the next change superseded it, or the deal was soft-deleted:
--- the state of the pipeline at the end of any past day d is the versions with changed_at <= d <
--- superseded_at. History rows are immutable and dated, and the first night's full extract carries
--- them back to the start, so past days can be rebuilt without looking ahead.
-{{ config(materialized='table', post_hook='analyze {{ this }}') }}
+-- Every version of every opportunity (int_opportunity_history_versions) with the moment the next
+-- change superseded it, or the deal was soft-deleted, and the deal's current segment and region: the
+-- state of the pipeline at the end of any past day d is the versions with changed_at <= d <
+-- superseded_at. A view: the deletions and accounts are tonight's, joined at read time, so the
+-- incremental history table below never needs rewriting when only a deal's account or deletion changes.
 
 with
 
-history as (
-    select * from {{ ref('stg_crm__opportunity_history') }}
-    where cast(changed_at as date) <= {{ night() }}
+history_versions as (
+    select * from {{ ref('int_opportunity_history_versions') }}
 ),
 
 accounts as (
@@ -20,39 +18,16 @@ opportunities as (
     select * from {{ ref('stg_crm__opportunities') }}
 ),
 
-latest_versions as (
-    select
-        *,
-        row_number() over (partition by opportunity_id, history_id order by batch_date desc) as version_rank
-    from history
-),
-
-versions as (
-    select
-        opportunity_id,
-        history_id,
-        stage,
-        {{ stage_order('stage') }} as stage_order,
-        amount,
-        currency,
-        probability,
-        close_date,
-        changed_at,
-        lead(changed_at) over (partition by opportunity_id order by changed_at, history_id) as next_changed_at
-    from latest_versions
-    where version_rank = 1
-),
-
 ended as (
     select
-        versions.*,
+        history_versions.*,
         opportunities.account_id,
         coalesce(
-            versions.next_changed_at, case when opportunities.is_deleted then opportunities.updated_at end
+            history_versions.next_changed_at, case when opportunities.is_deleted then opportunities.updated_at end
         ) as superseded_at
-    from versions
+    from history_versions
     left join opportunities
-        on versions.opportunity_id = opportunities.opportunity_id
+        on history_versions.opportunity_id = opportunities.opportunity_id
 ),
 
 final as (
