@@ -67,7 +67,8 @@ def suite_names(layer: str) -> list[str]:
 def _asset_location(suite_name: str) -> tuple[str, str]:
     """Suite name -> (schema, table) it validates."""
     layer, _, table = suite_name.partition("__")
-    if layer == "raw" or suite_name in (RECONCILIATION_SUITE, FRESHNESS_SUITE):
+    night_sliced = {mart_suite_name(m) for m in MARTS if m.night_column}
+    if layer == "raw" or suite_name in (RECONCILIATION_SUITE, FRESHNESS_SUITE) or suite_name in night_sliced:
         return AUDIT_SCHEMA, suite_name
     return BUILD_SCHEMA, table
 
@@ -103,6 +104,9 @@ def sync(settings: Settings) -> list[str]:
         schema, table = _asset_location(name)
         try:
             asset = datasource.get_asset(name)
+            if (asset.schema_name, asset.table_name) != (schema, table):  # the suite now checks another relation
+                datasource.delete_asset(name)
+                raise LookupError(name)
         except LookupError:
             asset = datasource.add_table_asset(name=name, table_name=table, schema_name=schema)
         try:

@@ -3,12 +3,14 @@
 -- days spent in the stage. Incremental: a night reads only the history batches loaded since the last
 -- build, plus this table's own entries for the deals those batches touch, and rewrites those deals
 -- (delete+insert by opportunity), so nightly cost follows the change, not the history.
+-- Indexed on loaded_through: the quality gate checks the night's rows, and the catch-up reads the newest.
 {{
     config(
         materialized='incremental',
         unique_key='opportunity_id',
         incremental_strategy='delete+insert',
         on_schema_change='fail',
+        post_hook='create index if not exists fct_opportunity_stage_changes_loaded_through on {{ this }} (loaded_through)',
     )
 }}
 
