@@ -31,3 +31,24 @@ def test_every_expectation_has_a_severity_and_checkpoints_cover_every_suite():
         covered |= {v["name"] for v in data["validation_definitions"]}
         assert data["actions"] == []  # the gate builds Data Docs once per run, not once per suite
     assert covered == set(generated)
+
+
+def test_the_incremental_facts_are_checked_on_the_nights_rows_and_the_assets_point_there():
+    import yaml
+
+    from salesops.quality_suites import MARTS, mart_check_views_sql
+
+    sliced = {m.table: m.night_column for m in MARTS if m.night_column}
+    assert sliced == {"fct_activities": "batch_date", "fct_opportunity_stage_changes": "loaded_through",
+                      "fct_pipeline_daily": "snapshot_date"}
+    views = "\n".join(mart_check_views_sql("2026-11-21", "marts_build"))
+    for table, column in sliced.items():
+        assert (f"create or replace view audit.marts__{table} as\n        select * from marts_build.{table}"
+                f" where {column} = '2026-11-21'") in views
+    assets = yaml.safe_load((load_settings().gx_root / "great_expectations.yml").read_text())
+    assets = assets["fluent_datasources"]["warehouse"]["assets"]
+    for table in sliced:
+        assert (assets[f"marts__{table}"]["schema_name"], assets[f"marts__{table}"]["table_name"]) == (
+            "audit", f"marts__{table}")
+    assert (assets["marts__fct_opportunities"]["schema_name"], assets["marts__fct_opportunities"]["table_name"]) == (
+        "marts_build", "fct_opportunities")
