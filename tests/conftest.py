@@ -45,6 +45,9 @@ def settings(test_home: Path) -> Iterator[Settings]:
     # Whole nights render dbt as one Airflow task per layer: on tiny test data a task per model costs
     # ~3 minutes of fixed overhead a night. The tests that need the production rendering set "model".
     os.environ["SALESOPS_DBT_TASKS"] = "layer"
+    # The hand-made nights have no contract extracts: the optional source's sensor gives up in 2 s, not 10.
+    os.environ["SALESOPS_LANDING_TIMEOUT_SECONDS"] = "2"
+    os.environ["SALESOPS_LANDING_POKE_SECONDS"] = "1"
     current = load_settings()
     dbt_tasks.build_manifest(current)  # Cosmos renders the DAG from it (make setup builds it too)
     yield current

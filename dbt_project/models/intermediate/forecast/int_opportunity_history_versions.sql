@@ -12,8 +12,7 @@
         unique_key='opportunity_id',
         incremental_strategy='delete+insert',
         on_schema_change='fail',
-        pre_hook="{% if is_incremental() %}delete from {{ this }}
-                  where (select max(built.loaded_through) from {{ this }} as built) >= {{ night() }}{% endif %}",
+        pre_hook="{{ empty_unless_moving_forward('loaded_through') }}",
         post_hook=[
             'create index if not exists int_opportunity_history_versions_opportunity on {{ this }} (opportunity_id)',
             'analyze {{ this }}',

@@ -4,7 +4,7 @@ with
 
 leads as (
     select * from {{ ref('stg_crm__leads') }}
-    where cast(created_at as date) <= {{ night() }}
+    where cast(created_at as date) <= {{ night() }} and is_deleted is not true
 ),
 
 opportunities as (

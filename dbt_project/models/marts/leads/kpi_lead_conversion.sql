@@ -7,32 +7,18 @@ leads as (
     select * from {{ ref('fct_leads') }}
 ),
 
-sources as (
-    select lead_source as source_value from leads
-    union
-    select 'all' as source_value
-),
-
-exploded as (
-    select
-        leads.cohort_month,
-        sources.source_value as lead_source,
-        leads.is_converted,
-        leads.is_won
-    from leads
-    inner join sources
-        on sources.source_value in (leads.lead_source, 'all')
-),
-
 aggregated as (
+    -- per source and for 'all' in one pass (GROUPING SETS, see macros/by_dimension.sql); a lead with
+    -- no source counts in 'all' only
     select
         cohort_month,
-        lead_source,
+        case when grouping(lead_source) = 1 then 'all' else lead_source end as lead_source,
         count(*) as leads,
         sum(case when is_converted then 1 else 0 end) as converted_leads,
         sum(case when is_converted and is_won then 1 else 0 end) as won_leads
-    from exploded
-    group by cohort_month, lead_source
+    from leads
+    group by grouping sets ((cohort_month, lead_source), (cohort_month))
+    having grouping(lead_source) = 1 or lead_source <> 'all'
 ),
 
 final as (

@@ -6,37 +6,32 @@ leads as (
     select * from {{ ref('fct_leads') }}
 ),
 
-sources as (
-    select lead_source as source_value from leads
-    union
-    select 'all' as source_value
-),
-
-exploded as (
+by_period as (
     select
         period_types.period_type,
         {{ period_start('period_types.period_type', 'leads.created_date') }} as period_start,
-        sources.source_value as lead_source,
+        leads.lead_source,
         leads.is_converted,
         leads.days_to_first_activity
     from leads
-    inner join sources
-        on sources.source_value in (leads.lead_source, 'all')
     cross join {{ period_types() }} as period_types
 ),
 
 aggregated as (
+    -- per source and for 'all' in one pass (GROUPING SETS, see macros/by_dimension.sql); a lead with
+    -- no source counts in 'all' only
     select
         period_type,
         period_start,
-        lead_source,
+        case when grouping(lead_source) = 1 then 'all' else lead_source end as lead_source,
         count(*) as leads_created,
         sum(case when is_converted then 1 else 0 end) as converted_leads,
         count(days_to_first_activity) as leads_with_activity,
         avg(days_to_first_activity) as mean_days_to_first_activity,
         percentile_cont(0.5) within group (order by days_to_first_activity) as median_days_to_first_activity
-    from exploded
-    group by period_type, period_start, lead_source
+    from by_period
+    group by grouping sets ((period_type, period_start, lead_source), (period_type, period_start))
+    having grouping(lead_source) = 1 or lead_source <> 'all'
 ),
 
 final as (

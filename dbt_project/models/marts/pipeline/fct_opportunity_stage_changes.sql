@@ -1,8 +1,10 @@
 -- One row each time an opportunity entered a stage, from the history up to the night: rows that only
 -- changed amount or close date are folded into the stay; slips backwards are flagged; whole calendar
--- days spent in the stage. Incremental: a night reads only the history batches loaded since the last
--- build, plus this table's own entries for the deals those batches touch, and rewrites those deals
--- (delete+insert by opportunity), so nightly cost follows the change, not the history.
+-- days spent in the stage. Built from int_opportunity_history_versions (every version of every deal,
+-- deduplicated across batches). Incremental: a night rewrites only the deals with a version from a
+-- batch loaded since this table's last build (delete+insert by opportunity), so nightly cost follows
+-- the change, not the history. `>=`: the last batch it read is read again, in case the night is rerun
+-- on a reloaded batch (the recycled build schema is two nights behind, so that costs one more night).
 -- Indexed on loaded_through: the quality gate checks the night's rows, and the catch-up reads the newest.
 {{
     config(
@@ -16,53 +18,16 @@
 
 with
 
-new_history as (
-    select * from {{ ref('stg_crm__opportunity_history') }}
-    where
-        cast(changed_at as date) <= {{ night() }}
-        {% if is_incremental() -%}
-            and batch_date > (
+versions as (
+    select * from {{ ref('int_opportunity_history_versions') }}
+    {% if is_incremental() -%}
+        where opportunity_id in (
+            select touched.opportunity_id from {{ ref('int_opportunity_history_versions') }} as touched
+            where touched.batch_date >= (
                 select coalesce(max(loaded.loaded_through), cast('1900-01-01' as date)) from {{ this }} as loaded
             )
-        {%- endif %}
-),
-
-history as (
-    select
-        history_id,
-        opportunity_id,
-        stage,
-        amount,
-        currency,
-        probability,
-        close_date,
-        changed_at,
-        batch_date
-    from new_history
-    {% if is_incremental() -%}
-        union all
-        -- what this table already knows of the touched deals: their earlier stage entries
-        select
-            known.history_id,
-            known.opportunity_id,
-            known.stage,
-            known.amount,
-            known.currency,
-            known.probability,
-            known.close_date,
-            known.entered_at as changed_at,
-            known.loaded_through as batch_date
-        from {{ this }} as known
-        where known.opportunity_id in (select new_history.opportunity_id from new_history)
+        )
     {%- endif %}
-),
-
-latest_versions as (
-    -- a row delivered again in a later batch counts once: the latest batch's version
-    select
-        *,
-        row_number() over (partition by opportunity_id, history_id order by batch_date desc) as version_rank
-    from history
 ),
 
 ordered as (
@@ -76,8 +41,7 @@ ordered as (
         close_date,
         changed_at,
         lag(stage) over (partition by opportunity_id order by changed_at, history_id) as previous_stage
-    from latest_versions
-    where version_rank = 1
+    from versions
 ),
 
 entries as (

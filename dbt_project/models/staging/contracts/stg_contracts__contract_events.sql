@@ -1,3 +1,19 @@
+-- A table kept incrementally, not a view: each read re-sorted all 1.4M raw events (3.4 s at --scale 1);
+-- a night now reads only its own batch (see macros/latest_batch_rows.sql).
+{{
+    config(
+        materialized='incremental',
+        unique_key='event_id',
+        incremental_strategy='delete+insert',
+        pre_hook="{{ empty_unless_moving_forward('_batch_id') }}",
+        post_hook=[
+            'create index if not exists stg_contracts__contract_events_key on {{ this }} (event_id)',
+            'create index if not exists stg_contracts__contract_events_batch on {{ this }} (_batch_id)',
+            'analyze {{ this }}',
+        ],
+    )
+}}
+
 with
 
 source as (
@@ -9,7 +25,9 @@ renamed as (
         event_id,
         contract_id,
         event_type,
-        {{ to_utc_timestamp('occurred_at') }} as occurred_at
+        {{ to_utc_timestamp('occurred_at') }} as occurred_at,
+        _batch_id,
+        _line_number
     from source
 )
 
