@@ -3,8 +3,7 @@
 -- days spent in the stage. Built from int_opportunity_history_versions (every version of every deal,
 -- deduplicated across batches). Incremental: a night rewrites only the deals with a version from a
 -- batch loaded since this table's last build (delete+insert by opportunity), so nightly cost follows
--- the change, not the history. `>=`: the last batch it read is read again, in case the night is rerun
--- on a reloaded batch (the recycled build schema is two nights behind, so that costs one more night).
+-- the change, not the history.
 -- Indexed on loaded_through: the quality gate checks the night's rows, and the catch-up reads the newest.
 {{
     config(
@@ -23,7 +22,7 @@ versions as (
     {% if is_incremental() -%}
         where opportunity_id in (
             select touched.opportunity_id from {{ ref('int_opportunity_history_versions') }} as touched
-            where touched.batch_date >= (
+            where touched.batch_date > (
                 select coalesce(max(loaded.loaded_through), cast('1900-01-01' as date)) from {{ this }} as loaded
             )
         )

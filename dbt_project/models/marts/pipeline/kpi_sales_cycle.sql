@@ -1,5 +1,6 @@
 -- Sales cycle of closed-won deals (whole days from created_at to closed_at), mean and median, per
--- closed_at period and dimension value.
+-- closed_at period and dimension value. Deals are counted per cycle length first (GROUPING SETS, a
+-- hash aggregate) and the median is read from the counts (macros/median_from_counts.sql).
 with
 
 won_deals as (
@@ -11,29 +12,51 @@ by_period as (
     {{ by_period('won_deals', 'closed_date') }}
 ),
 
-aggregated as (
+cycle_lengths as (
     select
         period_type,
         period_start,
         {{ dimension_of_grouping() }} as dimension,
         {{ dimension_value_of_grouping() }} as dimension_value,
-        count(*) as won_deals,
-        avg(cycle_days) as mean_cycle_days,
-        percentile_cont(0.5) within group (order by cycle_days) as median_cycle_days
+        cycle_days,
+        count(*) as won_deals
     from by_period
-    group by {{ dimension_grouping_sets(['period_type', 'period_start']) }}
+    group by {{ dimension_grouping_sets(['period_type', 'period_start', 'cycle_days']) }}
+),
+
+medians as (
+    {{ median_from_counts('cycle_lengths', ['period_type', 'period_start', 'dimension', 'dimension_value'],
+                          'cycle_days', 'won_deals') }}
+),
+
+aggregated as (
+    select
+        period_type,
+        period_start,
+        dimension,
+        dimension_value,
+        sum(won_deals) as won_deals,
+        sum(cycle_days * won_deals) / sum(won_deals) as mean_cycle_days
+    from cycle_lengths
+    group by period_type, period_start, dimension, dimension_value
 ),
 
 final as (
     select
-        cast(period_type as text) as period_type,
-        cast(period_start as date) as period_start,
-        cast(dimension as text) as dimension,
-        cast(dimension_value as text) as dimension_value,
-        cast(won_deals as integer) as won_deals,
-        cast(round(mean_cycle_days, 2) as numeric(10, 2)) as mean_cycle_days,
-        cast(round(cast(median_cycle_days as numeric), 2) as numeric(10, 2)) as median_cycle_days
+        cast(aggregated.period_type as text) as period_type,
+        cast(aggregated.period_start as date) as period_start,
+        cast(aggregated.dimension as text) as dimension,
+        cast(aggregated.dimension_value as text) as dimension_value,
+        cast(aggregated.won_deals as integer) as won_deals,
+        cast(round(aggregated.mean_cycle_days, 2) as numeric(10, 2)) as mean_cycle_days,
+        cast(round(cast(medians.median_value as numeric), 2) as numeric(10, 2)) as median_cycle_days
     from aggregated
+    left join medians
+        on
+            aggregated.period_type = medians.period_type
+            and aggregated.period_start = medians.period_start
+            and aggregated.dimension = medians.dimension
+            and aggregated.dimension_value = medians.dimension_value
 )
 
 select * from final
