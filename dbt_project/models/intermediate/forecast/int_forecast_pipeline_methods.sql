@@ -15,8 +15,14 @@ as_of_dates as (
     select * from {{ ref('int_forecast_as_of_dates') }}
 ),
 
-versions as (
+versions as not materialized (
+    -- not materialised (Postgres): each use's filter reaches the history table below the view's joins,
+    -- where a materialised CTE joined every version's deal and account (4.7M rows at --scale 1)
     select * from {{ ref('int_opportunity_versions') }}
+),
+
+history_versions as (
+    select * from {{ ref('int_opportunity_history_versions') }}
 ),
 
 won_deals as (
@@ -74,21 +80,25 @@ closed_deals as (
 ),
 
 furthest_open_stages as (
+    -- from the history table itself: it needs no account or deletion, and reading the versions view a
+    -- third time materialised its joins for every version (--scale 1: 10 s of the model's 29 s)
     select
         opportunity_id,
         max(stage_order) as furthest_stage_order
-    from versions
-    where not is_closed
+    from history_versions
+    where stage not in ('closed_won', 'closed_lost')
     group by opportunity_id
 ),
 
 closed_with_reach as (
-    -- each closed deal once per as-of day whose trailing four complete quarters hold its close
+    -- closed deals counted per as-of day whose trailing four complete quarters hold their close,
+    -- segment, outcome and furthest open stage (counted before fanning out to the stages reached)
     select
         as_of_dates.as_of_date,
         closed_deals.segment,
         closed_deals.is_won,
-        furthest_open_stages.furthest_stage_order
+        furthest_open_stages.furthest_stage_order,
+        count(*) as closed_deals
     from as_of_dates
     inner join closed_deals
         on
@@ -97,6 +107,8 @@ closed_with_reach as (
             and closed_deals.closed_date < {{ dbt.date_trunc('quarter', 'as_of_dates.as_of_date') }}
     inner join furthest_open_stages
         on closed_deals.opportunity_id = furthest_open_stages.opportunity_id
+    group by
+        as_of_dates.as_of_date, closed_deals.segment, closed_deals.is_won, furthest_open_stages.furthest_stage_order
 ),
 
 reached as (
@@ -104,7 +116,8 @@ reached as (
         closed_with_reach.as_of_date,
         closed_with_reach.segment,
         stages.stage,
-        closed_with_reach.is_won
+        closed_with_reach.is_won,
+        closed_with_reach.closed_deals
     from closed_with_reach
     inner join stages
         on closed_with_reach.furthest_stage_order >= stages.stage_order
@@ -114,8 +127,8 @@ company_rates as (
     select
         as_of_date,
         stage,
-        count(*) as closed_deals,
-        {{ safe_divide('sum(case when is_won then 1 else 0 end)', 'count(*)') }} as win_rate
+        sum(closed_deals) as closed_deals,
+        {{ safe_divide('sum(case when is_won then closed_deals else 0 end)', 'sum(closed_deals)') }} as win_rate
     from reached
     group by as_of_date, stage
 ),
@@ -125,8 +138,8 @@ segment_rates as (
         as_of_date,
         segment,
         stage,
-        count(*) as closed_deals,
-        {{ safe_divide('sum(case when is_won then 1 else 0 end)', 'count(*)') }} as win_rate
+        sum(closed_deals) as closed_deals,
+        {{ safe_divide('sum(case when is_won then closed_deals else 0 end)', 'sum(closed_deals)') }} as win_rate
     from reached
     where segment is not null
     group by as_of_date, segment, stage
@@ -156,6 +169,12 @@ open_deals as (
             as_of_dates.as_of_date >= versions.valid_from_date
             and (versions.superseded_date is null or as_of_dates.as_of_date < versions.superseded_date)
             and not versions.is_closed
+            -- implied by the line above; it reaches the history table, so only current versions are joined
+            and (
+                versions.next_changed_at is null
+                or cast(versions.next_changed_at as date)
+                > (select min(earliest.as_of_date) from as_of_dates as earliest)
+            )
     left join fx_rates
         on versions.currency = fx_rates.currency and as_of_dates.as_of_date = fx_rates.rate_date
     left join segment_rates

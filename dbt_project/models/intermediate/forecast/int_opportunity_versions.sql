@@ -41,6 +41,7 @@ final as (
         ended.probability,
         ended.close_date,
         ended.changed_at,
+        ended.next_changed_at,
         ended.superseded_at,
         cast(ended.changed_at as date) as valid_from_date,
         cast(ended.superseded_at as date) as superseded_date,
