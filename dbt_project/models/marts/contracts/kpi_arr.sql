@@ -1,5 +1,8 @@
 -- Annual recurring revenue per period (month and quarter) and dimension (all, segment, region): the
 -- ACV in USD of the contracts active at the end of the period, or on the night for the current one.
+-- Counted from the days contracts start and stop being active (a running total per segment and
+-- region), not by testing every contract against every period end: that was a 4.3M-row join at
+-- --scale 1 (23 s); this reads each contract twice.
 with
 
 contracts as (
@@ -33,21 +36,93 @@ measured_on as (
     from period_ends
 ),
 
-active as (
+spans as (
+    -- active from the day a contract is both signed and started, until (excluding) the day after its
+    -- end or the day it was terminated, whichever comes first
     select
+        coalesce(segment, 'unknown') as by_segment,
+        coalesce(region, 'unknown') as by_region,
+        coalesce(acv_usd, 0) as acv_usd,
+        greatest(cast(signed_at as date), start_date) as active_from,
+        least(cast(end_date + 1 as date), cast(terminated_at as date)) as active_until
+    from contracts
+    where start_date is not null and end_date is not null
+),
+
+changes as (
+    select
+        by_segment,
+        by_region,
+        active_from as change_date,
+        1 as contracts_change,
+        acv_usd as arr_change
+    from spans
+    where active_from < active_until
+    union all
+    select
+        by_segment,
+        by_region,
+        active_until as change_date,
+        -1 as contracts_change,
+        -acv_usd as arr_change
+    from spans
+    where active_from < active_until
+),
+
+measuring_days as (
+    select distinct measured_on from measured_on
+),
+
+cells as (
+    select distinct
+        by_segment,
+        by_region
+    from changes
+),
+
+series as (
+    -- each cell's changes, and a zero change on every measuring day, so the running total has a row there
+    select
+        by_segment,
+        by_region,
+        change_date,
+        contracts_change,
+        arr_change
+    from changes
+    union all
+    select
+        cells.by_segment,
+        cells.by_region,
+        measuring_days.measured_on as change_date,
+        0 as contracts_change,
+        0 as arr_change
+    from cells
+    cross join measuring_days
+),
+
+running as (
+    select
+        by_segment,
+        by_region,
+        change_date,
+        sum(contracts_change) over (partition by by_segment, by_region order by change_date) as active_contracts,
+        sum(arr_change) over (partition by by_segment, by_region order by change_date) as arr_usd
+    from series
+),
+
+active_cells as (
+    select distinct
         measured_on.period_type,
         measured_on.period_start,
         measured_on.measured_on,
-        contracts.acv_usd,
-        coalesce(contracts.segment, 'unknown') as by_segment,
-        coalesce(contracts.region, 'unknown') as by_region
+        running.by_segment,
+        running.by_region,
+        running.active_contracts,
+        running.arr_usd
     from measured_on
-    inner join contracts
-        on
-            cast(contracts.signed_at as date) <= measured_on.measured_on
-            and measured_on.measured_on >= contracts.start_date
-            and measured_on.measured_on <= contracts.end_date
-            and (contracts.terminated_at is null or cast(contracts.terminated_at as date) > measured_on.measured_on)
+    inner join running
+        on measured_on.measured_on = running.change_date
+    where running.active_contracts > 0
 ),
 
 aggregated as (
@@ -57,9 +132,9 @@ aggregated as (
         measured_on,
         {{ dimension_of_grouping(['all', 'segment', 'region']) }} as dimension,
         {{ dimension_value_of_grouping(['all', 'segment', 'region']) }} as dimension_value,
-        count(*) as active_contracts,
-        coalesce(sum(acv_usd), 0) as arr_usd
-    from active
+        sum(active_contracts) as active_contracts,
+        sum(arr_usd) as arr_usd
+    from active_cells
     group by {{ dimension_grouping_sets(['period_type', 'period_start', 'measured_on'], ['all', 'segment', 'region']) }}
 ),
 
