@@ -182,6 +182,9 @@ def main() -> int:
     (BENCH_DIR / "results.json").write_text(json.dumps(result, indent=2) + "\n")
     print_table(result)
     print(f"\nwritten to {BENCH_DIR / 'results.json'}")
+    if settings.uses_embedded_warehouse:  # kept for profiling: the three nights are published in it
+        print(f"the benchmark warehouse is still running at {warehouse.redact(settings.warehouse_url)};"
+              f" stop it with: SALESOPS_HOME={settings.home} .venv/bin/salesops db stop")
     return 0
 
 
