@@ -15,21 +15,28 @@
 {% macro latest_batch_rows(source_relation, key_columns, order_by='updated_at') -%}
     select distinct on ({{ key_columns | join(', ') }}) *
     from (
-        select * from {{ source_relation }}
-        where
-            _batch_id <= cast({{ night() }} as text)
-            {%- if is_incremental() %}
+        {%- if is_incremental() %}
+        -- not materialized: each use below is planned on its own, pruned to the new partitions
+        with new_rows as not materialized (
+            select * from {{ source_relation }}
+            where
+                _batch_id <= cast({{ night() }} as text)
                 and _batch_id > (select coalesce(max(built._batch_id), '') from {{ this }} as built)
+        )
+
+        select * from new_rows
         union all
         select raw_rows.*
         from {{ source_relation }} as raw_rows
         inner join {{ this }} as known
             on raw_rows._batch_id = known._batch_id and raw_rows._line_number = known._line_number
         where ({% for key in key_columns %}known.{{ key }}{{ ', ' if not loop.last }}{% endfor %}) in (
-            select {{ key_columns | join(', ') }} from {{ source_relation }}
-            where _batch_id <= cast({{ night() }} as text) and _batch_id > (select coalesce(max(built._batch_id), '') from {{ this }} as built)
+            select {{ key_columns | join(', ') }} from new_rows
         )
-            {%- endif %}
+        {%- else %}
+        select * from {{ source_relation }}
+        where _batch_id <= cast({{ night() }} as text)
+        {%- endif %}
     ) as candidates
     order by {{ key_columns | join(', ') }}, {{ order_by }} desc nulls last, _batch_id desc, _line_number desc
 {%- endmacro %}
