@@ -106,12 +106,17 @@ def _forecast_vars(backfill_from: date | None) -> dict:
 # Outside Airflow (tests, benchmarks, a quick manual build) the whole project runs as one dbt build;
 # in the DAG, Cosmos runs the same selection as one task per node (salesops.dbt_tasks).
 def build(night: date, full_refresh: bool = False, forecast_backfill_from: date | None = None,
-          settings: Settings | None = None) -> dict:
+          settings: Settings | None = None, select: list[str] | None = None) -> dict:
     """prepare_build, then dbt build (models, snapshots and their tests) into the build schema,
-    all but the forecast models, which need the Python time series first (`forecast`)."""
+    all but the forecast models, which need the Python time series first (`forecast`).
+
+    `select`: only these dbt selectors (`+model` for a model and what it reads), for a test or a quick
+    check; the tests joining two models (relationships) are then left out, the other side may be unbuilt."""
     settings = settings or load_settings()
     how = prepare_build(night, full_refresh=full_refresh, settings=settings)
     command = ["build", "--exclude-resource-type", "unit_test", "--exclude", "tag:forecast"]
+    if select:
+        command += ["--select", *select, "--exclude", "test_name:relationships"]
     if full_refresh:
         command.append("--full-refresh")
     outcome = dbt_runner.run_dbt(settings, command, night=night, build_schema=publish.BUILD_SCHEMA,

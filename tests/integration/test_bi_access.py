@@ -8,7 +8,7 @@ from datetime import date
 import psycopg2
 import pytest
 
-from salesops import access, dbt_runner, nightly, publish, quality_gate
+from salesops import access, nightly, publish, quality_gate
 from salesops.contracts import SOURCES
 from salesops.loader import load_source
 
@@ -43,9 +43,7 @@ def test_bi_reader_reads_marts_and_data_quality_only(db, warehouse_server):
     for night in NIGHTS:
         for source in SOURCES:
             load_source(db, SAMPLE_LANDING, source, night)
-        nightly.prepare_build(night, settings=warehouse_server)
-        dbt_runner.run_dbt(warehouse_server, ["build", "--exclude-resource-type", "unit_test", "--select", *MARTS_READ,
-                                              "--exclude", "test_name:relationships"], night=night)
+        nightly.build(night, settings=warehouse_server, select=MARTS_READ)
         publish.publish(warehouse_server, night, f"test-{night}")
 
     for table in ("marts.kpi_win_rate", "marts.kpi_quota_attainment", "marts.fct_opportunities", "meta.dq_results"):

@@ -19,6 +19,9 @@ from ..conftest import SAMPLE_LANDING
 
 NIGHT = date(2026, 11, 21)
 Z = 1.2816  # the 80% interval's half-width in standard deviations
+# What the forecasts read (about 10 of the project's 69 models; the forecast models themselves are
+# built by nightly.forecast): these tests are about forecasts, and a whole build was most of their time.
+FORECAST_INPUTS = ["+tag:forecast"]
 
 ACCOUNTS = """account_id,account_name,industry,segment,country,region,annual_revenue,employee_count,owner_user_id,\
 created_at,updated_at,is_deleted
@@ -50,15 +53,6 @@ HISTORY = [
     ("H16", "O2", "discovery", 8000, "EUR", 40, "2026-11-10", "2026-10-01"),
 ]
 FX = "date,currency,rate_to_usd\n2026-11-21,EUR,1.2\n2026-10-01,EUR,1.1\n"
-
-
-def build_forecast_inputs(settings, night: date, backfill_from: date) -> None:
-    """What `nightly.build` does, limited to the models the forecasts read (about 10 of the project's
-    69): these tests are about the forecasts, and a whole build per night was most of their time."""
-    nightly.prepare_build(night, settings=settings)
-    dbt_runner.run_dbt(settings, ["build", "--exclude-resource-type", "unit_test", "--select", "+tag:forecast",
-                                  "--exclude", "tag:forecast"], night=night,
-                       extra_vars={"forecast_backfill_from": backfill_from.isoformat()})
 
 
 def _landing(tmp_path: Path) -> Path:
@@ -135,7 +129,7 @@ def test_backtest_on_generated_data_meets_the_accuracy_targets(db, warehouse_ser
     night = date(2026, 11, 19)
     for source in SOURCES:
         load_source(db, landing, source, night)
-    build_forecast_inputs(warehouse_server, night, date(2024, 1, 1))
+    nightly.build(night, forecast_backfill_from=date(2024, 1, 1), settings=warehouse_server, select=FORECAST_INPUTS)
     nightly.forecast(night, forecast_backfill_from=date(2024, 1, 1), settings=warehouse_server)
     with db.cursor() as cur:
         cur.execute("select method, count(*), avg(abs_pct_error), avg(case when within_interval then 1.0 else 0 end)"
@@ -163,14 +157,16 @@ def test_a_backfilled_forecast_does_not_change_when_later_data_arrives(db, wareh
     for night in (date(2026, 11, 19), date(2026, 11, 20)):
         for source in SOURCES:
             load_source(db, SAMPLE_LANDING, source, night)
-    build_forecast_inputs(warehouse_server, date(2026, 11, 20), backfill_from)
+    nightly.build(date(2026, 11, 20), forecast_backfill_from=backfill_from, settings=warehouse_server,
+                  select=FORECAST_INPUTS)
     nightly.forecast(date(2026, 11, 20), forecast_backfill_from=backfill_from, settings=warehouse_server)
     before = forecasts_as_of(as_of)
     assert {row[3] for row in before} == {"crm_probability", "historical_stage_rate", "time_series"}
 
     for source in SOURCES:  # the next night's extracts: new deals, changes, deletions, wins
         load_source(db, SAMPLE_LANDING, source, date(2026, 11, 21))
-    build_forecast_inputs(warehouse_server, date(2026, 11, 21), backfill_from)
+    nightly.build(date(2026, 11, 21), forecast_backfill_from=backfill_from, settings=warehouse_server,
+                  select=FORECAST_INPUTS)
     nightly.forecast(date(2026, 11, 21), forecast_backfill_from=backfill_from, settings=warehouse_server)
     assert forecasts_as_of(as_of) == before
     assert forecasts_as_of(date(2026, 11, 21))  # and the new night has its own forecasts
