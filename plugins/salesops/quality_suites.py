@@ -48,6 +48,11 @@ def _between(test: object) -> tuple[float | None, float | None] | None:
     return None
 
 
+def _has_test(tests: list, name: str) -> bool:
+    """A column's test list names the test, bare (`unique`) or with arguments or config (`unique: {...}`)."""
+    return any(test == name or (isinstance(test, dict) and name in test) for test in tests)
+
+
 def mart_checks_from_dbt(models_dir: Path = MARTS_MODELS_DIR) -> tuple[MartChecks, ...]:
     """One MartChecks per published mart, read from the dbt YAML beside its SQL (the grain from its
     unique / unique_combination test, not-null from its contract, rates and non-negative amounts from
@@ -64,9 +69,9 @@ def mart_checks_from_dbt(models_dir: Path = MARTS_MODELS_DIR) -> tuple[MartCheck
             not_null, rates, non_negative = [], [], []
             for column in model.get("columns", []):
                 name, tests = column["name"], column.get("data_tests", [])
-                if "unique" in tests and not grain:
+                if _has_test(tests, "unique") and not grain:
                     grain = (name,)
-                if any(c.get("type") == "not_null" for c in column.get("constraints", [])) or "not_null" in tests:
+                if any(c.get("type") == "not_null" for c in column.get("constraints", [])) or _has_test(tests, "not_null"):
                     not_null.append(name)
                 for bounds in filter(None, map(_between, tests)):
                     (rates if bounds == (0, 1) else non_negative if bounds == (0, None) else []).append(name)

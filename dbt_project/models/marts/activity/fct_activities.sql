@@ -1,14 +1,18 @@
 -- One row per activity (the latest batch's version), credited to the HR employee behind the CRM
 -- user. Incremental: a night reads only the batches loaded since the last build (delete+insert by
 -- activity), so nightly cost follows the change, not the history.
--- Indexed on batch_date: the quality gate checks the night's rows, and the catch-up reads the newest.
+-- Indexed on batch_date: the quality gate checks the night's rows, and the catch-up reads the newest;
+-- and on lead_id: fct_leads reads the activities of the leads it rewrites.
 {{
     config(
         materialized='incremental',
         unique_key='activity_id',
         incremental_strategy='delete+insert',
         on_schema_change='fail',
-        post_hook='create index if not exists fct_activities_batch_date on {{ this }} (batch_date)',
+        post_hook=[
+            'create index if not exists fct_activities_batch_date on {{ this }} (batch_date)',
+            'create index if not exists fct_activities_lead on {{ this }} (lead_id) where lead_id is not null',
+        ],
     )
 }}
 

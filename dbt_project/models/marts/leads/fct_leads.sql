@@ -1,22 +1,79 @@
 -- One row per live lead created up to the night: source, owner, conversion and outcome, and the
 -- days from its creation to its first activity.
+-- Incremental by lead (delete+insert): a night rewrites the leads int_leads_converted rewrote since
+-- this table's own build, the leads with an activity written or dated into the night since, and the
+-- leads whose first activity was rewritten (it may have moved to another lead or day); leads gone from
+-- int_leads_converted are removed first (pre-hook). Write-audit-publish recycles the previous-but-one
+-- marts as the build schema, so this catches up two nights; a rerun or an older night empties it.
+{{
+    config(
+        materialized='incremental',
+        unique_key='lead_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        pre_hook=[
+            "{{ empty_unless_moving_forward('loaded_through') }}",
+            "{{ remove_keys_not_in(ref('int_leads_converted'), 'lead_id') }}",
+        ],
+        post_hook=[
+            'create index if not exists fct_leads_key on {{ this }} (lead_id)',
+            'create index if not exists fct_leads_loaded_through on {{ this }} (loaded_through)',
+        ],
+    )
+}}
+
 with
+
+{% if is_incremental() -%}
+last_build as (
+    select coalesce(max(loaded_through), cast('1900-01-01' as date)) as night from {{ this }}
+),
+
+recent_activities as (
+    select activities.activity_id, activities.lead_id
+    from {{ ref('fct_activities') }} as activities
+    cross join last_build
+    where activities.batch_date > last_build.night or activities.activity_date > last_build.night
+),
+
+changed_leads as (
+    select converted.lead_id from {{ ref('int_leads_converted') }} as converted
+    where converted.loaded_through > (select last_build.night from last_build)
+    union
+    select recent_activities.lead_id from recent_activities
+    where recent_activities.lead_id is not null
+    union
+    select built.lead_id from {{ this }} as built
+    inner join recent_activities
+        on built.first_activity_id = recent_activities.activity_id
+),
+
+{% endif -%}
 
 leads as (
     select * from {{ ref('int_leads_converted') }}
+    {% if is_incremental() -%}
+        where lead_id in (select changed_leads.lead_id from changed_leads)
+    {%- endif %}
 ),
 
 activities as (
     select * from {{ ref('fct_activities') }}
-    where lead_id is not null and activity_date <= {{ night() }}
+    where
+        lead_id is not null and activity_date <= {{ night() }}
+        {% if is_incremental() -%}
+            and lead_id in (select leads.lead_id from leads)
+        {%- endif %}
 ),
 
 first_activities as (
-    select
+    -- the earliest activity (the lowest id among ties), remembered so a later change to it is seen
+    select distinct on (lead_id)
         lead_id,
-        min(occurred_at) as first_activity_at
+        activity_id as first_activity_id,
+        occurred_at as first_activity_at
     from activities
-    group by lead_id
+    order by lead_id, occurred_at, activity_id
 ),
 
 final as (
@@ -38,7 +95,9 @@ final as (
         cast(leads.is_won as boolean) as is_won,
         cast(first_activities.first_activity_at as timestamp) as first_activity_at,
         cast({{ day_count('leads.created_at', 'first_activities.first_activity_at') }} as integer)
-            as days_to_first_activity
+            as days_to_first_activity,
+        cast(first_activities.first_activity_id as text) as first_activity_id,
+        cast({{ night() }} as date) as loaded_through
     from leads
     left join first_activities
         on leads.lead_id = first_activities.lead_id

@@ -1,14 +1,53 @@
 -- One row per live opportunity as of the night (latest version, soft deletes removed), with the
 -- stages it reached: an open stage is reached when the deal entered it or any later open stage
 -- (SPEC section 4, stage conversion).
+-- Incremental by deal (delete+insert): a night rewrites the deals int_opportunities_enriched rewrote
+-- since this table's own build and those with stage changes since; deals gone from it are removed
+-- first (pre-hook). Write-audit-publish recycles the previous-but-one marts as the build schema, so
+-- this catches up two nights; a rerun or an older night empties it and builds it whole.
+-- Indexed on loaded_through: the quality gate checks the night's rows.
+{{
+    config(
+        materialized='incremental',
+        unique_key='opportunity_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        pre_hook=[
+            "{{ empty_unless_moving_forward('loaded_through') }}",
+            "{{ remove_keys_not_in(ref('int_opportunities_enriched'), 'opportunity_id') }}",
+        ],
+        post_hook=[
+            'create index if not exists fct_opportunities_key on {{ this }} (opportunity_id)',
+            'create index if not exists fct_opportunities_loaded_through on {{ this }} (loaded_through)',
+        ],
+    )
+}}
+
 with
 
+{% if is_incremental() -%}
+last_build as (
+    select coalesce(max(loaded_through), cast('1900-01-01' as date)) as night from {{ this }}
+),
+
+{% endif -%}
 opportunities as (
     select * from {{ ref('int_opportunities_enriched') }}
+    {% if is_incremental() -%}
+        where
+            loaded_through > (select last_build.night from last_build)
+            or opportunity_id in (
+                select changed_stages.opportunity_id from {{ ref('fct_opportunity_stage_changes') }} as changed_stages
+                where changed_stages.loaded_through > (select last_build.night from last_build)
+            )
+    {%- endif %}
 ),
 
 stage_changes as (
     select * from {{ ref('fct_opportunity_stage_changes') }}
+    {% if is_incremental() -%}
+        where opportunity_id in (select opportunities.opportunity_id from opportunities)
+    {%- endif %}
 ),
 
 furthest_open_stages as (
@@ -64,7 +103,8 @@ final as (
         cast(reached_negotiation as boolean) as reached_negotiation,
         cast(lead_id as text) as lead_id,
         cast(loss_reason as text) as loss_reason,
-        cast(updated_at as timestamp) as updated_at
+        cast(updated_at as timestamp) as updated_at,
+        cast({{ night() }} as date) as loaded_through
     from with_paths
 )
 

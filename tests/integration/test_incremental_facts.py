@@ -1,0 +1,201 @@
+"""The enriched deals and converted leads, and fct_opportunities and fct_leads on them, are kept
+incrementally by key: a night rewrites only the deals and leads that changed. Changes that arrive
+through another table must reach them too. Four hand-made nights (the last two catch the build
+schema up two nights, as write-audit-publish recycles it), then a full rebuild as the oracle. Each
+kind of change reaches a deal or lead that nothing else touches, so each rule is needed on its own.
+
+  19: accounts A1 (SMB), A2 (Enterprise), A3 (SMB); users U1 (u1@acme), U2 (u2@acme); employees E1
+      (u1@acme), E2 (u2@acme), E3 (e3@acme). EUR at 1.10 from 11-01, 1.20 from 11-19.
+      Deals: O1 open EUR 1000 on A1/U1; O2 won EUR 2000 on A3/U2, closed 11-01; O3 open USD 500 on
+      A2/U2; O4 open USD 700 on A2/U2 from lead L2; O5 won USD 300 on A1/U2; O6 won USD 400 on A3/U1.
+      Leads: L1 (U2, became O2), L2 (U2, became O4), L3 (U2), L5 (U1). Activities: X1 on L1 10-21, X2
+      on L3 11-06, X3 on L3 11-10.
+  20: A1 re-delivered as Mid-Market (O5, closed, follows); the EUR rate of 11-01 revised to 1.15 (O2,
+      won 11-01, is worth 2000 x 1.15 = 2300.00); X2 re-pointed at L2 (L3's first activity becomes X3
+      on 11-10); O4 won (L2 is won).
+  21: E1's work email changes and E3 takes u1@acme: U1 is now E3 (O6 and L5 follow); O3 deleted; L1
+      deleted; L4 new.
+  22: O1 lost, at 11-22's rate (1000 x 1.25 = 1250.00).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from salesops import nightly, publish
+from salesops.contracts import entity
+from salesops.loader import load_file
+
+pytestmark = pytest.mark.slow
+NIGHTS = [date(2026, 11, 19), date(2026, 11, 20), date(2026, 11, 21), date(2026, 11, 22)]
+MODELS = ["+fct_opportunities", "+fct_leads"]
+BOOKKEEPING = {"loaded_through", "batch_date"}  # when a row was written, not what it says
+
+HEADERS = {
+    ("crm", "accounts"): "account_id,account_name,industry,segment,country,region,annual_revenue,employee_count,"
+                         "owner_user_id,created_at,updated_at,is_deleted",
+    ("crm", "users"): "user_id,email,full_name,is_active,updated_at",
+    ("hr", "employees"): "employee_id,full_name,work_email,personal_email,job_title,role,department,"
+                         "manager_employee_id,hire_date,termination_date,location,base_salary,salary_currency,"
+                         "updated_at",
+    ("crm", "fx_rates"): "date,currency,rate_to_usd",
+    ("crm", "opportunities"): "opportunity_id,account_id,owner_user_id,opportunity_name,type,stage,amount,currency,"
+                              "probability,forecast_category,created_at,close_date,closed_at,lead_id,loss_reason,"
+                              "updated_at,is_deleted",
+    ("crm", "opportunity_history"): "history_id,opportunity_id,stage,amount,currency,probability,close_date,"
+                                    "forecast_category,changed_at",
+    ("crm", "leads"): "lead_id,company,source,status,owner_user_id,country,created_at,converted_at,"
+                      "converted_opportunity_id,converted_account_id,updated_at,is_deleted",
+    ("crm", "activities"): "activity_id,user_id,activity_type,account_id,opportunity_id,lead_id,occurred_at,"
+                           "duration_minutes,updated_at",
+}
+
+
+def _account(key, segment, region, updated):
+    return f"{key},{key} Ltd,software,{segment},DE,{region},1000000,50,U1,2026-01-01T00:00:00Z,{updated},false"
+
+
+def _employee(key, email, updated):
+    return (f"{key},Rep {key},{email},{key.lower()}@home.example,Account Executive,AE,Sales,,2025-01-01,,Berlin,"
+            f"90000,EUR,{updated}")
+
+
+def _deal(key, account, owner, stage, amount, currency, created, closed, lead, updated, deleted="false"):
+    closed_at = f"{closed}T12:00:00Z" if closed else ""
+    close_date = closed or "2026-12-15"
+    probability = {"closed_won": 100, "closed_lost": 0}.get(stage, 10)
+    return (f"{key},{account},{owner},Deal {key},new_business,{stage},{amount},{currency},{probability},pipeline,"
+            f"{created}T09:00:00Z,{close_date},{closed_at},{lead},,{updated},{deleted}")
+
+
+def _history(key, deal, stage, amount, currency, changed):
+    return f"{key},{deal},{stage},{amount},{currency},10,2026-12-15,pipeline,{changed}"
+
+
+def _lead(key, owner, created, opportunity, account, updated, deleted="false"):
+    status, converted_at = ("converted", f"{created}T15:00:00Z") if opportunity else ("working", "")
+    return (f"{key},{key} Co,inbound,{status},{owner},DE,{created}T08:00:00Z,{converted_at},{opportunity},{account},"
+            f"{updated},{deleted}")
+
+
+def _activity(key, lead, occurred, updated):
+    return f"{key},U1,call,,,{lead},{occurred}T10:00:00Z,15,{updated}"
+
+
+T19, T20, T21, T22 = (f"2026-11-{day}T06:00:00Z" for day in (19, 20, 21, 22))
+FILES = {
+    NIGHTS[0]: {
+        ("crm", "accounts"): [_account("A1", "SMB", "EMEA", T19), _account("A2", "Enterprise", "NA", T19),
+                              _account("A3", "SMB", "EMEA", T19)],
+        ("crm", "users"): [f"U1,u1@acme.example,Una,true,{T19}", f"U2,u2@acme.example,Udo,true,{T19}"],
+        ("hr", "employees"): [_employee("E1", "u1@acme.example", T19), _employee("E2", "u2@acme.example", T19),
+                              _employee("E3", "e3@acme.example", T19)],
+        ("crm", "fx_rates"): ["2026-11-01,EUR,1.10", "2026-11-19,EUR,1.20", "2026-11-01,USD,1", "2026-11-19,USD,1"],
+        ("crm", "opportunities"): [
+            _deal("O1", "A1", "U1", "prospecting", 1000, "EUR", "2026-11-01", None, "", T19),
+            _deal("O2", "A3", "U2", "closed_won", 2000, "EUR", "2026-10-01", "2026-11-01", "L1", T19),
+            _deal("O3", "A2", "U2", "prospecting", 500, "USD", "2026-11-02", None, "", T19),
+            _deal("O4", "A2", "U2", "qualification", 700, "USD", "2026-11-03", None, "L2", T19),
+            _deal("O5", "A1", "U2", "closed_won", 300, "USD", "2026-09-01", "2026-10-15", "", T19),
+            _deal("O6", "A3", "U1", "closed_won", 400, "USD", "2026-09-02", "2026-10-20", "", T19),
+        ],
+        ("crm", "opportunity_history"): [
+            _history("H1", "O1", "prospecting", 1000, "EUR", "2026-11-01T09:00:00Z"),
+            _history("H2", "O2", "proposal", 2000, "EUR", "2026-10-01T09:00:00Z"),
+            _history("H3", "O2", "closed_won", 2000, "EUR", "2026-11-01T12:00:00Z"),
+            _history("H4", "O3", "prospecting", 500, "USD", "2026-11-02T09:00:00Z"),
+            _history("H5", "O4", "qualification", 700, "USD", "2026-11-03T09:00:00Z"),
+            _history("H8", "O5", "discovery", 300, "USD", "2026-09-01T09:00:00Z"),
+            _history("H9", "O5", "closed_won", 300, "USD", "2026-10-15T12:00:00Z"),
+            _history("H10", "O6", "prospecting", 400, "USD", "2026-09-02T09:00:00Z"),
+            _history("H11", "O6", "closed_won", 400, "USD", "2026-10-20T12:00:00Z"),
+        ],
+        ("crm", "leads"): [_lead("L1", "U2", "2026-09-20", "O2", "A3", T19),
+                           _lead("L2", "U2", "2026-10-25", "O4", "A2", T19),
+                           _lead("L3", "U2", "2026-11-05", "", "", T19),
+                           _lead("L5", "U1", "2026-11-07", "", "", T19)],
+        ("crm", "activities"): [_activity("X1", "L1", "2026-10-21", T19), _activity("X2", "L3", "2026-11-06", T19),
+                                _activity("X3", "L3", "2026-11-10", T19)],
+    },
+    NIGHTS[1]: {
+        ("crm", "accounts"): [_account("A1", "Mid-Market", "EMEA", T20)],
+        ("crm", "users"): [],
+        ("hr", "employees"): [],
+        ("crm", "fx_rates"): ["2026-11-01,EUR,1.15", "2026-11-20,EUR,1.20", "2026-11-20,USD,1"],
+        ("crm", "opportunities"): [
+            _deal("O4", "A2", "U2", "closed_won", 700, "USD", "2026-11-03", "2026-11-20", "L2", T20)],
+        ("crm", "opportunity_history"): [_history("H6", "O4", "closed_won", 700, "USD", "2026-11-20T12:00:00Z")],
+        ("crm", "activities"): [_activity("X2", "L2", "2026-11-06", T20)],
+    },
+    NIGHTS[2]: {
+        ("crm", "users"): [],
+        ("hr", "employees"): [_employee("E1", "e1-new@acme.example", T21), _employee("E3", "u1@acme.example", T21)],
+        ("crm", "fx_rates"): ["2026-11-21,EUR,1.20", "2026-11-21,USD,1"],
+        ("crm", "opportunities"): [
+            _deal("O3", "A2", "U2", "prospecting", 500, "USD", "2026-11-02", None, "", T21, deleted="true")],
+        ("crm", "leads"): [_lead("L1", "U2", "2026-09-20", "O2", "A3", T21, deleted="true"),
+                           _lead("L4", "U2", "2026-11-21", "", "", T21)],
+    },
+    NIGHTS[3]: {
+        ("crm", "users"): [],
+        ("hr", "employees"): [],
+        ("crm", "fx_rates"): ["2026-11-22,EUR,1.25", "2026-11-22,USD,1"],
+        ("crm", "opportunities"): [
+            _deal("O1", "A1", "U1", "closed_lost", 1000, "EUR", "2026-11-01", "2026-11-22", "", T22)],
+        ("crm", "opportunity_history"): [_history("H7", "O1", "closed_lost", 1000, "EUR", "2026-11-22T12:00:00Z")],
+    },
+}
+
+
+def _rows(db, relation: str, key: str) -> dict[str, dict]:
+    with db.cursor() as cur:
+        cur.execute(f"select * from {relation}")
+        names = [c.name for c in cur.description]
+        rows = {row[names.index(key)]: {n: v for n, v in zip(names, row) if n not in BOOKKEEPING}
+                for row in cur.fetchall()}
+    db.commit()
+    return rows
+
+
+def test_facts_kept_by_key_follow_changes_from_every_table(db, warehouse_server, tmp_path: Path):
+    builds = []
+    for night in NIGHTS:
+        for (source, name), lines in FILES[night].items():
+            path = tmp_path / source / night.isoformat() / f"{name}.csv"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text("\n".join([HEADERS[(source, name)], *lines]) + "\n")
+            result = load_file(db, entity(source, name), path, night)
+            assert result.rows_rejected == 0, (path, result.message)
+        outcome = nightly.build(night, settings=warehouse_server, select=MODELS)
+        assert outcome["success"]
+        builds.append(outcome["build_schema"])
+        publish.publish(warehouse_server, night, f"test-{night}")
+    assert builds == ["empty", "empty", "recycled", "recycled"]  # the last two catch up incrementally
+
+    opportunities = _rows(db, "marts.fct_opportunities", "opportunity_id")
+    leads = _rows(db, "marts.fct_leads", "lead_id")
+    # what each change above must have done
+    assert sorted(opportunities) == ["O1", "O2", "O4", "O5", "O6"]  # O3 deleted on 21
+    assert opportunities["O1"]["stage"] == "closed_lost" and opportunities["O1"]["amount_usd"] == 1250
+    assert opportunities["O2"]["amount_usd"] == 2300  # 2000 x 1.15, the revised rate of its close date
+    assert opportunities["O4"]["is_won"] is True
+    assert opportunities["O5"]["segment"] == "Mid-Market"
+    assert opportunities["O6"]["employee_id"] == "E3"
+    assert sorted(leads) == ["L2", "L3", "L4", "L5"]  # L1 deleted on 21
+    assert (leads["L2"]["is_won"], leads["L2"]["first_activity_id"]) == (True, "X2")
+    assert str(leads["L2"]["first_activity_at"]) == "2026-11-06 10:00:00"
+    assert (leads["L3"]["first_activity_id"], leads["L3"]["days_to_first_activity"]) == ("X3", 5)  # 11-05 to 11-10
+    assert leads["L5"]["employee_id"] == "E3"
+    intermediate = {table: _rows(db, f"intermediate.{table}", key)
+                    for table, key in (("int_opportunities_enriched", "opportunity_id"),
+                                       ("int_leads_converted", "lead_id"))}
+
+    # the oracle: everything rebuilt from all batches at once
+    nightly.build(NIGHTS[-1], full_refresh=True, settings=warehouse_server, select=MODELS)
+    assert _rows(db, "marts_build.fct_opportunities", "opportunity_id") == opportunities
+    assert _rows(db, "marts_build.fct_leads", "lead_id") == leads
+    for table, key in (("int_opportunities_enriched", "opportunity_id"), ("int_leads_converted", "lead_id")):
+        assert _rows(db, f"intermediate.{table}", key) == intermediate[table], table
