@@ -1,21 +1,27 @@
 """The enriched deals and converted leads, and fct_opportunities and fct_leads on them, are kept
 incrementally by key: a night rewrites only the deals and leads that changed. Changes that arrive
-through another table must reach them too. Four hand-made nights (the last two catch the build
-schema up two nights, as write-audit-publish recycles it), then a full rebuild as the oracle. Each
-kind of change reaches a deal or lead that nothing else touches, so each rule is needed on its own.
+through another table must reach them too. The KPI tables by close period on fct_opportunities
+recompute only the periods a night touches, including the period a deal left. Four hand-made nights
+(the last two catch the build schema up two nights, as write-audit-publish recycles it), then a full
+rebuild as the oracle. Each kind of change reaches a deal or lead that nothing else touches, so each
+rule is needed on its own. The published marts of the last night descend from the second night's
+fresh build (the recycled schema skips a night), so changes the marts must catch up by themselves
+arrive on 21 or 22; the intermediate tables catch up every night.
 
   19: accounts A1 (SMB), A2 (Enterprise), A3 (SMB); users U1 (u1@acme), U2 (u2@acme); employees E1
       (u1@acme), E2 (u2@acme), E3 (e3@acme). EUR at 1.10 from 11-01, 1.20 from 11-19.
       Deals: O1 open EUR 1000 on A1/U1; O2 won EUR 2000 on A3/U2, closed 11-01; O3 open USD 500 on
       A2/U2; O4 open USD 700 on A2/U2 from lead L2; O5 won USD 300 on A1/U2; O6 won USD 400 on A3/U1.
+      O7 won USD 800 on A2/U2, closed 06-30; O8 won USD 900 on A2/U2, closed 05-10 (both in Q2).
       Leads: L1 (U2, became O2), L2 (U2, became O4), L3 (U2), L5 (U1). Activities: X1 on L1 10-21, X2
       on L3 11-06, X3 on L3 11-10.
   20: A1 re-delivered as Mid-Market (O5, closed, follows); the EUR rate of 11-01 revised to 1.15 (O2,
-      won 11-01, is worth 2000 x 1.15 = 2300.00); X2 re-pointed at L2 (L3's first activity becomes X3
-      on 11-10); O4 won (L2 is won).
+      won 11-01, is worth 2000 x 1.15 = 2300.00); O4 won (L2 is won).
   21: E1's work email changes and E3 takes u1@acme: U1 is now E3 (O6 and L5 follow); O3 deleted; L1
-      deleted; L4 new.
-  22: O1 lost, at 11-22's rate (1000 x 1.25 = 1250.00).
+      deleted; L4 new; O7's close corrected to 07-02 (it leaves June and Q2 for July and Q3); X2
+      re-pointed at L2 (L3's first activity becomes X3 on 11-10).
+  22: O1 lost, at 11-22's rate (1000 x 1.25 = 1250.00); O8 deleted: Q2 and its months have no closed
+      deal left, so the win-rate table has no row for them.
 """
 
 from __future__ import annotations
@@ -31,7 +37,8 @@ from salesops.loader import load_file
 
 pytestmark = pytest.mark.slow
 NIGHTS = [date(2026, 11, 19), date(2026, 11, 20), date(2026, 11, 21), date(2026, 11, 22)]
-MODELS = ["+fct_opportunities", "+fct_leads"]
+KPIS = ["kpi_win_rate", "kpi_deal_size", "kpi_sales_cycle", "kpi_close_rate"]
+MODELS = ["+fct_opportunities", "+fct_leads", *(f"+{kpi}" for kpi in KPIS)]
 BOOKKEEPING = {"loaded_through", "batch_date"}  # when a row was written, not what it says
 
 HEADERS = {
@@ -101,6 +108,8 @@ FILES = {
             _deal("O4", "A2", "U2", "qualification", 700, "USD", "2026-11-03", None, "L2", T19),
             _deal("O5", "A1", "U2", "closed_won", 300, "USD", "2026-09-01", "2026-10-15", "", T19),
             _deal("O6", "A3", "U1", "closed_won", 400, "USD", "2026-09-02", "2026-10-20", "", T19),
+            _deal("O7", "A2", "U2", "closed_won", 800, "USD", "2026-04-01", "2026-06-30", "", T19),
+            _deal("O8", "A2", "U2", "closed_won", 900, "USD", "2026-04-02", "2026-05-10", "", T19),
         ],
         ("crm", "opportunity_history"): [
             _history("H1", "O1", "prospecting", 1000, "EUR", "2026-11-01T09:00:00Z"),
@@ -112,6 +121,10 @@ FILES = {
             _history("H9", "O5", "closed_won", 300, "USD", "2026-10-15T12:00:00Z"),
             _history("H10", "O6", "prospecting", 400, "USD", "2026-09-02T09:00:00Z"),
             _history("H11", "O6", "closed_won", 400, "USD", "2026-10-20T12:00:00Z"),
+            _history("H12", "O7", "proposal", 800, "USD", "2026-04-01T09:00:00Z"),
+            _history("H13", "O7", "closed_won", 800, "USD", "2026-06-30T12:00:00Z"),
+            _history("H14", "O8", "proposal", 900, "USD", "2026-04-02T09:00:00Z"),
+            _history("H15", "O8", "closed_won", 900, "USD", "2026-05-10T12:00:00Z"),
         ],
         ("crm", "leads"): [_lead("L1", "U2", "2026-09-20", "O2", "A3", T19),
                            _lead("L2", "U2", "2026-10-25", "O4", "A2", T19),
@@ -128,23 +141,25 @@ FILES = {
         ("crm", "opportunities"): [
             _deal("O4", "A2", "U2", "closed_won", 700, "USD", "2026-11-03", "2026-11-20", "L2", T20)],
         ("crm", "opportunity_history"): [_history("H6", "O4", "closed_won", 700, "USD", "2026-11-20T12:00:00Z")],
-        ("crm", "activities"): [_activity("X2", "L2", "2026-11-06", T20)],
     },
     NIGHTS[2]: {
         ("crm", "users"): [],
         ("hr", "employees"): [_employee("E1", "e1-new@acme.example", T21), _employee("E3", "u1@acme.example", T21)],
         ("crm", "fx_rates"): ["2026-11-21,EUR,1.20", "2026-11-21,USD,1"],
         ("crm", "opportunities"): [
-            _deal("O3", "A2", "U2", "prospecting", 500, "USD", "2026-11-02", None, "", T21, deleted="true")],
+            _deal("O3", "A2", "U2", "prospecting", 500, "USD", "2026-11-02", None, "", T21, deleted="true"),
+            _deal("O7", "A2", "U2", "closed_won", 800, "USD", "2026-04-01", "2026-07-02", "", T21)],
         ("crm", "leads"): [_lead("L1", "U2", "2026-09-20", "O2", "A3", T21, deleted="true"),
                            _lead("L4", "U2", "2026-11-21", "", "", T21)],
+        ("crm", "activities"): [_activity("X2", "L2", "2026-11-06", T21)],
     },
     NIGHTS[3]: {
         ("crm", "users"): [],
         ("hr", "employees"): [],
         ("crm", "fx_rates"): ["2026-11-22,EUR,1.25", "2026-11-22,USD,1"],
         ("crm", "opportunities"): [
-            _deal("O1", "A1", "U1", "closed_lost", 1000, "EUR", "2026-11-01", "2026-11-22", "", T22)],
+            _deal("O1", "A1", "U1", "closed_lost", 1000, "EUR", "2026-11-01", "2026-11-22", "", T22),
+            _deal("O8", "A2", "U2", "closed_won", 900, "USD", "2026-04-02", "2026-05-10", "", T22, deleted="true")],
         ("crm", "opportunity_history"): [_history("H7", "O1", "closed_lost", 1000, "EUR", "2026-11-22T12:00:00Z")],
     },
 }
@@ -156,6 +171,15 @@ def _rows(db, relation: str, key: str) -> dict[str, dict]:
         names = [c.name for c in cur.description]
         rows = {row[names.index(key)]: {n: v for n, v in zip(names, row) if n not in BOOKKEEPING}
                 for row in cur.fetchall()}
+    db.commit()
+    return rows
+
+
+def _table(db, relation: str) -> list[tuple]:
+    with db.cursor() as cur:
+        cur.execute(f"select * from {relation}")
+        keep = [i for i, c in enumerate(cur.description) if c.name not in BOOKKEEPING]
+        rows = sorted((tuple(row[i] for i in keep) for row in cur.fetchall()), key=repr)
     db.commit()
     return rows
 
@@ -178,7 +202,7 @@ def test_facts_kept_by_key_follow_changes_from_every_table(db, warehouse_server,
     opportunities = _rows(db, "marts.fct_opportunities", "opportunity_id")
     leads = _rows(db, "marts.fct_leads", "lead_id")
     # what each change above must have done
-    assert sorted(opportunities) == ["O1", "O2", "O4", "O5", "O6"]  # O3 deleted on 21
+    assert sorted(opportunities) == ["O1", "O2", "O4", "O5", "O6", "O7"]  # O3 deleted on 21, O8 on 22
     assert opportunities["O1"]["stage"] == "closed_lost" and opportunities["O1"]["amount_usd"] == 1250
     assert opportunities["O2"]["amount_usd"] == 2300  # 2000 x 1.15, the revised rate of its close date
     assert opportunities["O4"]["is_won"] is True
@@ -189,6 +213,12 @@ def test_facts_kept_by_key_follow_changes_from_every_table(db, warehouse_server,
     assert str(leads["L2"]["first_activity_at"]) == "2026-11-06 10:00:00"
     assert (leads["L3"]["first_activity_id"], leads["L3"]["days_to_first_activity"]) == ("X3", 5)  # 11-05 to 11-10
     assert leads["L5"]["employee_id"] == "E3"
+    with db.cursor() as cur:
+        cur.execute("select period_type, period_start::text, won_deals from marts.kpi_win_rate"
+                    " where dimension = 'all' and period_start between '2026-04-01' and '2026-09-30' order by 1, 2")
+        assert cur.fetchall() == [("month", "2026-07-01", 1), ("quarter", "2026-07-01", 1)]  # O7 moved; O8 gone
+    db.commit()
+    kpis = {kpi: _table(db, f"marts.{kpi}") for kpi in KPIS}
     intermediate = {table: _rows(db, f"intermediate.{table}", key)
                     for table, key in (("int_opportunities_enriched", "opportunity_id"),
                                        ("int_leads_converted", "lead_id"))}
@@ -199,3 +229,5 @@ def test_facts_kept_by_key_follow_changes_from_every_table(db, warehouse_server,
     assert _rows(db, "marts_build.fct_leads", "lead_id") == leads
     for table, key in (("int_opportunities_enriched", "opportunity_id"), ("int_leads_converted", "lead_id")):
         assert _rows(db, f"intermediate.{table}", key) == intermediate[table], table
+    for kpi, rows in kpis.items():
+        assert _table(db, f"marts_build.{kpi}") == rows, kpi

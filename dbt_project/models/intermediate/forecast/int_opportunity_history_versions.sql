@@ -86,7 +86,29 @@ final as (
             lead(changed_at) over (partition by opportunity_id order by changed_at, history_id) as timestamp
         ) as next_changed_at,
         cast(batch_date as date) as batch_date,
-        cast({{ night() }} as date) as loaded_through
+        cast({{ night() }} as date) as loaded_through,
+        -- per deal, while its versions are at hand (the table rewrites whole deals): the forecasts and
+        -- the won deals read these instead of sorting every closed version of every deal each night
+        cast(
+            coalesce(stage in ('closed_won', 'closed_lost'), false)
+            and row_number() over (
+                partition by opportunity_id, coalesce(stage in ('closed_won', 'closed_lost'), false)
+                order by changed_at, history_id
+            ) = 1
+            as boolean
+        ) as is_first_close,
+        cast(
+            coalesce(stage = 'closed_won', false)
+            and row_number() over (
+                partition by opportunity_id, coalesce(stage = 'closed_won', false) order by changed_at, history_id
+            ) = 1
+            as boolean
+        ) as is_first_win,
+        cast(
+            max(case when stage not in ('closed_won', 'closed_lost') then {{ stage_order('stage') }} end)
+                over (partition by opportunity_id)
+            as integer
+        ) as furthest_open_stage_order
     from latest_versions
     where version_rank = 1
 )

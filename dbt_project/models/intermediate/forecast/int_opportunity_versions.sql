@@ -48,7 +48,10 @@ final as (
         accounts.segment,
         accounts.region,
         ended.stage in ('closed_won', 'closed_lost') as is_closed,
-        ended.stage = 'closed_won' as is_won
+        ended.stage = 'closed_won' as is_won,
+        ended.is_first_close,
+        ended.is_first_win,
+        ended.furthest_open_stage_order
     from ended
     left join accounts
         on ended.account_id = accounts.account_id

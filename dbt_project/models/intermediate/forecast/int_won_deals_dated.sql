@@ -3,8 +3,9 @@
 with
 
 versions as (
+    -- the version that first made each deal won (marked in the history table, per deal)
     select * from {{ ref('int_opportunity_versions') }}
-    where is_won
+    where is_first_win
 ),
 
 fx_rates as (
@@ -12,7 +13,7 @@ fx_rates as (
 ),
 
 first_wins as (
-    select distinct on (opportunity_id)
+    select
         opportunity_id,
         segment,
         region,
@@ -20,7 +21,6 @@ first_wins as (
         currency,
         valid_from_date as won_date
     from versions
-    order by opportunity_id, changed_at
 ),
 
 final as (

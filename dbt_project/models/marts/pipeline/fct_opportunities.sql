@@ -3,8 +3,10 @@
 -- (SPEC section 4, stage conversion).
 -- Incremental by deal (delete+insert): a night rewrites the deals int_opportunities_enriched rewrote
 -- since this table's own build and those with stage changes since; deals gone from it are removed
--- first (pre-hook). Write-audit-publish recycles the previous-but-one marts as the build schema, so
--- this catches up two nights; a rerun or an older night empties it and builds it whole.
+-- first (pre-hook), and the old versions of the rows rewritten or removed are kept for the KPI tables
+-- that recompute only the periods a night touches (macros/replaced_rows.sql). Write-audit-publish
+-- recycles the previous-but-one marts as the build schema, so this catches up two nights; a rerun or an
+-- older night empties it and builds it whole.
 -- Indexed on loaded_through: the quality gate checks the night's rows.
 {{
     config(
@@ -14,6 +16,8 @@
         on_schema_change='fail',
         pre_hook=[
             "{{ empty_unless_moving_forward('loaded_through') }}",
+            "{{ record_replaced_rows('opportunity_id', ['closed_date', 'created_date'],
+                fct_opportunities_rewritten(last_built_night()), ref('int_opportunities_enriched')) }}",
             "{{ remove_keys_not_in(ref('int_opportunities_enriched'), 'opportunity_id') }}",
         ],
         post_hook=[
@@ -34,12 +38,7 @@ last_build as (
 opportunities as (
     select * from {{ ref('int_opportunities_enriched') }}
     {% if is_incremental() -%}
-        where
-            loaded_through > (select last_build.night from last_build)
-            or opportunity_id in (
-                select changed_stages.opportunity_id from {{ ref('fct_opportunity_stage_changes') }} as changed_stages
-                where changed_stages.loaded_through > (select last_build.night from last_build)
-            )
+        where opportunity_id in ({{ fct_opportunities_rewritten('(select last_build.night from last_build)') }})
     {%- endif %}
 ),
 

@@ -1,10 +1,21 @@
 -- Close rate: of the closed deals that reached proposal, the share won; per closed_at period and
 -- dimension value.
+-- Incremental by period: a night recomputes the months and quarters its changed deals were or are
+-- closed in, and keeps the rest (macros/periods_to_rebuild.sql).
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        pre_hook="{{ prepare_periods_to_rebuild(ref('fct_opportunities'), 'closed_date') }}",
+    )
+}}
+
 with
 
 closed_deals as (
     select * from {{ ref('fct_opportunities') }}
-    where is_closed and reached_proposal and closed_date <= {{ night() }}
+    where is_closed and reached_proposal and closed_date <= {{ night() }} and {{ in_periods_to_rebuild('closed_date') }}
 ),
 
 by_period as (
@@ -31,8 +42,10 @@ final as (
         cast(dimension_value as text) as dimension_value,
         cast(closed_from_proposal as integer) as closed_from_proposal,
         cast(won_from_proposal as integer) as won_from_proposal,
-        cast(round({{ safe_divide('won_from_proposal', 'closed_from_proposal') }}, 6) as numeric(8, 6)) as close_rate
+        cast(round({{ safe_divide('won_from_proposal', 'closed_from_proposal') }}, 6) as numeric(8, 6)) as close_rate,
+        cast({{ night() }} as date) as loaded_through
     from aggregated
+    where {{ is_period_to_rebuild() }}
 )
 
 select * from final

@@ -1,9 +1,20 @@
 -- Mean and median USD amount of closed-won deals, per closed_at period and dimension value.
+-- Incremental by period: a night recomputes the months and quarters its changed deals were or are
+-- closed in, and keeps the rest (macros/periods_to_rebuild.sql).
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        pre_hook="{{ prepare_periods_to_rebuild(ref('fct_opportunities'), 'closed_date') }}",
+    )
+}}
+
 with
 
 won_deals as (
     select * from {{ ref('fct_opportunities') }}
-    where is_won and closed_date <= {{ night() }} and amount_usd is not null
+    where is_won and closed_date <= {{ night() }} and amount_usd is not null and {{ in_periods_to_rebuild('closed_date') }}
 ),
 
 by_period as (
@@ -31,8 +42,10 @@ final as (
         cast(dimension_value as text) as dimension_value,
         cast(won_deals as integer) as won_deals,
         cast(round(mean_deal_usd, 2) as numeric(18, 2)) as mean_deal_usd,
-        cast(round(cast(median_deal_usd as numeric), 2) as numeric(18, 2)) as median_deal_usd
+        cast(round(cast(median_deal_usd as numeric), 2) as numeric(18, 2)) as median_deal_usd,
+        cast({{ night() }} as date) as loaded_through
     from aggregated
+    where {{ is_period_to_rebuild() }}
 )
 
 select * from final

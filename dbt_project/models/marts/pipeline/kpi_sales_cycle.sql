@@ -1,11 +1,24 @@
 -- Sales cycle of closed-won deals (whole days from created_at to closed_at), mean and median, per
 -- closed_at period and dimension value. Deals are counted per cycle length first (GROUPING SETS, a
 -- hash aggregate) and the median is read from the counts (macros/median_from_counts.sql).
+-- Incremental by period: a night recomputes the months and quarters its changed deals were or are
+-- closed in, and keeps the rest (macros/periods_to_rebuild.sql).
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        pre_hook="{{ prepare_periods_to_rebuild(ref('fct_opportunities'), 'closed_date') }}",
+    )
+}}
+
 with
 
 won_deals as (
     select * from {{ ref('fct_opportunities') }}
-    where is_won and closed_date <= {{ night() }} and cycle_days is not null
+    where
+        is_won and closed_date <= {{ night() }} and cycle_days is not null
+        and {{ in_periods_to_rebuild('closed_date') }}
 ),
 
 by_period as (
@@ -49,7 +62,8 @@ final as (
         cast(aggregated.dimension_value as text) as dimension_value,
         cast(aggregated.won_deals as integer) as won_deals,
         cast(round(aggregated.mean_cycle_days, 2) as numeric(10, 2)) as mean_cycle_days,
-        cast(round(cast(medians.median_value as numeric), 2) as numeric(10, 2)) as median_cycle_days
+        cast(round(cast(medians.median_value as numeric), 2) as numeric(10, 2)) as median_cycle_days,
+        cast({{ night() }} as date) as loaded_through
     from aggregated
     left join medians
         on
@@ -57,6 +71,7 @@ final as (
             and aggregated.period_start = medians.period_start
             and aggregated.dimension = medians.dimension
             and aggregated.dimension_value = medians.dimension_value
+    where {{ is_period_to_rebuild('aggregated.period_type', 'aggregated.period_start') }}
 )
 
 select * from final

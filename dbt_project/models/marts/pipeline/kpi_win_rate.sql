@@ -1,9 +1,20 @@
 -- Win rate by count and by USD amount, per closed_at period and dimension value.
+-- Incremental by period: a night recomputes the months and quarters its changed deals were or are
+-- closed in, and keeps the rest (macros/periods_to_rebuild.sql).
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        pre_hook="{{ prepare_periods_to_rebuild(ref('fct_opportunities'), 'closed_date') }}",
+    )
+}}
+
 with
 
 closed_deals as (
     select * from {{ ref('fct_opportunities') }}
-    where is_closed and closed_date <= {{ night() }}
+    where is_closed and closed_date <= {{ night() }} and {{ in_periods_to_rebuild('closed_date') }}
 ),
 
 by_period as (
@@ -35,8 +46,10 @@ final as (
         cast(round({{ safe_divide('won_deals', 'won_deals + lost_deals') }}, 6) as numeric(8, 6)) as win_rate,
         cast(round(won_usd, 2) as numeric(18, 2)) as won_usd,
         cast(round(lost_usd, 2) as numeric(18, 2)) as lost_usd,
-        cast(round({{ safe_divide('won_usd', 'won_usd + lost_usd') }}, 6) as numeric(8, 6)) as win_rate_by_amount
+        cast(round({{ safe_divide('won_usd', 'won_usd + lost_usd') }}, 6) as numeric(8, 6)) as win_rate_by_amount,
+        cast({{ night() }} as date) as loaded_through
     from aggregated
+    where {{ is_period_to_rebuild() }}
 )
 
 select * from final
