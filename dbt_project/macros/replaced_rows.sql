@@ -6,7 +6,7 @@
     moved, or that was deleted). Pre-hook of the fact, after empty_unless_moving_forward and before its
     keys are removed: replaces `intermediate.<fact>__replaced` with `columns` of the rows this build will
     rewrite (`rewritten_keys`, a query of keys) or remove (gone from `upstream`), and the nights it
-    catches up between: from its last build (`from_night`, null when it was emptied) to tonight. A KPI
+    catches up between: from its last build (`from_night`, 1900-01-01 when it was emptied) to tonight. A KPI
     uses them only when it was built with the fact's last build (same night), else rebuilds whole. Kept
     in `intermediate`, outside the published schema: bookkeeping, not for BI. -#}
 {% macro record_replaced_rows(key_column, columns, rewritten_keys, upstream) -%}
@@ -34,7 +34,8 @@
                                   identifier=fact.identifier ~ '__replaced')) }}
 {%- endmacro %}
 
-{#- This table's last build: the night to catch up from, in a hook (null when empty). -#}
+{#- This incremental table's last build (`loaded_through`): the night it catches up from; 1900-01-01
+    when it is empty, so an emptied table is rebuilt whole. -#}
 {% macro last_built_night() -%}
-    (select max(last_build.loaded_through) from {{ this }} as last_build)
+    (select coalesce(max(last_build.loaded_through), cast('1900-01-01' as date)) from {{ this }} as last_build)
 {%- endmacro %}

@@ -457,7 +457,7 @@ def analyze_night(conn: PgConnection, night: date) -> None:
     conn.commit()
 
 
-def _parent_statistics_stale(cur, parent: str) -> bool:
+def _parent_statistics_stale(cur: PgCursor, parent: str) -> bool:
     """True when the parent was never analysed or its partitions' row count moved by more than
     STALE_PARENT_SHARE since (reltuples: what the last analyze of each table counted)."""
     cur.execute(

@@ -71,7 +71,8 @@ def mart_checks_from_dbt(models_dir: Path = MARTS_MODELS_DIR) -> tuple[MartCheck
                 name, tests = column["name"], column.get("data_tests", [])
                 if _has_test(tests, "unique") and not grain:
                     grain = (name,)
-                if any(c.get("type") == "not_null" for c in column.get("constraints", [])) or _has_test(tests, "not_null"):
+                constrained = any(c.get("type") == "not_null" for c in column.get("constraints", []))
+                if constrained or _has_test(tests, "not_null"):
                     not_null.append(name)
                 for bounds in filter(None, map(_between, tests)):
                     (rates if bounds == (0, 1) else non_negative if bounds == (0, None) else []).append(name)

@@ -12,7 +12,8 @@ arrive on 21 or 22; the intermediate tables catch up every night.
       (u1@acme), E2 (u2@acme), E3 (e3@acme). EUR at 1.10 from 11-01, 1.20 from 11-19.
       Deals: O1 open EUR 1000 on A1/U1; O2 won EUR 2000 on A3/U2, closed 11-01; O3 open USD 500 on
       A2/U2; O4 open USD 700 on A2/U2 from lead L2; O5 won USD 300 on A1/U2; O6 won USD 400 on A3/U1.
-      O7 won USD 800 on A2/U2, closed 06-30; O8 won USD 900 on A2/U2, closed 05-10 (both in Q2).
+      O7 won USD 800 on A2/U2, closed 06-30; O8 won USD 900 on A2/U2, closed 05-10 (both in Q2); O9
+      won USD 100 on A3/U2, closed 02-10, never touched again (its periods are kept, not recomputed).
       Leads: L1 (U2, became O2), L2 (U2, became O4), L3 (U2), L5 (U1). Activities: X1 on L1 10-21, X2
       on L3 11-06, X3 on L3 11-10.
   20: A1 re-delivered as Mid-Market (O5, closed, follows); the EUR rate of 11-01 revised to 1.15 (O2,
@@ -110,6 +111,7 @@ FILES = {
             _deal("O6", "A3", "U1", "closed_won", 400, "USD", "2026-09-02", "2026-10-20", "", T19),
             _deal("O7", "A2", "U2", "closed_won", 800, "USD", "2026-04-01", "2026-06-30", "", T19),
             _deal("O8", "A2", "U2", "closed_won", 900, "USD", "2026-04-02", "2026-05-10", "", T19),
+            _deal("O9", "A3", "U2", "closed_won", 100, "USD", "2026-01-05", "2026-02-10", "", T19),
         ],
         ("crm", "opportunity_history"): [
             _history("H1", "O1", "prospecting", 1000, "EUR", "2026-11-01T09:00:00Z"),
@@ -125,6 +127,8 @@ FILES = {
             _history("H13", "O7", "closed_won", 800, "USD", "2026-06-30T12:00:00Z"),
             _history("H14", "O8", "proposal", 900, "USD", "2026-04-02T09:00:00Z"),
             _history("H15", "O8", "closed_won", 900, "USD", "2026-05-10T12:00:00Z"),
+            _history("H16", "O9", "proposal", 100, "USD", "2026-01-05T09:00:00Z"),
+            _history("H17", "O9", "closed_won", 100, "USD", "2026-02-10T12:00:00Z"),
         ],
         ("crm", "leads"): [_lead("L1", "U2", "2026-09-20", "O2", "A3", T19),
                            _lead("L2", "U2", "2026-10-25", "O4", "A2", T19),
@@ -169,7 +173,7 @@ def _rows(db, relation: str, key: str) -> dict[str, dict]:
     with db.cursor() as cur:
         cur.execute(f"select * from {relation}")
         names = [c.name for c in cur.description]
-        rows = {row[names.index(key)]: {n: v for n, v in zip(names, row) if n not in BOOKKEEPING}
+        rows = {row[names.index(key)]: {n: v for n, v in zip(names, row, strict=True) if n not in BOOKKEEPING}
                 for row in cur.fetchall()}
     db.commit()
     return rows
@@ -202,7 +206,7 @@ def test_facts_kept_by_key_follow_changes_from_every_table(db, warehouse_server,
     opportunities = _rows(db, "marts.fct_opportunities", "opportunity_id")
     leads = _rows(db, "marts.fct_leads", "lead_id")
     # what each change above must have done
-    assert sorted(opportunities) == ["O1", "O2", "O4", "O5", "O6", "O7"]  # O3 deleted on 21, O8 on 22
+    assert sorted(opportunities) == ["O1", "O2", "O4", "O5", "O6", "O7", "O9"]  # O3 deleted on 21, O8 on 22
     assert opportunities["O1"]["stage"] == "closed_lost" and opportunities["O1"]["amount_usd"] == 1250
     assert opportunities["O2"]["amount_usd"] == 2300  # 2000 x 1.15, the revised rate of its close date
     assert opportunities["O4"]["is_won"] is True
@@ -217,6 +221,9 @@ def test_facts_kept_by_key_follow_changes_from_every_table(db, warehouse_server,
         cur.execute("select period_type, period_start::text, won_deals from marts.kpi_win_rate"
                     " where dimension = 'all' and period_start between '2026-04-01' and '2026-09-30' order by 1, 2")
         assert cur.fetchall() == [("month", "2026-07-01", 1), ("quarter", "2026-07-01", 1)]  # O7 moved; O8 gone
+        # the first quarter was untouched since the second night's fresh build: kept, not recomputed
+        cur.execute("select distinct loaded_through::text from marts.kpi_win_rate where period_start < '2026-04-01'")
+        assert cur.fetchall() == [("2026-11-20",)]
     db.commit()
     kpis = {kpi: _table(db, f"marts.{kpi}") for kpi in KPIS}
     intermediate = {table: _rows(db, f"intermediate.{table}", key)

@@ -43,15 +43,15 @@ final as (
         ended.changed_at,
         ended.next_changed_at,
         ended.superseded_at,
+        ended.is_first_close,
+        ended.is_first_win,
+        ended.furthest_open_stage_order,
         cast(ended.changed_at as date) as valid_from_date,
         cast(ended.superseded_at as date) as superseded_date,
         accounts.segment,
         accounts.region,
         ended.stage in ('closed_won', 'closed_lost') as is_closed,
-        ended.stage = 'closed_won' as is_won,
-        ended.is_first_close,
-        ended.is_first_win,
-        ended.furthest_open_stage_order
+        ended.stage = 'closed_won' as is_won
     from ended
     left join accounts
         on ended.account_id = accounts.account_id

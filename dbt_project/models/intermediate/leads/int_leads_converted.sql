@@ -1,10 +1,11 @@
 -- One row per live lead created up to the night, with what became of it: converted into an
 -- opportunity, and whether that deal was won.
 -- Incremental by lead (delete+insert): a night rewrites the leads delivered since the table's last
--- build, those dated into the night since, and those whose owner's employee or deal outcome no longer
--- match what the table holds (compared, so the table equals a full build); leads deleted or dated
--- after the night since are removed first (pre-hook). As a table rebuilt whole it took 9 s a night at
--- --scale 1. Outside the write-audit-publish swap: a rerun or an older night empties it first.
+-- build, those dated into the night since, those whose owner is now matched to another employee, and
+-- those whose deal's outcome changed (the deal rewritten or deleted since), so the table equals a
+-- full build; leads deleted or dated after the night since are removed first (pre-hook). As a table
+-- rebuilt whole it took 9 s a night at --scale 1. Outside the write-audit-publish swap: a rerun or an
+-- older night empties it first.
 {{
     config(
         materialized='incremental',
@@ -25,47 +26,75 @@
 
 with
 
-leads as (
+leads as not materialized (
+    -- not materialised (Postgres): each use is planned on its own (an index on the night's batches, a
+    -- scan for the rest) instead of copying all leads once
     select * from {{ ref('stg_crm__leads') }}
 ),
 
-opportunities as (
+opportunities as not materialized (
     select * from {{ ref('int_opportunities_enriched') }}
+),
+
+staged_opportunities as not materialized (
+    -- the deals deleted since (int_opportunities_enriched no longer holds them)
+    select * from {{ ref('stg_crm__opportunities') }}
 ),
 
 identities as (
     select * from {{ ref('int_rep_identities_matched') }}
 ),
 
-{% if is_incremental() -%}
-built as (
-    select * from {{ this }}
-),
-
-last_build as (
-    select coalesce(max(loaded_through), cast('1900-01-01' as date)) as night from built
-),
-
 changed_leads as (
-    select leads.lead_id
-    from leads
-    cross join last_build
-    where
-        leads._batch_id > cast(last_build.night as text)
-        or cast(leads.created_at as date) > last_build.night
-    union
-    select built.lead_id
-    from built
-    left join identities
-        on built.owner_user_id = identities.user_id
-    left join opportunities
-        on built.converted_opportunity_id = opportunities.opportunity_id
-    where
-        built.employee_id is distinct from identities.employee_id
-        or built.is_won is distinct from coalesce(opportunities.is_won, false)
+    {% if is_incremental() -%}
+        -- delivered since the last build (a version, a deletion)
+        select leads.lead_id from leads
+        where leads._batch_id > cast({{ last_built_night() }} as text)
+        union
+        -- dated into the nights since
+        select leads.lead_id from leads
+        where cast(leads.created_at as date) > {{ last_built_night() }}
+        union
+        -- owned by a CRM user now matched to another employee (or none)
+        select built.lead_id
+        from {{ this }} as built
+        where
+            built.owner_user_id in (
+                select owners.owner_user_id
+                from (
+                    select distinct
+                        held.owner_user_id,
+                        held.employee_id
+                    from {{ this }} as held
+                ) as owners
+                left join identities
+                    on owners.owner_user_id = identities.user_id
+                where owners.employee_id is distinct from identities.employee_id
+            )
+        union
+        -- converted into a deal rewritten since whose outcome is not the one held
+        select built.lead_id
+        from {{ this }} as built
+        inner join opportunities
+            on built.converted_opportunity_id = opportunities.opportunity_id
+        where
+            opportunities.loaded_through > {{ last_built_night() }}
+            and built.is_won is distinct from opportunities.is_won
+        union
+        -- converted into a deal deleted (or dated after the night) since: no longer won
+        select built.lead_id
+        from {{ this }} as built
+        where built.is_won and built.converted_opportunity_id in (
+            select gone.opportunity_id from staged_opportunities as gone
+            where
+                gone._batch_id > cast({{ last_built_night() }} as text)
+                and (gone.is_deleted or cast(gone.created_at as date) > {{ night() }})
+        )
+    {%- else -%}
+        select leads.lead_id from leads
+        where false
+    {%- endif %}
 ),
-
-{% endif -%}
 
 live_leads as (
     select * from leads

@@ -1,13 +1,13 @@
 -- One row per live opportunity as of the night, with its account's segment and region, the HR
 -- employee behind its owner, closed/won flags and its amount in USD: at the rate of the close date
 -- once closed, of the night while open (SPEC section 3). Every pipeline mart reads it.
--- Incremental by deal (delete+insert): a night rewrites the deals whose row was delivered since the
--- table's last build, the deals dated into the night since, every open deal (valued at tonight's
--- rate), and the deals whose account, owner's employee or close-date rate no longer match what the
--- table holds: compared, not guessed, so the table equals a full build. Deals deleted or dated after
--- the night since are removed first (pre-hook). At --scale 1 the full build took 9 s a night.
--- Outside the write-audit-publish swap (`intermediate`), so a rerun or an older night empties it and
--- rebuilds it whole.
+-- Incremental by deal (delete+insert): a night rewrites the deals delivered since the table's last
+-- build, those dated into the night since, every open deal (valued at tonight's rate), and those
+-- whose account was delivered since, whose owner is now matched to another employee, or whose close
+-- day's rate changed (the rate used is kept to compare), so the table equals a full build. Deals
+-- deleted or dated after the night since are removed first (pre-hook). As a table rebuilt whole it
+-- took 9 s a night at --scale 1. Outside the write-audit-publish swap (`intermediate`), so a rerun or
+-- an older night empties it and rebuilds it whole.
 {{
     config(
         materialized='incremental',
@@ -28,7 +28,9 @@
 
 with
 
-opportunities as (
+opportunities as not materialized (
+    -- not materialised (Postgres): each use is planned on its own (an index on the night's batches, a
+    -- scan for the rest) instead of copying all deals once
     select * from {{ ref('stg_crm__opportunities') }}
 ),
 
@@ -44,43 +46,78 @@ fx_rates as (
     select * from {{ ref('int_fx_rates_daily') }}
 ),
 
-{% if is_incremental() -%}
-built as (
-    select * from {{ this }}
-),
-
-last_build as (
-    select coalesce(max(loaded_through), cast('1900-01-01' as date)) as night from built
+delivered_accounts as not materialized (
+    -- raw account versions, read by batch: only the partitions delivered since are scanned
+    select * from {{ source('crm', 'accounts') }}
 ),
 
 changed_deals as (
-    select opportunities.opportunity_id
-    from opportunities
-    cross join last_build
-    where
-        opportunities._batch_id > cast(last_build.night as text)
-        or cast(opportunities.created_at as date) > last_build.night
-    union
-    select built.opportunity_id
-    from built
-    left join accounts
-        on built.account_id = accounts.account_id
-    left join identities
-        on built.owner_user_id = identities.user_id
-    left join fx_rates
-        on
-            built.currency = fx_rates.currency
-            and fx_rates.rate_date = coalesce(built.closed_date, built.close_date)
-    where
-        not built.is_closed
-        or built.segment is distinct from accounts.segment
-        or built.region is distinct from accounts.region
-        or built.country is distinct from accounts.country
-        or built.employee_id is distinct from identities.employee_id
-        or built.amount_usd is distinct from cast(round(built.amount * fx_rates.rate_to_usd, 2) as numeric(18, 2))
+    {% if is_incremental() -%}
+        -- delivered since the last build (a version, a deletion)
+        select opportunities.opportunity_id from opportunities
+        where opportunities._batch_id > cast({{ last_built_night() }} as text)
+        union
+        -- dated into the nights since
+        select opportunities.opportunity_id from opportunities
+        where cast(opportunities.created_at as date) > {{ last_built_night() }}
+        union
+        -- open: valued at tonight's rate
+        select built.opportunity_id
+        from {{ this }} as built
+        where not built.is_closed
+        union
+        -- on an account delivered since (the raw batches, so only the new partitions are read)
+        select built.opportunity_id
+        from {{ this }} as built
+        where
+            built.account_id in (
+                select delivered.account_id from delivered_accounts as delivered
+                where
+                    delivered._batch_id > cast({{ last_built_night() }} as text)
+                    and delivered._batch_id <= cast({{ night() }} as text)
+            )
+        union
+        -- owned by a CRM user now matched to another employee (or none)
+        select built.opportunity_id
+        from {{ this }} as built
+        where
+            built.owner_user_id in (
+                select owners.owner_user_id
+                from (
+                    select distinct
+                        held.owner_user_id,
+                        held.employee_id
+                    from {{ this }} as held
+                ) as owners
+                left join identities
+                    on owners.owner_user_id = identities.user_id
+                where owners.employee_id is distinct from identities.employee_id
+            )
+        union
+        -- closed on a day whose rate was published again since (a correction)
+        select built.opportunity_id
+        from {{ this }} as built
+        where (built.currency, coalesce(built.closed_date, built.close_date)) in (
+            select
+                rates_used.currency,
+                rates_used.rate_date
+            from (
+                select distinct
+                    held.currency,
+                    coalesce(held.closed_date, held.close_date) as rate_date,
+                    held.fx_rate_to_usd
+                from {{ this }} as held
+                where held.is_closed
+            ) as rates_used
+            left join fx_rates
+                on rates_used.currency = fx_rates.currency and rates_used.rate_date = fx_rates.rate_date
+            where rates_used.fx_rate_to_usd is distinct from fx_rates.rate_to_usd
+        )
+    {%- else -%}
+        select opportunities.opportunity_id from opportunities
+        where false
+    {%- endif %}
 ),
-
-{% endif -%}
 
 live as (
     select * from opportunities
@@ -120,6 +157,7 @@ enriched as (
         flagged.amount,
         flagged.currency,
         cast(round(flagged.amount * fx_rates.rate_to_usd, 2) as numeric(18, 2)) as amount_usd,
+        fx_rates.rate_to_usd as fx_rate_to_usd,
         flagged.probability,
         flagged.created_at,
         flagged.created_date,

@@ -24,36 +24,10 @@
 
 with
 
-{% if is_incremental() -%}
-last_build as (
-    select coalesce(max(loaded_through), cast('1900-01-01' as date)) as night from {{ this }}
-),
-
-recent_activities as (
-    select activities.activity_id, activities.lead_id
-    from {{ ref('fct_activities') }} as activities
-    cross join last_build
-    where activities.batch_date > last_build.night or activities.activity_date > last_build.night
-),
-
-changed_leads as (
-    select converted.lead_id from {{ ref('int_leads_converted') }} as converted
-    where converted.loaded_through > (select last_build.night from last_build)
-    union
-    select recent_activities.lead_id from recent_activities
-    where recent_activities.lead_id is not null
-    union
-    select built.lead_id from {{ this }} as built
-    inner join recent_activities
-        on built.first_activity_id = recent_activities.activity_id
-),
-
-{% endif -%}
-
 leads as (
     select * from {{ ref('int_leads_converted') }}
     {% if is_incremental() -%}
-        where lead_id in (select changed_leads.lead_id from changed_leads)
+        where lead_id in ({{ fct_leads_rewritten(last_built_night()) }})
     {%- endif %}
 ),
 

@@ -29,16 +29,10 @@
 
 with
 
-{% if is_incremental() -%}
-last_build as (
-    select coalesce(max(loaded_through), cast('1900-01-01' as date)) as night from {{ this }}
-),
-
-{% endif -%}
 opportunities as (
     select * from {{ ref('int_opportunities_enriched') }}
     {% if is_incremental() -%}
-        where opportunity_id in ({{ fct_opportunities_rewritten('(select last_build.night from last_build)') }})
+        where opportunity_id in ({{ fct_opportunities_rewritten(last_built_night()) }})
     {%- endif %}
 ),
 

@@ -14,7 +14,9 @@ with
 
 won_deals as (
     select * from {{ ref('fct_opportunities') }}
-    where is_won and closed_date <= {{ night() }} and amount_usd is not null and {{ in_periods_to_rebuild('closed_date') }}
+    where
+        is_won and closed_date <= {{ night() }} and amount_usd is not null
+        and {{ in_periods_to_rebuild('closed_date') }}
 ),
 
 by_period as (
