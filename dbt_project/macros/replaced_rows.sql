@@ -5,11 +5,11 @@
     must recompute the period the row was in as well as the one it is in now (a deal whose close date
     moved, or that was deleted). Pre-hook of the fact, after empty_unless_moving_forward and before its
     keys are removed: replaces `intermediate.<fact>__replaced` with `columns` of the rows this build will
-    rewrite (`rewritten_keys`, a query of keys) or remove (gone from `upstream`), and the nights it
+    rewrite or remove (`rewritten_keys`, `removed_keys`: queries of keys), and the nights it
     catches up between: from its last build (`from_night`, 1900-01-01 when it was emptied) to tonight. A KPI
     uses them only when it was built with the fact's last build (same night), else rebuilds whole. Kept
     in `intermediate`, outside the published schema: bookkeeping, not for BI. -#}
-{% macro record_replaced_rows(key_column, columns, rewritten_keys, upstream) -%}
+{% macro record_replaced_rows(key_column, columns, rewritten_keys, removed_keys) -%}
     {%- if is_incremental() -%}
         {%- set replaced = replaced_rows_relation(this) -%}
         drop table if exists {{ replaced }};
@@ -20,9 +20,7 @@
             built.{{ key_column }} as replaced_key,
             {% for column in columns %}built.{{ column }}{{ ', ' if not loop.last }}{% endfor %}
         from {{ this }} as built
-        where
-            built.{{ key_column }} in ({{ rewritten_keys }})
-            or not exists (select from {{ upstream }} as kept where kept.{{ key_column }} = built.{{ key_column }})
+        where built.{{ key_column }} in ({{ rewritten_keys }}) or built.{{ key_column }} in ({{ removed_keys }})
         union all
         -- the nights, also when nothing is replaced
         select {{ last_built_night() }}, {{ night() }}, null{% for column in columns %}, null{% endfor %};

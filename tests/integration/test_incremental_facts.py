@@ -14,15 +14,15 @@ arrive on 21 or 22; the intermediate tables catch up every night.
       A2/U2; O4 open USD 700 on A2/U2 from lead L2; O5 won USD 300 on A1/U2; O6 won USD 400 on A3/U1.
       O7 won USD 800 on A2/U2, closed 06-30; O8 won USD 900 on A2/U2, closed 05-10 (both in Q2); O9
       won USD 100 on A3/U2, closed 02-10, never touched again (its periods are kept, not recomputed).
-      Leads: L1 (U2, became O2), L2 (U2, became O4), L3 (U2), L5 (U1). Activities: X1 on L1 10-21, X2
-      on L3 11-06, X3 on L3 11-10.
+      Leads: L1 (U2, became O2), L2 (U2, became O4), L3 (U2), L5 (U1), L6 (U2, became O8).
+      Activities: X1 on L1 10-21, X2 on L3 11-06, X3 on L3 11-10.
   20: A1 re-delivered as Mid-Market (O5, closed, follows); the EUR rate of 11-01 revised to 1.15 (O2,
       won 11-01, is worth 2000 x 1.15 = 2300.00); O4 won (L2 is won).
   21: E1's work email changes and E3 takes u1@acme: U1 is now E3 (O6 and L5 follow); O3 deleted; L1
       deleted; L4 new; O7's close corrected to 07-02 (it leaves June and Q2 for July and Q3); X2
       re-pointed at L2 (L3's first activity becomes X3 on 11-10).
   22: O1 lost, at 11-22's rate (1000 x 1.25 = 1250.00); O8 deleted: Q2 and its months have no closed
-      deal left, so the win-rate table has no row for them.
+      deal left, so the win-rate table has no row for them, and L6 is no longer won.
 """
 
 from __future__ import annotations
@@ -133,7 +133,8 @@ FILES = {
         ("crm", "leads"): [_lead("L1", "U2", "2026-09-20", "O2", "A3", T19),
                            _lead("L2", "U2", "2026-10-25", "O4", "A2", T19),
                            _lead("L3", "U2", "2026-11-05", "", "", T19),
-                           _lead("L5", "U1", "2026-11-07", "", "", T19)],
+                           _lead("L5", "U1", "2026-11-07", "", "", T19),
+                           _lead("L6", "U2", "2026-04-01", "O8", "A2", T19)],
         ("crm", "activities"): [_activity("X1", "L1", "2026-10-21", T19), _activity("X2", "L3", "2026-11-06", T19),
                                 _activity("X3", "L3", "2026-11-10", T19)],
     },
@@ -212,11 +213,12 @@ def test_facts_kept_by_key_follow_changes_from_every_table(db, warehouse_server,
     assert opportunities["O4"]["is_won"] is True
     assert opportunities["O5"]["segment"] == "Mid-Market"
     assert opportunities["O6"]["employee_id"] == "E3"
-    assert sorted(leads) == ["L2", "L3", "L4", "L5"]  # L1 deleted on 21
+    assert sorted(leads) == ["L2", "L3", "L4", "L5", "L6"]  # L1 deleted on 21
     assert (leads["L2"]["is_won"], leads["L2"]["first_activity_id"]) == (True, "X2")
     assert str(leads["L2"]["first_activity_at"]) == "2026-11-06 10:00:00"
     assert (leads["L3"]["first_activity_id"], leads["L3"]["days_to_first_activity"]) == ("X3", 5)  # 11-05 to 11-10
     assert leads["L5"]["employee_id"] == "E3"
+    assert leads["L6"]["is_won"] is False  # its deal O8 was deleted
     with db.cursor() as cur:
         cur.execute("select period_type, period_start::text, won_deals from marts.kpi_win_rate"
                     " where dimension = 'all' and period_start between '2026-04-01' and '2026-09-30' order by 1, 2")

@@ -40,7 +40,8 @@ def test_the_incremental_facts_are_checked_on_the_nights_rows_and_the_assets_poi
 
     sliced = {m.table: m.night_column for m in MARTS if m.night_column}
     assert sliced == {"fct_activities": "batch_date", "fct_opportunity_stage_changes": "loaded_through",
-                      "fct_pipeline_daily": "snapshot_date"}
+                      "fct_pipeline_daily": "snapshot_date", "fct_opportunities": "loaded_through",
+                      "fct_leads": "loaded_through"}
     views = "\n".join(mart_check_views_sql("2026-11-21", "marts_build"))
     for table, column in sliced.items():
         assert (f"create or replace view audit.marts__{table} as\n        select * from marts_build.{table}"
@@ -50,5 +51,5 @@ def test_the_incremental_facts_are_checked_on_the_nights_rows_and_the_assets_poi
     for table in sliced:
         assert (assets[f"marts__{table}"]["schema_name"], assets[f"marts__{table}"]["table_name"]) == (
             "audit", f"marts__{table}")
-    assert (assets["marts__fct_opportunities"]["schema_name"], assets["marts__fct_opportunities"]["table_name"]) == (
-        "marts_build", "fct_opportunities")
+    assert (assets["marts__kpi_win_rate"]["schema_name"], assets["marts__kpi_win_rate"]["table_name"]) == (
+        "marts_build", "kpi_win_rate")  # a KPI table is checked whole

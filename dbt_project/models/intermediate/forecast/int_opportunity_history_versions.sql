@@ -15,7 +15,7 @@
         pre_hook="{{ empty_unless_moving_forward('loaded_through') }}",
         post_hook=[
             'create index if not exists int_opportunity_history_versions_opportunity on {{ this }} (opportunity_id)',
-            'analyze {{ this }}',
+            "{{ analyze_when_stale() }}",
         ],
     )
 }}

@@ -6,6 +6,7 @@
 -- full build; leads deleted or dated after the night since are removed first (pre-hook). As a table
 -- rebuilt whole it took 9 s a night at --scale 1. Outside the write-audit-publish swap: a rerun or an
 -- older night empties it first.
+-- depends_on: {{ ref('stg_crm__opportunities') }} (the deals deleted since, read on incremental nights)
 {{
     config(
         materialized='incremental',
@@ -19,7 +20,7 @@
         post_hook=[
             'create index if not exists int_leads_converted_key on {{ this }} (lead_id)',
             'create index if not exists int_leads_converted_night on {{ this }} (loaded_through)',
-            'analyze {{ this }}',
+            "{{ analyze_when_stale() }}",
         ],
     )
 }}
@@ -34,11 +35,6 @@ leads as not materialized (
 
 opportunities as not materialized (
     select * from {{ ref('int_opportunities_enriched') }}
-),
-
-staged_opportunities as not materialized (
-    -- the deals deleted since (int_opportunities_enriched no longer holds them)
-    select * from {{ ref('stg_crm__opportunities') }}
 ),
 
 identities as (
@@ -85,7 +81,7 @@ changed_leads as (
         select built.lead_id
         from {{ this }} as built
         where built.is_won and built.converted_opportunity_id in (
-            select gone.opportunity_id from staged_opportunities as gone
+            select gone.opportunity_id from {{ ref('stg_crm__opportunities') }} as gone
             where
                 gone._batch_id > cast({{ last_built_night() }} as text)
                 and (gone.is_deleted or cast(gone.created_at as date) > {{ night() }})

@@ -2,12 +2,13 @@
 -- employee behind its owner, closed/won flags and its amount in USD: at the rate of the close date
 -- once closed, of the night while open (SPEC section 3). Every pipeline mart reads it.
 -- Incremental by deal (delete+insert): a night rewrites the deals delivered since the table's last
--- build, those dated into the night since, every open deal (valued at tonight's rate), and those
--- whose account was delivered since, whose owner is now matched to another employee, or whose close
--- day's rate changed (the rate used is kept to compare), so the table equals a full build. Deals
+-- build, those dated into the night since, and those whose account's segment, region or country,
+-- owner's employee, or rate (tonight's while open, the close day's once closed; the rate used is kept
+-- to compare) is no longer the one held, so the table equals a full build. Deals
 -- deleted or dated after the night since are removed first (pre-hook). As a table rebuilt whole it
 -- took 9 s a night at --scale 1. Outside the write-audit-publish swap (`intermediate`), so a rerun or
 -- an older night empties it and rebuilds it whole.
+-- depends_on: {{ source('crm', 'accounts') }} (the raw batches of accounts, read on incremental nights)
 {{
     config(
         materialized='incremental',
@@ -21,7 +22,7 @@
         post_hook=[
             'create index if not exists int_opportunities_enriched_key on {{ this }} (opportunity_id)',
             'create index if not exists int_opportunities_enriched_night on {{ this }} (loaded_through)',
-            'analyze {{ this }}',
+            "{{ analyze_when_stale() }}",
         ],
     )
 }}
@@ -46,11 +47,6 @@ fx_rates as (
     select * from {{ ref('int_fx_rates_daily') }}
 ),
 
-delivered_accounts as not materialized (
-    -- raw account versions, read by batch: only the partitions delivered since are scanned
-    select * from {{ source('crm', 'accounts') }}
-),
-
 changed_deals as (
     {% if is_incremental() -%}
         -- delivered since the last build (a version, a deletion)
@@ -61,20 +57,30 @@ changed_deals as (
         select opportunities.opportunity_id from opportunities
         where cast(opportunities.created_at as date) > {{ last_built_night() }}
         union
-        -- open: valued at tonight's rate
+        -- open and valued at another rate than tonight's
         select built.opportunity_id
         from {{ this }} as built
-        where not built.is_closed
+        left join fx_rates
+            on built.currency = fx_rates.currency and fx_rates.rate_date = {{ night() }}
+        where not built.is_closed and built.fx_rate_to_usd is distinct from fx_rates.rate_to_usd
         union
-        -- on an account delivered since (the raw batches, so only the new partitions are read)
+        -- on an account delivered since (its raw batches: only the new partitions are read) whose
+        -- segment, region or country is no longer the one held
         select built.opportunity_id
         from {{ this }} as built
+        left join accounts
+            on built.account_id = accounts.account_id
         where
             built.account_id in (
-                select delivered.account_id from delivered_accounts as delivered
+                select delivered.account_id from {{ source('crm', 'accounts') }} as delivered
                 where
                     delivered._batch_id > cast({{ last_built_night() }} as text)
                     and delivered._batch_id <= cast({{ night() }} as text)
+            )
+            and (
+                built.segment is distinct from accounts.segment
+                or built.region is distinct from accounts.region
+                or built.country is distinct from accounts.country
             )
         union
         -- owned by a CRM user now matched to another employee (or none)

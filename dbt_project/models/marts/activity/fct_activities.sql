@@ -2,7 +2,7 @@
 -- user. Incremental: a night reads only the batches loaded since the last build (delete+insert by
 -- activity), so nightly cost follows the change, not the history.
 -- Indexed on batch_date: the quality gate checks the night's rows, and the catch-up reads the newest;
--- and on lead_id: fct_leads reads the activities of the leads it rewrites.
+-- and on lead_id and activity_date: fct_leads finds and reads the activities of the leads it rewrites.
 {{
     config(
         materialized='incremental',
@@ -12,6 +12,7 @@
         post_hook=[
             'create index if not exists fct_activities_batch_date on {{ this }} (batch_date)',
             'create index if not exists fct_activities_lead on {{ this }} (lead_id) where lead_id is not null',
+            'create index if not exists fct_activities_date on {{ this }} (activity_date)',
         ],
     )
 }}

@@ -5,6 +5,7 @@
 -- leads whose first activity was rewritten (it may have moved to another lead or day); leads gone from
 -- int_leads_converted are removed first (pre-hook). Write-audit-publish recycles the previous-but-one
 -- marts as the build schema, so this catches up two nights; a rerun or an older night empties it.
+-- depends_on: {{ ref('stg_crm__leads') }} (its pre-hooks read the deletions from staging)
 {{
     config(
         materialized='incremental',
@@ -13,7 +14,7 @@
         on_schema_change='fail',
         pre_hook=[
             "{{ empty_unless_moving_forward('loaded_through') }}",
-            "{{ remove_keys_not_in(ref('int_leads_converted'), 'lead_id') }}",
+            "{{ remove_keys_gone_since_built(ref('stg_crm__leads'), 'lead_id') }}",
         ],
         post_hook=[
             'create index if not exists fct_leads_key on {{ this }} (lead_id)',

@@ -8,6 +8,7 @@
 -- recycles the previous-but-one marts as the build schema, so this catches up two nights; a rerun or an
 -- older night empties it and builds it whole.
 -- Indexed on loaded_through: the quality gate checks the night's rows.
+-- depends_on: {{ ref('stg_crm__opportunities') }} (its pre-hooks read the deletions from staging)
 {{
     config(
         materialized='incremental',
@@ -17,8 +18,9 @@
         pre_hook=[
             "{{ empty_unless_moving_forward('loaded_through') }}",
             "{{ record_replaced_rows('opportunity_id', ['closed_date', 'created_date'],
-                fct_opportunities_rewritten(last_built_night()), ref('int_opportunities_enriched')) }}",
-            "{{ remove_keys_not_in(ref('int_opportunities_enriched'), 'opportunity_id') }}",
+                fct_opportunities_rewritten(last_built_night()),
+                keys_gone_since(ref('stg_crm__opportunities'), 'opportunity_id', last_built_night())) }}",
+            "{{ remove_keys_gone_since_built(ref('stg_crm__opportunities'), 'opportunity_id') }}",
         ],
         post_hook=[
             'create index if not exists fct_opportunities_key on {{ this }} (opportunity_id)',

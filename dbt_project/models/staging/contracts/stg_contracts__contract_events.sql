@@ -9,7 +9,7 @@
         post_hook=[
             'create index if not exists stg_contracts__contract_events_key on {{ this }} (event_id)',
             'create index if not exists stg_contracts__contract_events_batch on {{ this }} (_batch_id)',
-            'analyze {{ this }}',
+            "{{ analyze_when_stale() }}",
         ],
     )
 }}

@@ -9,7 +9,7 @@
         post_hook=[
             'create index if not exists stg_crm__leads_key on {{ this }} (lead_id)',
             'create index if not exists stg_crm__leads_batch on {{ this }} (_batch_id)',
-            'analyze {{ this }}',
+            "{{ analyze_when_stale() }}",
         ],
     )
 }}

@@ -10,7 +10,7 @@
         post_hook=[
             'create index if not exists stg_crm__opportunities_key on {{ this }} (opportunity_id)',
             'create index if not exists stg_crm__opportunities_batch on {{ this }} (_batch_id)',
-            'analyze {{ this }}',
+            "{{ analyze_when_stale() }}",
         ],
     )
 }}
