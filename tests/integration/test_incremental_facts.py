@@ -13,7 +13,8 @@ arrive on 21 or 22; the intermediate tables catch up every night.
       Deals: O1 open EUR 1000 on A1/U1; O2 won EUR 2000 on A3/U2, closed 11-01; O3 open USD 500 on
       A2/U2; O4 open USD 700 on A2/U2 from lead L2; O5 won USD 300 on A1/U2; O6 won USD 400 on A3/U1.
       O7 won USD 800 on A2/U2, closed 06-30; O8 won USD 900 on A2/U2, closed 05-10 (both in Q2); O9
-      won USD 100 on A3/U2, closed 02-10, never touched again (its periods are kept, not recomputed).
+      won USD 100 on A3/U2, closed 02-10, never touched again (its periods are kept, not recomputed);
+      O10 open EUR 500 on A3/U2, never delivered again: valued at each night's rate.
       Leads: L1 (U2, became O2), L2 (U2, became O4), L3 (U2), L5 (U1), L6 (U2, became O8).
       Activities: X1 on L1 10-21, X2 on L3 11-06, X3 on L3 11-10.
   20: A1 re-delivered as Mid-Market (O5, closed, follows); the EUR rate of 11-01 revised to 1.15 (O2,
@@ -22,7 +23,8 @@ arrive on 21 or 22; the intermediate tables catch up every night.
       deleted; L4 new; O7's close corrected to 07-02 (it leaves June and Q2 for July and Q3); X2
       re-pointed at L2 (L3's first activity becomes X3 on 11-10).
   22: O1 lost, at 11-22's rate (1000 x 1.25 = 1250.00); O8 deleted: Q2 and its months have no closed
-      deal left, so the win-rate table has no row for them, and L6 is no longer won.
+      deal left, so the win-rate table has no row for them, and L6 is no longer won; O10, still open,
+      is worth 500 x 1.25 = 625.00 at tonight's rate.
 """
 
 from __future__ import annotations
@@ -112,6 +114,7 @@ FILES = {
             _deal("O7", "A2", "U2", "closed_won", 800, "USD", "2026-04-01", "2026-06-30", "", T19),
             _deal("O8", "A2", "U2", "closed_won", 900, "USD", "2026-04-02", "2026-05-10", "", T19),
             _deal("O9", "A3", "U2", "closed_won", 100, "USD", "2026-01-05", "2026-02-10", "", T19),
+            _deal("O10", "A3", "U2", "prospecting", 500, "EUR", "2026-11-10", None, "", T19),
         ],
         ("crm", "opportunity_history"): [
             _history("H1", "O1", "prospecting", 1000, "EUR", "2026-11-01T09:00:00Z"),
@@ -129,6 +132,7 @@ FILES = {
             _history("H15", "O8", "closed_won", 900, "USD", "2026-05-10T12:00:00Z"),
             _history("H16", "O9", "proposal", 100, "USD", "2026-01-05T09:00:00Z"),
             _history("H17", "O9", "closed_won", 100, "USD", "2026-02-10T12:00:00Z"),
+            _history("H18", "O10", "prospecting", 500, "EUR", "2026-11-10T09:00:00Z"),
         ],
         ("crm", "leads"): [_lead("L1", "U2", "2026-09-20", "O2", "A3", T19),
                            _lead("L2", "U2", "2026-10-25", "O4", "A2", T19),
@@ -207,7 +211,8 @@ def test_facts_kept_by_key_follow_changes_from_every_table(db, warehouse_server,
     opportunities = _rows(db, "marts.fct_opportunities", "opportunity_id")
     leads = _rows(db, "marts.fct_leads", "lead_id")
     # what each change above must have done
-    assert sorted(opportunities) == ["O1", "O2", "O4", "O5", "O6", "O7", "O9"]  # O3 deleted on 21, O8 on 22
+    assert sorted(opportunities) == ["O1", "O10", "O2", "O4", "O5", "O6", "O7", "O9"]  # O3 deleted on 21, O8 on 22
+    assert opportunities["O10"]["amount_usd"] == 625  # 500 x 1.25, tonight's rate
     assert opportunities["O1"]["stage"] == "closed_lost" and opportunities["O1"]["amount_usd"] == 1250
     assert opportunities["O2"]["amount_usd"] == 2300  # 2000 x 1.15, the revised rate of its close date
     assert opportunities["O4"]["is_won"] is True

@@ -92,7 +92,8 @@ changed_leads as (
     {%- endif %}
 ),
 
-live_leads as (
+live_leads as materialized (
+    -- materialised: the night's few keys are joined to the other tables, not all of them first
     select * from leads
     where
         cast(created_at as date) <= {{ night() }} and is_deleted is not true

@@ -125,7 +125,8 @@ changed_deals as (
     {%- endif %}
 ),
 
-live as (
+live as materialized (
+    -- materialised: the night's few keys are joined to the other tables, not all of them first
     select * from opportunities
     where
         cast(created_at as date) <= {{ night() }} and is_deleted is not true
