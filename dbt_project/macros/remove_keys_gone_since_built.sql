@@ -1,12 +1,3 @@
-{#- The keys an incremental staging table shows gone since the night `since`: their version delivered
-    since is soft-deleted or dated after the night. -#}
-{% macro keys_gone_since(staging_relation, key_column, since) -%}
-    select gone.{{ key_column }} from {{ staging_relation }} as gone
-    where
-        gone._batch_id > cast({{ since }} as text)
-        and (gone.is_deleted or cast(gone.created_at as date) > {{ night() }})
-{%- endmacro %}
-
 {#- Pre-hook of the models kept incrementally by key from an incremental staging table (directly or
     through an intermediate table kept the same way): delete the keys gone since this table's last
     build. delete+insert only replaces the keys the night's select returns, and these return nothing,

@@ -43,30 +43,14 @@ identities as (
 
 changed_leads as (
     {% if is_incremental() -%}
-        -- delivered since the last build (a version, a deletion)
-        select leads.lead_id from leads
-        where leads._batch_id > cast({{ last_built_night() }} as text)
-        union
-        -- dated into the nights since
-        select leads.lead_id from leads
-        where cast(leads.created_at as date) > {{ last_built_night() }}
+        -- delivered since the last build (a version, a deletion), or dated into the nights since
+        {{ keys_delivered_or_dated_since('leads', 'lead_id', last_built_night()) }}
         union
         -- owned by a CRM user now matched to another employee (or none)
         select built.lead_id
         from {{ this }} as built
         where
-            built.owner_user_id in (
-                select owners.owner_user_id
-                from (
-                    select distinct
-                        held.owner_user_id,
-                        held.employee_id
-                    from {{ this }} as held
-                ) as owners
-                left join identities
-                    on owners.owner_user_id = identities.user_id
-                where owners.employee_id is distinct from identities.employee_id
-            )
+            built.owner_user_id in ({{ owners_matched_elsewhere('identities') }})
         union
         -- converted into a deal rewritten since whose outcome is not the one held
         select built.lead_id

@@ -49,13 +49,8 @@ fx_rates as (
 
 changed_deals as (
     {% if is_incremental() -%}
-        -- delivered since the last build (a version, a deletion)
-        select opportunities.opportunity_id from opportunities
-        where opportunities._batch_id > cast({{ last_built_night() }} as text)
-        union
-        -- dated into the nights since
-        select opportunities.opportunity_id from opportunities
-        where cast(opportunities.created_at as date) > {{ last_built_night() }}
+        -- delivered since the last build (a version, a deletion), or dated into the nights since
+        {{ keys_delivered_or_dated_since('opportunities', 'opportunity_id', last_built_night()) }}
         union
         -- open and valued at another rate than tonight's
         select built.opportunity_id
@@ -87,18 +82,7 @@ changed_deals as (
         select built.opportunity_id
         from {{ this }} as built
         where
-            built.owner_user_id in (
-                select owners.owner_user_id
-                from (
-                    select distinct
-                        held.owner_user_id,
-                        held.employee_id
-                    from {{ this }} as held
-                ) as owners
-                left join identities
-                    on owners.owner_user_id = identities.user_id
-                where owners.employee_id is distinct from identities.employee_id
-            )
+            built.owner_user_id in ({{ owners_matched_elsewhere('identities') }})
         union
         -- closed on a day whose rate was published again since (a correction)
         select built.opportunity_id

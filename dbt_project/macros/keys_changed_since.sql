@@ -1,0 +1,34 @@
+{#- Keys an incremental model kept by key rewrites, read from what can have changed since the night
+    `since` (its last build): the queries its change detection unions. -#}
+
+{#- Delivered since (a new version, a deletion) or dated into the nights since, in a staging table or
+    an import CTE over one (`staged`). -#}
+{% macro keys_delivered_or_dated_since(staged, key_column, since) -%}
+    select delivered.{{ key_column }} from {{ staged }} as delivered
+    where delivered._batch_id > cast({{ since }} as text)
+    union
+    select dated.{{ key_column }} from {{ staged }} as dated
+    where cast(dated.created_at as date) > {{ since }}
+{%- endmacro %}
+
+{#- CRM owners this table holds with another employee than `identities` now matches (or none). -#}
+{% macro owners_matched_elsewhere(identities) -%}
+    select owners.owner_user_id
+    from (
+        select distinct
+            held.owner_user_id,
+            held.employee_id
+        from {{ this }} as held
+    ) as owners
+    left join {{ identities }} as matched
+        on owners.owner_user_id = matched.user_id
+    where owners.employee_id is distinct from matched.employee_id
+{%- endmacro %}
+
+{#- Gone since: the version delivered since is soft-deleted or dated after the night. -#}
+{% macro keys_gone_since(staging_relation, key_column, since) -%}
+    select gone.{{ key_column }} from {{ staging_relation }} as gone
+    where
+        gone._batch_id > cast({{ since }} as text)
+        and (gone.is_deleted or cast(gone.created_at as date) > {{ night() }})
+{%- endmacro %}
