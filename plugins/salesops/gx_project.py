@@ -124,7 +124,9 @@ def sync(settings: Settings) -> list[str]:
                 name=CHECKPOINTS[layer],
                 validation_definitions=definitions,
                 actions=[],  # Data Docs are built once per gate run (quality_gate), not once per suite
-                result_format={"result_format": "SUMMARY", "partial_unexpected_count": 20},
+                # BASIC: counts and up to 20 bad values, all the gate records; SUMMARY's value counts
+                # cost a query per expectation (mart gate 14.5 -> 10.8 s, --scale 1)
+                result_format={"result_format": "BASIC", "partial_unexpected_count": 20},
             )
         )
     return written

@@ -54,6 +54,10 @@ class LedgerEntry:
 
 
 def ensure_ledger(cur: PgCursor) -> None:
+    """Create the ledger if missing. The three sources load in parallel, and two concurrent
+    `create schema if not exists` can both try to create it: a lock held to the caller's commit
+    serialises this DDL (and the raw tables the loader creates next in the same transaction)."""
+    cur.execute("select pg_advisory_xact_lock(hashtext('salesops.ddl'))")
     cur.execute(LEDGER_DDL)
 
 
