@@ -1,22 +1,32 @@
 {#- KPI tables by period kept incrementally: a night recomputes only the months and quarters its changes
     touch, and keeps the others (SPEC: every period still equals a full rebuild).
 
-    The touched days are `date_column` of the fact's rows rewritten since the KPI's last build (their new
-    values, `loaded_through`) and of their before-images (`intermediate.<fact>__replaced`, their old
-    values; see macros/replaced_rows.sql); each touched day touches its month and its quarter.
+    The touched days are `date_column` of the fact's rows that changed since the KPI's last build: the
+    new values of the rows rewritten (`loaded_through`) and the old ones of their before-images
+    (`intermediate.<fact>__replaced`, see macros/replaced_rows.sql), for the rows new, removed, or
+    whose columns differ; each touched day touches its month and its quarter. A row written again
+    unchanged touches nothing: at --scale 1 the extract re-delivers a few hundred old closed deals a
+    night, spread over every quarter, which made every night rebuild all periods. `loaded_through` and
+    `updated_at` are not compared: they say when a row was written or edited, and no KPI is computed
+    from them.
     Everything is recomputed instead unless the KPI was built with the fact's previous build and the
     fact caught up tonight (a rerun, an older night, a fact emptied and rebuilt whole, a KPI that missed
     a night: all rebuild whole).
 
-    Pre-hook `prepare_periods_to_rebuild(fact, date_column)`: works out the periods into a temporary
+    Pre-hook `prepare_periods_to_rebuild(fact, key_column, date_column)`: works out the periods into a temporary
     table (hooks and the model's select share one session), and deletes them from the KPI table. The
     model then reads the fact rows of the touched quarters (`in_periods_to_rebuild`) and keeps its output
     rows of the touched periods (`is_period_to_rebuild`), appended (incremental_strategy 'append'). -#}
-{% macro prepare_periods_to_rebuild(fact, date_column) -%}
+{% macro prepare_periods_to_rebuild(fact, key_column, date_column) -%}
     {%- if is_incremental() -%}
         {%- set replaced = replaced_rows_relation(fact) -%}
         {%- set replaced_exists = adapter.get_relation(database=replaced.database, schema=replaced.schema,
                                                        identifier=replaced.identifier) is not none -%}
+        {%- set compared = [] -%}
+        {%- for column in adapter.get_columns_in_relation(fact)
+              if column.name not in ('loaded_through', 'updated_at') -%}
+            {%- do compared.append(column.name) -%}
+        {%- endfor -%}
         drop table if exists {{ periods_to_rebuild_table() }};
         create temporary table {{ periods_to_rebuild_table() }} as
         with
@@ -39,11 +49,20 @@
         touched_days as (
             select changed.{{ date_column }} as day
             from {{ fact }} as changed
-            where changed.loaded_through > (select built.night from built)
             {%- if replaced_exists %}
+            left join {{ replaced }} as replaced_rows on changed.{{ key_column }} = replaced_rows.replaced_key
+            {%- endif %}
+            where
+                changed.loaded_through > (select built.night from built)
+                {%- if replaced_exists %}
+                and (replaced_rows.replaced_key is null or {{ rows_differ('changed', 'replaced_rows', compared) }})
             union
             select replaced_rows.{{ date_column }}
             from {{ replaced }} as replaced_rows
+            left join {{ fact }} as changed on replaced_rows.replaced_key = changed.{{ key_column }}
+            where
+                replaced_rows.replaced_key is not null
+                and (changed.{{ key_column }} is null or {{ rows_differ('changed', 'replaced_rows', compared) }})
             {%- endif %}
         )
         select
@@ -95,4 +114,10 @@
 
 {% macro periods_to_rebuild_table() -%}
     pg_temp.{{ this.identifier }}__periods_to_rebuild
+{%- endmacro %}
+
+{#- Any of `columns` differs between two aliases' rows (nulls equal). -#}
+{% macro rows_differ(left, right, columns) -%}
+    ({% for column in columns %}{{ left }}.{{ column }}{{ ', ' if not loop.last }}{% endfor %})
+    is distinct from ({% for column in columns %}{{ right }}.{{ column }}{{ ', ' if not loop.last }}{% endfor %})
 {%- endmacro %}

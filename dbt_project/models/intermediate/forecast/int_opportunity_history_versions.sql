@@ -15,6 +15,7 @@
         pre_hook="{{ empty_unless_moving_forward('loaded_through') }}",
         post_hook=[
             'create index if not exists int_opportunity_history_versions_opportunity on {{ this }} (opportunity_id)',
+            'create index if not exists int_opportunity_history_versions_loaded_through on {{ this }} (loaded_through)',
             "{{ analyze_when_stale() }}",
         ],
     )
@@ -27,8 +28,10 @@ new_history as (
     where
         cast(changed_at as date) <= {{ night() }}
         {% if is_incremental() -%}
-            and batch_date > (
-                select coalesce(max(built.loaded_through), cast('1900-01-01' as date)) from {{ this }} as built
+            -- on the raw partition key: only the new batches' partitions are read
+            and _batch_id > (
+                select cast(coalesce(max(built.loaded_through), cast('1900-01-01' as date)) as text)
+                from {{ this }} as built
             )
         {%- endif %}
 ),

@@ -22,8 +22,10 @@ with
 activities as (
     select * from {{ ref('stg_crm__activities') }}
     {% if is_incremental() %}
-        where batch_date > (
-            select coalesce(max(loaded.batch_date), cast('1900-01-01' as date)) from {{ this }} as loaded
+        -- on the raw partition key, so only the new batches' partitions are read (a filter on the cast
+        -- batch_date read all of them: 1.5 s at --scale 1)
+        where _batch_id > (
+            select cast(coalesce(max(loaded.batch_date), cast('1900-01-01' as date)) as text) from {{ this }} as loaded
         )
     {% endif %}
 ),

@@ -17,7 +17,7 @@
         on_schema_change='fail',
         pre_hook=[
             "{{ empty_unless_moving_forward('loaded_through') }}",
-            "{{ record_replaced_rows('opportunity_id', ['closed_date'],
+            "{{ record_replaced_rows('opportunity_id',
                 fct_opportunities_rewritten(last_built_night()),
                 keys_gone_since(ref('stg_crm__opportunities'), 'opportunity_id', last_built_night())) }}",
             "{{ remove_keys_gone_since_built(ref('stg_crm__opportunities'), 'opportunity_id') }}",

@@ -15,7 +15,8 @@ renamed as (
         {{ to_utc_timestamp('occurred_at') }} as occurred_at,
         cast(nullif(trim(duration_minutes), '') as bigint) as duration_minutes,
         {{ to_utc_timestamp('updated_at') }} as updated_at,
-        cast(_batch_id as date) as batch_date
+        cast(_batch_id as date) as batch_date,
+        _batch_id
     from source
     where version_rank = 1
 )

@@ -15,7 +15,8 @@ renamed as (
         cast(nullif(trim(probability), '') as numeric(5, 2)) as probability,
         cast(nullif(trim(close_date), '') as date) as close_date,
         {{ to_utc_timestamp('changed_at') }} as changed_at,
-        cast(_batch_id as date) as batch_date
+        cast(_batch_id as date) as batch_date,
+        _batch_id
     from source
     where version_rank = 1
 )
