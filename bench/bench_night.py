@@ -7,6 +7,9 @@ every mart from scratch (it is reported too). Each stage runs the same function 
 calls, in a child process of its own, so its wall time and peak memory (ru_maxrss of the child) are
 its own; ingestion runs the three sources in parallel, as the DAG does. Airflow's own per-task
 overhead is not in these figures.
+Two nights whose extracts are empty (headers only) follow; the second is reported as the empty night:
+nothing changed in the two nights its marts catch up, so its time is the night's fixed cost (tools
+starting, project parsing, tables rebuilt whole, the checks), the floor under any incremental night.
 Results: bench/results.json. Run: `make bench`.
 """
 
@@ -74,6 +77,27 @@ def ensure_data(scale: float, nights: int) -> Path:
     return out
 
 
+def with_empty_nights(landing: Path, count: int) -> Path:
+    """The cached nights plus `count` nights whose every extract is its header only (nothing changed):
+    a landing folder of links to the real nights and the empty ones beside them."""
+    out = landing.parent / f"{landing.name}_then_{count}_empty"
+    real = sorted(p.name for p in (landing / "crm").iterdir())
+    first_empty = date.fromisoformat(real[-1]) + timedelta(days=1)
+    for source_dir in (p for p in landing.iterdir() if p.is_dir()):
+        for night in real:
+            link = out / source_dir.name / night
+            if not link.exists():
+                link.parent.mkdir(parents=True, exist_ok=True)
+                link.symlink_to(source_dir / night, target_is_directory=True)
+        for offset in range(count):
+            empty = out / source_dir.name / (first_empty + timedelta(days=offset)).isoformat()
+            empty.mkdir(parents=True, exist_ok=True)
+            for extract in (source_dir / real[-1]).glob("*.csv"):
+                with extract.open(encoding="utf-8") as handle:
+                    (empty / extract.name).write_text(handle.readline(), encoding="utf-8")
+    return out
+
+
 def run_stage(stage: str, night: date, arg: str = "") -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-c", STAGE_CHILD, stage, night.isoformat(), arg],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -125,19 +149,22 @@ def slowest_dbt_nodes(count: int = 15) -> list[list]:
 
 
 def print_table(result: dict) -> None:
-    full, incremental = result["full_night"], result["incremental_night"]
-    print(f"\n{'stage':<12} {'full s':>8} {'rows/s':>10} {'peak MB':>8} | {'incr s':>8} {'rows/s':>10} {'peak MB':>8}")
+    full, incremental, empty = result["full_night"], result["incremental_night"], result["empty_night"]
+    print(f"\n{'stage':<12} {'full s':>8} {'rows/s':>10} {'peak MB':>8} | {'incr s':>8} {'rows/s':>10} {'peak MB':>8}"
+          f" | {'empty s':>8}")
     for stage in full["stages"]:
-        f, i = full["stages"][stage], incremental["stages"][stage]
+        f, i, e = full["stages"][stage], incremental["stages"][stage], empty["stages"][stage]
         print(f"{stage:<12} {f['seconds']:>8.1f} {f['rows_per_s']:>10,} {f['peak_rss_mb']:>8} | "
-              f"{i['seconds']:>8.1f} {i['rows_per_s']:>10,} {i['peak_rss_mb']:>8}")
-    print(f"{'night':<12} {full['seconds']:>8.1f} {'':>10} {'':>8} | {incremental['seconds']:>8.1f}")
+              f"{i['seconds']:>8.1f} {i['rows_per_s']:>10,} {i['peak_rss_mb']:>8} | {e['seconds']:>8.1f}")
+    print(f"{'night':<12} {full['seconds']:>8.1f} {'':>10} {'':>8} | {incremental['seconds']:>8.1f} {'':>10} {'':>8}"
+          f" | {empty['seconds']:>8.1f}")
     checks = result["checks"]
     print(f"\nfull night {full['seconds'] / 60:.1f} min (target < {TARGETS['full_night_minutes']}): "
           f"{'met' if checks['full_night'] else 'NOT met'}; incremental {checks['incremental_share']:.1%} of full "
           f"(target < {TARGETS['incremental_share_of_full']:.0%}): {'met' if checks['incremental'] else 'NOT met'}; "
           f"peak task memory {checks['peak_task_memory_mb']} MB (target < {TARGETS['peak_task_memory_mb']}): "
-          f"{'met' if checks['memory'] else 'NOT met'}")
+          f"{'met' if checks['memory'] else 'NOT met'}; a night with nothing to do (the fixed cost) "
+          f"{checks['empty_share']:.1%} of full")
 
 
 def main() -> int:
@@ -149,7 +176,7 @@ def main() -> int:
     from salesops.config import load_settings
 
     settings = load_settings()
-    landing = ensure_data(args.scale, nights=3)
+    landing = with_empty_nights(ensure_data(args.scale, nights=3), count=2)
     if settings.uses_embedded_warehouse:  # a fresh warehouse: the first night is a true first night
         warehouse.stop(settings)
         shutil.rmtree(settings.pgdata, ignore_errors=True)
@@ -161,6 +188,8 @@ def main() -> int:
     full = run_night(FIRST_NIGHT)
     second = run_night(FIRST_NIGHT + timedelta(days=1))
     incremental = run_night(FIRST_NIGHT + timedelta(days=2))
+    run_night(FIRST_NIGHT + timedelta(days=3))  # empty, but its marts still catch up the third night
+    empty = run_night(FIRST_NIGHT + timedelta(days=4))
     peak = max(s["peak_rss_mb"] for night in (full, second, incremental) for s in night["stages"].values())
     result = {
         "scale": args.scale,
@@ -170,6 +199,7 @@ def main() -> int:
         "full_night": full,
         "second_night": second,
         "incremental_night": incremental,
+        "empty_night": empty,
         "targets": TARGETS,
         "checks": {
             "full_night": full["seconds"] < TARGETS["full_night_minutes"] * 60,
@@ -177,6 +207,7 @@ def main() -> int:
             "incremental": incremental["seconds"] / full["seconds"] < TARGETS["incremental_share_of_full"],
             "peak_task_memory_mb": peak,
             "memory": peak < TARGETS["peak_task_memory_mb"],
+            "empty_share": round(empty["seconds"] / full["seconds"], 3),
         },
     }
     (BENCH_DIR / "results.json").write_text(json.dumps(result, indent=2) + "\n")
