@@ -13,7 +13,8 @@ arrive on 21 or 22; the intermediate tables catch up every night.
       Deals: O1 open EUR 1000 on A1/U1; O2 won EUR 2000 on A3/U2, closed 11-01; O3 open USD 500 on
       A2/U2; O4 open USD 700 on A2/U2 from lead L2; O5 won USD 300 on A1/U2; O6 won USD 400 on A3/U1.
       O7 won USD 800 on A2/U2, closed 06-30; O8 won USD 900 on A2/U2, closed 05-10 (both in Q2); O9
-      won USD 100 on A3/U2, closed 02-10, never touched again (its periods are kept, not recomputed);
+      won USD 100 on A3/U2, closed 02-10, only re-delivered unchanged (its periods are kept, not
+      recomputed);
       O10 open EUR 500 on A3/U2, never delivered again: valued at each night's rate.
       Leads: L1 (U2, became O2), L2 (U2, became O4), L3 (U2), L5 (U1), L6 (U2, became O8).
       Activities: X1 on L1 10-21, X2 on L3 11-06, X3 on L3 11-10.
@@ -21,7 +22,8 @@ arrive on 21 or 22; the intermediate tables catch up every night.
       won 11-01, is worth 2000 x 1.15 = 2300.00); O4 won (L2 is won).
   21: E1's work email changes and E3 takes u1@acme: U1 is now E3 (O6 and L5 follow); O3 deleted; L1
       deleted; L4 new; O7's close corrected to 07-02 (it leaves June and Q2 for July and Q3); X2
-      re-pointed at L2 (L3's first activity becomes X3 on 11-10).
+      re-pointed at L2 (L3's first activity becomes X3 on 11-10); O9 delivered again, unchanged but for
+      its updated_at (rewritten, yet it touches no period).
   22: O1 lost, at 11-22's rate (1000 x 1.25 = 1250.00); O8 deleted: Q2 and its months have no closed
       deal left, so the win-rate table has no row for them, and L6 is no longer won; O10, still open,
       is worth 500 x 1.25 = 625.00 at tonight's rate.
@@ -157,7 +159,8 @@ FILES = {
         ("crm", "fx_rates"): ["2026-11-21,EUR,1.20", "2026-11-21,USD,1"],
         ("crm", "opportunities"): [
             _deal("O3", "A2", "U2", "prospecting", 500, "USD", "2026-11-02", None, "", T21, deleted="true"),
-            _deal("O7", "A2", "U2", "closed_won", 800, "USD", "2026-04-01", "2026-07-02", "", T21)],
+            _deal("O7", "A2", "U2", "closed_won", 800, "USD", "2026-04-01", "2026-07-02", "", T21),
+            _deal("O9", "A3", "U2", "closed_won", 100, "USD", "2026-01-05", "2026-02-10", "", T21)],
         ("crm", "leads"): [_lead("L1", "U2", "2026-09-20", "O2", "A3", T21, deleted="true"),
                            _lead("L4", "U2", "2026-11-21", "", "", T21)],
         ("crm", "activities"): [_activity("X2", "L2", "2026-11-06", T21)],
@@ -228,7 +231,8 @@ def test_facts_kept_by_key_follow_changes_from_every_table(db, warehouse_server,
         cur.execute("select period_type, period_start::text, won_deals from marts.kpi_win_rate"
                     " where dimension = 'all' and period_start between '2026-04-01' and '2026-09-30' order by 1, 2")
         assert cur.fetchall() == [("month", "2026-07-01", 1), ("quarter", "2026-07-01", 1)]  # O7 moved; O8 gone
-        # the first quarter was untouched since the second night's fresh build: kept, not recomputed
+        # the first quarter was untouched since the second night's fresh build (O9 came again unchanged):
+        # kept, not recomputed
         cur.execute("select distinct loaded_through::text from marts.kpi_win_rate where period_start < '2026-04-01'")
         assert cur.fetchall() == [("2026-11-20",)]
     db.commit()
