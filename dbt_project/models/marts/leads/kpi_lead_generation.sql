@@ -2,20 +2,34 @@
 -- their conversion, and the whole days from lead creation to the first activity. Leads are counted
 -- per source and days to first activity first (GROUPING SETS, a hash aggregate) and the median is
 -- read from the counts (macros/median_from_counts.sql) rather than sorting every lead.
+-- Leads are counted per creation month first (months add up to quarters): crossing every lead with
+-- the period types made 4M rows to aggregate at --scale 1.
 with
 
 leads as (
     select * from {{ ref('fct_leads') }}
 ),
 
+monthly as (
+    select
+        cast({{ dbt.date_trunc('month', 'created_date') }} as date) as created_month,
+        lead_source,
+        is_converted,
+        days_to_first_activity,
+        count(*) as leads
+    from leads
+    group by created_month, lead_source, is_converted, days_to_first_activity
+),
+
 by_period as (
     select
         period_types.period_type,
-        {{ period_start('period_types.period_type', 'leads.created_date') }} as period_start,
-        leads.lead_source,
-        leads.is_converted,
-        leads.days_to_first_activity
-    from leads
+        monthly.lead_source,
+        monthly.is_converted,
+        monthly.days_to_first_activity,
+        monthly.leads,
+        {{ period_start('period_types.period_type', 'monthly.created_month') }} as period_start
+    from monthly
     cross join {{ period_types() }} as period_types
 ),
 
@@ -26,8 +40,8 @@ counted as (
         period_start,
         days_to_first_activity,
         case when grouping(lead_source) = 1 then 'all' else lead_source end as lead_source,
-        count(*) as leads_created,
-        sum(case when is_converted then 1 else 0 end) as converted_leads
+        sum(leads) as leads_created,
+        sum(case when is_converted then leads else 0 end) as converted_leads
     from by_period
     group by
         grouping sets (
