@@ -22,7 +22,15 @@ versions as not materialized (
 ),
 
 won_deals as (
-    select * from {{ ref('int_won_deals_dated') }}
+    -- summed per day, segment and region first (248k deals -> 13k rows at --scale 1): the scopes and
+    -- periods below only add them up, and joining every deal with every period took seconds
+    select
+        won_date,
+        segment,
+        region,
+        sum(amount_usd) as amount_usd
+    from {{ ref('int_won_deals_dated') }}
+    group by won_date, segment, region
 ),
 
 fx_rates as (
