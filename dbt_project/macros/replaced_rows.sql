@@ -13,10 +13,11 @@
 {% macro record_replaced_rows(key_column, rewritten_keys, removed_keys) -%}
     {%- if is_incremental() -%}
         {%- set replaced = replaced_rows_relation(this) -%}
+        {%- set from_night = last_built_night() -%}
         drop table if exists {{ replaced }};
         create table {{ replaced }} as
         select
-            {{ last_built_night() }} as from_night,
+            {{ from_night }} as from_night,
             {{ night() }} as to_night,
             built.{{ key_column }} as replaced_key,
             built.*
@@ -24,7 +25,7 @@
         where built.{{ key_column }} in ({{ rewritten_keys }}) or built.{{ key_column }} in ({{ removed_keys }})
         union all
         -- the nights, also when nothing is replaced
-        select {{ last_built_night() }}, {{ night() }}, null, nothing.*
+        select {{ from_night }}, {{ night() }}, null, nothing.*
         from (select) as one
         left join {{ this }} as nothing on false;
         create index on {{ replaced }} (replaced_key);

@@ -29,10 +29,7 @@ new_history as (
         cast(changed_at as date) <= {{ night() }}
         {% if is_incremental() -%}
             -- on the raw partition key: only the new batches' partitions are read
-            and _batch_id > (
-                select cast(coalesce(max(built.loaded_through), cast('1900-01-01' as date)) as text)
-                from {{ this }} as built
-            )
+            and _batch_id > cast({{ last_built_night() }} as text)
         {%- endif %}
 ),
 
