@@ -7,7 +7,7 @@
     from {{ model }}
     where {{ column_name }} in (
         select written.{{ column_name }} from {{ model }} as written
-        where written.{{ written_column }} = '{{ var('night') }}'
+        where written.{{ written_column }} = {{ night_literal() }}
     )
     group by {{ column_name }}
     having count(*) > 1

@@ -8,7 +8,7 @@
     from {{ model }}
     {%- if night_batch_column %}
     -- an untyped literal: the column is a date, or the raw text `_batch_id` (partition pruning)
-    where {{ night_batch_column }} = '{{ var('night') }}'
+    where {{ night_batch_column }} = {{ night_literal() }}
     {%- endif %}
     group by {{ columns | join(', ') }}
     having count(*) > 1

@@ -46,7 +46,10 @@ def run_dbt(settings: Settings, command: list[str], night: date | None = None, b
         "--log-path", str(settings.home / "dbt_logs"),
     ]
     if night is not None:
-        args += ["--vars", json.dumps({"night": night.isoformat(), "build_schema": build_schema, **(extra_vars or {})})]
+        # The night goes in the environment, not in --vars: a changed var makes dbt re-parse the whole
+        # project (5-6 s), and the night changes every night (macros/night.sql).
+        os.environ["SALESOPS_NIGHT"] = night.isoformat()
+        args += ["--vars", json.dumps({"build_schema": build_schema, **(extra_vars or {})})]
     log.info("dbt %s", " ".join(args))
     result = dbtRunner().invoke(args)
     nodes: dict[str, int] = {}

@@ -82,7 +82,10 @@ def task_granularity() -> str:
 
 def _operator_args(settings: Settings) -> dict:
     return {
-        "vars": {"night": NIGHT, "build_schema": BUILD_SCHEMA,
+        # The night in the environment, not in --vars: dbt re-parses the whole project when a var
+        # changes, not when an environment variable that parsing never reads does (macros/night.sql).
+        "env": {"SALESOPS_NIGHT": NIGHT},
+        "vars": {"build_schema": BUILD_SCHEMA,
                  "forecast_backfill_from": "{{ params.forecast_backfill_from or '' }}"},
         "full_refresh": "{{ params.full_refresh }}",
         # Unit tests check the SQL, not the night's data: the test suite runs them. Tests joining two
@@ -94,9 +97,8 @@ def _operator_args(settings: Settings) -> dict:
         "append_env": True,
         "on_execute_callback": set_dbt_connection,
         # where dbt's partial-parse state is kept between tasks. One cache for every dbt task of the DAG,
-        # per SALESOPS_HOME: dbt drops its partial parse whenever --vars change (every night), so a cache
-        # per task group (Cosmos's default) made each group's first task re-parse the whole project
-        # (5-7 s); shared, only the night's first dbt task does.
+        # per SALESOPS_HOME: a cache per task group (Cosmos's default) made each group's first task
+        # parse the whole project (5-7 s).
         "cache_dir": settings.home / "dbt_cache",
     }
 
