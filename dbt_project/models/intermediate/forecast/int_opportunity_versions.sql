@@ -12,6 +12,7 @@ history_versions as (
 
 accounts as (
     select * from {{ ref('stg_crm__accounts') }}
+    where not is_deleted
 ),
 
 opportunities as (

@@ -37,6 +37,7 @@ opportunities as not materialized (
 
 accounts as (
     select * from {{ ref('stg_crm__accounts') }}
+    where not is_deleted
 ),
 
 identities as (

@@ -14,6 +14,7 @@ events as (
 
 accounts as (
     select * from {{ ref('stg_crm__accounts') }}
+    where not is_deleted
 ),
 
 identities as (

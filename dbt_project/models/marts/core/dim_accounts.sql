@@ -4,7 +4,7 @@ with
 
 accounts as (
     select * from {{ ref('stg_crm__accounts') }}
-    where cast(created_at as date) <= {{ night() }}
+    where not is_deleted and cast(created_at as date) <= {{ night() }}
 ),
 
 identities as (

@@ -21,10 +21,10 @@ versions as (
     select * from {{ ref('int_opportunity_history_versions') }}
     {% if is_incremental() -%}
         where opportunity_id in (
+            -- the deals the history table rewrote since (a superset of those with a newer batch; all of
+            -- them once it was rebuilt whole), found by its index on loaded_through
             select touched.opportunity_id from {{ ref('int_opportunity_history_versions') }} as touched
-            where touched.batch_date > (
-                select coalesce(max(loaded.loaded_through), cast('1900-01-01' as date)) from {{ this }} as loaded
-            )
+            where touched.loaded_through > {{ last_built_night(before_tonight=false) }}
         )
     {%- endif %}
 ),
