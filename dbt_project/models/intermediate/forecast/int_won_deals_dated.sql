@@ -1,5 +1,9 @@
 -- Every deal won up to the night, dated by the history version that closed it (the day it became
 -- known as won), in USD at that day's rate, with its account's segment and region.
+-- A table, not a view: the pipeline forecast, the accuracy mart, the Python time series and its tests
+-- each joined every version with its deal and account again (1.3 s a read at --scale 1).
+{{ config(materialized='table', post_hook='analyze {{ this }}') }}
+
 with
 
 versions as (
