@@ -46,3 +46,22 @@
 {% macro dimension_value_of_grouping(dimensions=['all', 'segment', 'type', 'region', 'rep']) -%}
     coalesce({% for dimension in dimensions if dimension != 'all' %}by_{{ dimension }}, {% endfor %}'all')
 {%- endmacro %}
+
+{#- For additive measures: the rows of `relation` counted (`row_count`) and `sums` summed per month of
+    `date_column` (kept under its name, now the month's first day: by_period puts it in the same
+    periods), dimension values and `columns`, before by_period fans them out to the period types and
+    grouping sets. kpi_win_rate grouped 1.85M rows five ways at --scale 1; counted first, 570k (5.0 -> 4.1 s). -#}
+{% macro counted_by_month(relation, date_column, columns=[], sums=[]) -%}
+    {%- set keys = dimension_columns().values() | list + columns -%}
+    select
+        cast({{ dbt.date_trunc('month', date_column) }} as date) as {{ date_column }},
+        {%- for key in keys %}
+        {{ key }},
+        {%- endfor %}
+        {%- for measure in sums %}
+        sum({{ measure }}) as {{ measure }},
+        {%- endfor %}
+        count(*) as row_count
+    from {{ relation }}
+    group by cast({{ dbt.date_trunc('month', date_column) }} as date), {{ keys | join(', ') }}
+{%- endmacro %}

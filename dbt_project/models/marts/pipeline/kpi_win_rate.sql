@@ -17,8 +17,12 @@ closed_deals as (
     where is_closed and closed_date <= {{ night() }} and {{ in_periods_to_rebuild('closed_date') }}
 ),
 
+closed_by_month as (
+    {{ counted_by_month('closed_deals', 'closed_date', columns=['is_won'], sums=['amount_usd']) }}
+),
+
 by_period as (
-    {{ by_period('closed_deals', 'closed_date') }}
+    {{ by_period('closed_by_month', 'closed_date') }}
 ),
 
 aggregated as (
@@ -27,8 +31,8 @@ aggregated as (
         period_start,
         {{ dimension_of_grouping() }} as dimension,
         {{ dimension_value_of_grouping() }} as dimension_value,
-        sum(case when is_won then 1 else 0 end) as won_deals,
-        sum(case when is_won then 0 else 1 end) as lost_deals,
+        sum(case when is_won then row_count else 0 end) as won_deals,
+        sum(case when is_won then 0 else row_count end) as lost_deals,
         coalesce(sum(case when is_won then amount_usd end), 0) as won_usd,
         coalesce(sum(case when is_won then 0 else amount_usd end), 0) as lost_usd
     from by_period
