@@ -2,7 +2,7 @@
 -- ACV in USD of the contracts active at the end of the period, or on the night for the current one.
 -- Counted from the days contracts start and stop being active (a running total per segment and
 -- region), not by testing every contract against every period end: that was a 4.3M-row join at
--- --scale 1 (23 s); this reads each contract twice.
+-- --scale 1 (23 s); this reads each contract twice, and sums the changes per day first.
 with
 
 contracts as (
@@ -69,6 +69,19 @@ changes as (
     where active_from < active_until
 ),
 
+daily_changes as (
+    -- summed per cell and day before the running total: it sorted every contract's two changes (625k
+    -- rows, 2.6 s at --scale 1); a running total over the days is the same at every day
+    select
+        by_segment,
+        by_region,
+        change_date,
+        sum(contracts_change) as contracts_change,
+        sum(arr_change) as arr_change
+    from changes
+    group by by_segment, by_region, change_date
+),
+
 measuring_days as (
     select distinct measured_on from measured_on
 ),
@@ -77,7 +90,7 @@ cells as (
     select distinct
         by_segment,
         by_region
-    from changes
+    from daily_changes
 ),
 
 series as (
@@ -88,7 +101,7 @@ series as (
         change_date,
         contracts_change,
         arr_change
-    from changes
+    from daily_changes
     union all
     select
         cells.by_segment,

@@ -16,28 +16,47 @@ stages as (
     select * from {{ open_stages() }} as open_stages
 ),
 
+counted as (
+    -- counted per segment, outcome and stages reached before fanning out to the stages (it fanned out
+    -- 440k deals to 1.5M rows and aggregated them, --scale 1)
+    select
+        segment,
+        is_won,
+        reached_prospecting,
+        reached_qualification,
+        reached_discovery,
+        reached_proposal,
+        reached_negotiation,
+        count(*) as deals
+    from opportunities
+    group by
+        segment, is_won, reached_prospecting, reached_qualification, reached_discovery, reached_proposal,
+        reached_negotiation
+),
+
 reached as (
     select
-        opportunities.segment,
+        counted.segment,
         stages.stage,
-        opportunities.is_won
-    from opportunities
+        counted.is_won,
+        counted.deals
+    from counted
     inner join stages
         on
             case stages.stage
-                when 'prospecting' then opportunities.reached_prospecting
-                when 'qualification' then opportunities.reached_qualification
-                when 'discovery' then opportunities.reached_discovery
-                when 'proposal' then opportunities.reached_proposal
-                when 'negotiation' then opportunities.reached_negotiation
+                when 'prospecting' then counted.reached_prospecting
+                when 'qualification' then counted.reached_qualification
+                when 'discovery' then counted.reached_discovery
+                when 'proposal' then counted.reached_proposal
+                when 'negotiation' then counted.reached_negotiation
             end
 ),
 
 company as (
     select
         stage,
-        count(*) as closed_deals,
-        sum(case when is_won then 1 else 0 end) as won_deals
+        sum(deals) as closed_deals,
+        sum(case when is_won then deals else 0 end) as won_deals
     from reached
     group by stage
 ),
@@ -46,8 +65,8 @@ segments as (
     select
         segment,
         stage,
-        count(*) as closed_deals,
-        sum(case when is_won then 1 else 0 end) as won_deals
+        sum(deals) as closed_deals,
+        sum(case when is_won then deals else 0 end) as won_deals
     from reached
     where segment is not null
     group by segment, stage
