@@ -1,37 +1,84 @@
 -- Close rate: of the closed deals that reached proposal, the share won; per closed_at period and
 -- dimension value.
--- Incremental by period: a night recomputes the months and quarters its changed deals were or are
--- closed in, and keeps the rest (macros/periods_to_rebuild.sql).
+-- Kept by deltas: a night adds the deals its changed rows close and subtracts what their earlier
+-- versions had added, per period and dimension value, and keeps the other rows (macros/kept_by_deltas.sql).
 {{
     config(
         materialized='incremental',
-        incremental_strategy='append',
+        incremental_strategy='delete+insert',
+        unique_key=['period_type', 'period_start', 'dimension', 'dimension_value'],
         on_schema_change='fail',
-        pre_hook="{{ prepare_periods_to_rebuild(ref('fct_opportunities'), 'opportunity_id', 'closed_date') }}",
+        pre_hook="{{ prepare_deltas(ref('fct_opportunities')) }}",
+        post_hook="{{ drop_empty_keys('closed_from_proposal') }}",
     )
 }}
 
 with
 
 closed_deals as (
-    select * from {{ ref('fct_opportunities') }}
-    where is_closed and reached_proposal and closed_date <= {{ night() }} and {{ in_periods_to_rebuild('closed_date') }}
+    select * from ({{ signed_fact_rows(ref('fct_opportunities')) }}) as signed_rows
+    where is_closed and reached_proposal and closed_date <= as_of
 ),
 
 by_period as (
     {{ by_period('closed_deals', 'closed_date') }}
 ),
 
-aggregated as (
+deltas as (
     select
         period_type,
         period_start,
         {{ dimension_of_grouping() }} as dimension,
         {{ dimension_value_of_grouping() }} as dimension_value,
-        count(*) as closed_from_proposal,
-        sum(case when is_won then 1 else 0 end) as won_from_proposal
+        sum(sign) as closed_from_proposal,
+        sum(case when is_won then sign else 0 end) as won_from_proposal
     from by_period
     group by {{ dimension_grouping_sets(['period_type', 'period_start']) }}
+),
+
+changed as (
+    -- a row written again unchanged adds and subtracts the same: its periods are kept as they are
+    select * from deltas
+    where closed_from_proposal <> 0 or won_from_proposal <> 0
+),
+
+{% if is_incremental() -%}
+    held as (
+        select
+            period_type,
+            period_start,
+            dimension,
+            dimension_value,
+            closed_from_proposal,
+            won_from_proposal
+        from {{ this }}
+        where (period_type, period_start, dimension, dimension_value) in (
+            select
+                changed.period_type,
+                changed.period_start,
+                changed.dimension,
+                changed.dimension_value
+            from changed
+        )
+    ),
+{%- endif %}
+
+summed as (
+    select
+        period_type,
+        period_start,
+        dimension,
+        dimension_value,
+        sum(closed_from_proposal) as closed_from_proposal,
+        sum(won_from_proposal) as won_from_proposal
+    from (
+        select * from changed
+        {% if is_incremental() -%}
+            union all
+            select * from held
+        {%- endif %}
+    ) as parts
+    group by period_type, period_start, dimension, dimension_value
 ),
 
 final as (
@@ -44,8 +91,7 @@ final as (
         cast(won_from_proposal as integer) as won_from_proposal,
         cast(round({{ safe_divide('won_from_proposal', 'closed_from_proposal') }}, 6) as numeric(8, 6)) as close_rate,
         cast({{ night() }} as date) as loaded_through
-    from aggregated
-    where {{ is_period_to_rebuild() }}
+    from summed
 )
 
 select * from final

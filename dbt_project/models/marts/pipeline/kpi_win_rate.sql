@@ -1,42 +1,96 @@
 -- Win rate by count and by USD amount, per closed_at period and dimension value.
--- Incremental by period: a night recomputes the months and quarters its changed deals were or are
--- closed in, and keeps the rest (macros/periods_to_rebuild.sql).
+-- Kept by deltas: a night adds the deals its changed rows close and subtracts what their earlier
+-- versions had added, per period and dimension value, and keeps the other rows (macros/kept_by_deltas.sql).
 {{
     config(
         materialized='incremental',
-        incremental_strategy='append',
+        incremental_strategy='delete+insert',
+        unique_key=['period_type', 'period_start', 'dimension', 'dimension_value'],
         on_schema_change='fail',
-        pre_hook="{{ prepare_periods_to_rebuild(ref('fct_opportunities'), 'opportunity_id', 'closed_date') }}",
+        pre_hook="{{ prepare_deltas(ref('fct_opportunities')) }}",
+        post_hook="{{ drop_empty_keys('won_deals + lost_deals') }}",
     )
 }}
 
 with
 
 closed_deals as (
-    select * from {{ ref('fct_opportunities') }}
-    where is_closed and closed_date <= {{ night() }} and {{ in_periods_to_rebuild('closed_date') }}
+    select
+        *,
+        sign * amount_usd as signed_amount_usd
+    from ({{ signed_fact_rows(ref('fct_opportunities')) }}) as signed_rows
+    where is_closed and closed_date <= as_of
 ),
 
 closed_by_month as (
-    {{ counted_by_month('closed_deals', 'closed_date', columns=['is_won'], sums=['amount_usd']) }}
+    {{ counted_by_month('closed_deals', 'closed_date', columns=['is_won'], sums=['sign', 'signed_amount_usd']) }}
 ),
 
 by_period as (
     {{ by_period('closed_by_month', 'closed_date') }}
 ),
 
-aggregated as (
+deltas as (
     select
         period_type,
         period_start,
         {{ dimension_of_grouping() }} as dimension,
         {{ dimension_value_of_grouping() }} as dimension_value,
-        sum(case when is_won then row_count else 0 end) as won_deals,
-        sum(case when is_won then 0 else row_count end) as lost_deals,
-        coalesce(sum(case when is_won then amount_usd end), 0) as won_usd,
-        coalesce(sum(case when is_won then 0 else amount_usd end), 0) as lost_usd
+        sum(case when is_won then sign else 0 end) as won_deals,
+        sum(case when is_won then 0 else sign end) as lost_deals,
+        coalesce(sum(case when is_won then signed_amount_usd end), 0) as won_usd,
+        coalesce(sum(case when is_won then 0 else signed_amount_usd end), 0) as lost_usd
     from by_period
     group by {{ dimension_grouping_sets(['period_type', 'period_start']) }}
+),
+
+changed as (
+    -- a row written again unchanged adds and subtracts the same: its periods are kept as they are
+    select * from deltas
+    where won_deals <> 0 or lost_deals <> 0 or won_usd <> 0 or lost_usd <> 0
+),
+
+{% if is_incremental() -%}
+    held as (
+        select
+            period_type,
+            period_start,
+            dimension,
+            dimension_value,
+            won_deals,
+            lost_deals,
+            won_usd,
+            lost_usd
+        from {{ this }}
+        where (period_type, period_start, dimension, dimension_value) in (
+            select
+                changed.period_type,
+                changed.period_start,
+                changed.dimension,
+                changed.dimension_value
+            from changed
+        )
+    ),
+{%- endif %}
+
+summed as (
+    select
+        period_type,
+        period_start,
+        dimension,
+        dimension_value,
+        sum(won_deals) as won_deals,
+        sum(lost_deals) as lost_deals,
+        sum(won_usd) as won_usd,
+        sum(lost_usd) as lost_usd
+    from (
+        select * from changed
+        {% if is_incremental() -%}
+            union all
+            select * from held
+        {%- endif %}
+    ) as parts
+    group by period_type, period_start, dimension, dimension_value
 ),
 
 final as (
@@ -52,8 +106,7 @@ final as (
         cast(round(lost_usd, 2) as numeric(18, 2)) as lost_usd,
         cast(round({{ safe_divide('won_usd', 'won_usd + lost_usd') }}, 6) as numeric(8, 6)) as win_rate_by_amount,
         cast({{ night() }} as date) as loaded_through
-    from aggregated
-    where {{ is_period_to_rebuild() }}
+    from summed
 )
 
 select * from final
