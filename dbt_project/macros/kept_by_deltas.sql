@@ -18,8 +18,7 @@
 {% macro prepare_deltas(fact) -%}
     {%- if is_incremental() -%}
         {%- set replaced = replaced_rows_relation(fact) -%}
-        {%- set replaced_exists = adapter.get_relation(database=replaced.database, schema=replaced.schema,
-                                                       identifier=replaced.identifier) is not none -%}
+        {%- set replaced_exists = relation_exists_now(replaced) -%}
         drop table if exists {{ deltas_table() }};
         create temporary table {{ deltas_table() }} as
         select
@@ -50,10 +49,12 @@
         where
             (select everything from {{ deltas_table() }})
             or loaded_through > (select built_night from {{ deltas_table() }})
+        {%- if relation_exists_now(replaced) %}
         union all
         select {{ columns | join(', ') }}, -1 as sign, from_night as as_of
         from {{ replaced }}
         where replaced_key is not null and not (select everything from {{ deltas_table() }})
+        {%- endif %}
     {%- else -%}
         select *, 1 as sign, {{ night() }} as as_of from {{ fact }}
     {%- endif -%}

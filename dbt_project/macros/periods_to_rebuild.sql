@@ -20,8 +20,7 @@
 {% macro prepare_periods_to_rebuild(fact, key_column, date_column) -%}
     {%- if is_incremental() -%}
         {%- set replaced = replaced_rows_relation(fact) -%}
-        {%- set replaced_exists = adapter.get_relation(database=replaced.database, schema=replaced.schema,
-                                                       identifier=replaced.identifier) is not none -%}
+        {%- set replaced_exists = relation_exists_now(replaced) -%}
         {%- set compared = [] -%}
         {%- for column in adapter.get_columns_in_relation(fact)
               if column.name not in ('loaded_through', 'updated_at') -%}

@@ -33,6 +33,18 @@
     {%- endif -%}
 {%- endmacro %}
 
+{#- Whether `relation` exists, asked of the warehouse now. dbt's cache of relations is taken when the
+    run starts, so it misses a table a hook created earlier in the same run: the before-images of a fact
+    built incrementally for the first time (the first incremental night after a full build) were taken
+    for missing, and the KPIs on it rebuilt whole. -#}
+{% macro relation_exists_now(relation) -%}
+    {%- if not execute -%}
+        {{ return(false) }}
+    {%- endif -%}
+    {%- set found = run_query("select to_regclass('" ~ relation.include(database=false) ~ "') is not null") -%}
+    {{ return(found.columns[0].values()[0]) }}
+{%- endmacro %}
+
 {% macro replaced_rows_relation(fact) -%}
     {{ return(api.Relation.create(database=fact.database, schema='intermediate',
                                   identifier=fact.identifier ~ '__replaced')) }}
