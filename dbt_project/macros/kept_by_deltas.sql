@@ -12,25 +12,17 @@
     Pre-hook `prepare_deltas(fact)`: works out whether to rebuild everything (into a temporary table), and
     if so empties the KPI table. The model reads `signed_fact_rows(fact)` (the fact's columns, `sign`, and
     `as_of`: the night the row counts as of), sums `sign` and `sign * measure` per key, keeps the keys
-    whose sums moved, adds the rows the table holds for them, and writes them by key (delete+insert). A
-    post-hook removes the keys left with nothing counted (`drop_empty_keys(count_column)`), which a whole
-    rebuild would not have. -#}
+    whose sums moved, adds the rows the table holds for them (`held_plus_deltas`), and writes them by key
+    (delete+insert). A post-hook removes the keys left with nothing counted
+    (`drop_empty_keys(count_column)`), which a whole rebuild would not have. -#}
 {% macro prepare_deltas(fact) -%}
     {%- if is_incremental() -%}
         {%- set replaced = replaced_rows_relation(fact) -%}
-        {%- set replaced_exists = relation_exists_now(replaced) -%}
         drop table if exists {{ deltas_table() }};
         create temporary table {{ deltas_table() }} as
         select
             built.night as built_night,
-            {%- if replaced_exists %}
-            not exists (
-                select from {{ replaced }} as replaced_rows
-                where replaced_rows.from_night = built.night and replaced_rows.to_night = {{ night() }}
-            ) as everything
-            {%- else %}
-            true as everything
-            {%- endif %}
+            {{ rebuilds_whole(replaced, relation_exists_now(replaced), 'built.night') }} as everything
         from (
             select coalesce(max(loaded_through), cast('1900-01-01' as date)) as night from {{ this }}
         ) as built;
@@ -58,6 +50,31 @@
     {%- else -%}
         select *, 1 as sign, {{ night() }} as as_of from {{ fact }}
     {%- endif -%}
+{%- endmacro %}
+
+{#- The rows a KPI kept by deltas writes tonight, one per key: the `deltas` (a relation of `keys` and
+    `measures`) whose sums moved, plus the row the table holds for each of those keys, summed. A row
+    written again unchanged adds and subtracts the same: its keys are not rewritten. -#}
+{% macro held_plus_deltas(deltas, measures, keys=['period_type', 'period_start', 'dimension', 'dimension_value']) -%}
+    {%- set columns = (keys + measures) | join(', ') -%}
+    {%- set moved -%}
+        ({% for measure in measures %}{{ deltas }}.{{ measure }} <> 0{{ ' or ' if not loop.last }}{% endfor %})
+    {%- endset -%}
+    select
+        {{ keys | join(', ') }},
+        {%- for measure in measures %}
+        sum({{ measure }}) as {{ measure }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    from (
+        select {{ columns }} from {{ deltas }}
+        where {{ moved }}
+        {%- if is_incremental() %}
+        union all
+        select {{ columns }} from {{ this }}
+        where ({{ keys | join(', ') }}) in (select {{ keys | join(', ') }} from {{ deltas }} where {{ moved }})
+        {%- endif %}
+    ) as parts
+    group by {{ keys | join(', ') }}
 {%- endmacro %}
 
 {% macro drop_empty_keys(count_column) -%}

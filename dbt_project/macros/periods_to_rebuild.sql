@@ -34,15 +34,7 @@
         ),
         everything as (
             -- unless this KPI was built with the fact's last build, and the fact caught up tonight
-            select
-                {%- if replaced_exists %}
-                not exists (
-                    select from {{ replaced }} as replaced_rows
-                    where replaced_rows.from_night = built.night and replaced_rows.to_night = {{ night() }}
-                ) as rebuild
-                {%- else %}
-                true as rebuild
-                {%- endif %}
+            select {{ rebuilds_whole(replaced, replaced_exists, 'built.night') }} as rebuild
             from built
         ),
         touched_days as (

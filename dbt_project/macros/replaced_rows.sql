@@ -45,6 +45,21 @@
     {{ return(found.columns[0].values()[0]) }}
 {%- endmacro %}
 
+{#- Whether a KPI on a fact, last built on `built_night` (SQL), must rebuild whole: unless it was built
+    with the fact's previous build and the fact caught up tonight (its before-images run from that night
+    to tonight). A rerun, an older night, a fact emptied and rebuilt, a KPI that missed a night, or no
+    before-images at all (`replaced_exists`): whole. Shared by periods_to_rebuild and kept_by_deltas. -#}
+{% macro rebuilds_whole(replaced, replaced_exists, built_night) -%}
+    {%- if replaced_exists -%}
+        not exists (
+            select from {{ replaced }} as replaced_rows
+            where replaced_rows.from_night = {{ built_night }} and replaced_rows.to_night = {{ night() }}
+        )
+    {%- else -%}
+        true
+    {%- endif -%}
+{%- endmacro %}
+
 {% macro replaced_rows_relation(fact) -%}
     {{ return(api.Relation.create(database=fact.database, schema='intermediate',
                                   identifier=fact.identifier ~ '__replaced')) }}

@@ -36,49 +36,8 @@ deltas as (
     group by {{ dimension_grouping_sets(['period_type', 'period_start']) }}
 ),
 
-changed as (
-    -- a row written again unchanged adds and subtracts the same: its periods are kept as they are
-    select * from deltas
-    where closed_from_proposal <> 0 or won_from_proposal <> 0
-),
-
-{% if is_incremental() -%}
-    held as (
-        select
-            period_type,
-            period_start,
-            dimension,
-            dimension_value,
-            closed_from_proposal,
-            won_from_proposal
-        from {{ this }}
-        where (period_type, period_start, dimension, dimension_value) in (
-            select
-                changed.period_type,
-                changed.period_start,
-                changed.dimension,
-                changed.dimension_value
-            from changed
-        )
-    ),
-{%- endif %}
-
 summed as (
-    select
-        period_type,
-        period_start,
-        dimension,
-        dimension_value,
-        sum(closed_from_proposal) as closed_from_proposal,
-        sum(won_from_proposal) as won_from_proposal
-    from (
-        select * from changed
-        {% if is_incremental() -%}
-            union all
-            select * from held
-        {%- endif %}
-    ) as parts
-    group by period_type, period_start, dimension, dimension_value
+    {{ held_plus_deltas('deltas', ['closed_from_proposal', 'won_from_proposal']) }}
 ),
 
 final as (

@@ -44,53 +44,8 @@ deltas as (
     group by {{ dimension_grouping_sets(['period_type', 'period_start']) }}
 ),
 
-changed as (
-    -- a row written again unchanged adds and subtracts the same: its periods are kept as they are
-    select * from deltas
-    where won_deals <> 0 or lost_deals <> 0 or won_usd <> 0 or lost_usd <> 0
-),
-
-{% if is_incremental() -%}
-    held as (
-        select
-            period_type,
-            period_start,
-            dimension,
-            dimension_value,
-            won_deals,
-            lost_deals,
-            won_usd,
-            lost_usd
-        from {{ this }}
-        where (period_type, period_start, dimension, dimension_value) in (
-            select
-                changed.period_type,
-                changed.period_start,
-                changed.dimension,
-                changed.dimension_value
-            from changed
-        )
-    ),
-{%- endif %}
-
 summed as (
-    select
-        period_type,
-        period_start,
-        dimension,
-        dimension_value,
-        sum(won_deals) as won_deals,
-        sum(lost_deals) as lost_deals,
-        sum(won_usd) as won_usd,
-        sum(lost_usd) as lost_usd
-    from (
-        select * from changed
-        {% if is_incremental() -%}
-            union all
-            select * from held
-        {%- endif %}
-    ) as parts
-    group by period_type, period_start, dimension, dimension_value
+    {{ held_plus_deltas('deltas', ['won_deals', 'lost_deals', 'won_usd', 'lost_usd']) }}
 ),
 
 final as (
