@@ -13,11 +13,16 @@
     fact caught up tonight (a rerun, an older night, a fact emptied and rebuilt whole, a KPI that missed
     a night: all rebuild whole).
 
-    Pre-hook `prepare_periods_to_rebuild(fact, key_column, date_column)`: works out the periods into a temporary
-    table (hooks and the model's select share one session), and deletes them from the KPI table. The
-    model then reads the fact rows of the touched quarters (`in_periods_to_rebuild`) and keeps its output
-    rows of the touched periods (`is_period_to_rebuild`), appended (incremental_strategy 'append'). -#}
-{% macro prepare_periods_to_rebuild(fact, key_column, date_column) -%}
+    `counted_when`: what a fact row needs to count in the KPI at all (SQL over `{row}.` columns, e.g.
+    `{row}.is_won`): an image that does not count touches nothing. Of the 29k deals rewritten on the
+    --scale 1 incremental night, 961 are won, in 6 of the 13 quarters; all of them touched 12.
+
+    Pre-hook `prepare_periods_to_rebuild(fact, key_column, date_column, counted_when)`: works out the
+    periods into a temporary table (hooks and the model's select share one session), and deletes them
+    from the KPI table. The model then reads the fact rows of the touched quarters
+    (`in_periods_to_rebuild`) and keeps its output rows of the touched periods (`is_period_to_rebuild`),
+    appended (incremental_strategy 'append'). -#}
+{% macro prepare_periods_to_rebuild(fact, key_column, date_column, counted_when='true') -%}
     {%- if is_incremental() -%}
         {%- set replaced = replaced_rows_relation(fact) -%}
         {%- set replaced_exists = relation_exists_now(replaced) -%}
@@ -45,6 +50,7 @@
             {%- endif %}
             where
                 changed.loaded_through > (select built.night from built)
+                and ({{ counted_when | replace('{row}', 'changed') }})
                 {%- if replaced_exists %}
                 and (replaced_rows.replaced_key is null or {{ rows_differ('changed', 'replaced_rows', compared) }})
             union
@@ -53,6 +59,7 @@
             left join {{ fact }} as changed on replaced_rows.replaced_key = changed.{{ key_column }}
             where
                 replaced_rows.replaced_key is not null
+                and ({{ counted_when | replace('{row}', 'replaced_rows') }})
                 and (changed.{{ key_column }} is null or {{ rows_differ('changed', 'replaced_rows', compared) }})
             {%- endif %}
         )

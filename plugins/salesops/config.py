@@ -58,6 +58,11 @@ class Settings:
         return self.project_dir / "expectations"
 
     @property
+    def gx_workers(self) -> int:
+        """Processes a quality gate validates its suites in (SALESOPS_GX_WORKERS; default the cores, up to 4)."""
+        return max(1, int(os.environ.get("SALESOPS_GX_WORKERS") or min(4, os.cpu_count() or 1)))
+
+    @property
     def uses_embedded_warehouse(self) -> bool:
         return self.external_warehouse_url is None
 

@@ -1,4 +1,5 @@
-"""Run a layer's GX checkpoint, keep every result in meta.dq_results, and stop on critical failures."""
+"""Run a layer's GX checkpoint (its suites in worker processes, gx_workers), keep every result in
+meta.dq_results, and stop on critical failures."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from datetime import UTC, date, datetime
 
 from psycopg2.extras import execute_values
 
-from salesops import ledger, warehouse
+from salesops import gx_workers, ledger, warehouse
 from salesops.config import Settings
 from salesops.contracts import ENTITIES
 from salesops.errors import QualityGateError
@@ -145,19 +146,17 @@ def run_gate(settings: Settings, layer: str, night: date, run_id: str | None = N
     else:
         prepare_mart_check_views(settings, night)
     context = get_context(settings)
-    checkpoint = context.checkpoints.get(CHECKPOINTS[layer])
-    outcome = checkpoint.run(run_id=_gx_run_id(run_id, night))
+    runs = gx_workers.run_checkpoint(context, CHECKPOINTS[layer], run_id, _run_time(night), _check_from_result,
+                                     workers=settings.gx_workers)
     # one Data Docs build for the whole layer: this run's pages and the index
-    context.build_data_docs(resource_identifiers=list(outcome.run_results.keys()))
-    checks: list[CheckResult] = []
-    for validation in outcome.run_results.values():
-        suite = validation.suite_name
-        checks.extend(_check_from_result(suite, r) for r in validation.results)
-    gate = GateResult(layer, night, run_id, checks)
+    from great_expectations.data_context.types.resource_identifiers import ValidationResultIdentifier
+
+    context.build_data_docs(resource_identifiers=[ValidationResultIdentifier.from_tuple(r.result_key) for r in runs])
+    gate = GateResult(layer, night, run_id, [check for r in runs for check in r.checks])
     record_results(settings, gate)
     for check in gate.failed:
         log.warning("%s check failed (%s): %s", layer, check.severity, check.describe())
-    log.info("%s gate: %d checks, %d passed, %d failed (%d critical)", layer, len(checks), gate.passed,
+    log.info("%s gate: %d checks, %d passed, %d failed (%d critical)", layer, len(gate.checks), gate.passed,
              len(gate.failed), len(gate.critical_failures))
     if gate.critical_failures:
         raise QualityGateError(
@@ -167,10 +166,9 @@ def run_gate(settings: Settings, layer: str, night: date, run_id: str | None = N
     return gate
 
 
-def _gx_run_id(run_id: str, night: date):  # noqa: ANN202 - GX's RunIdentifier
-    from great_expectations.core.run_identifier import RunIdentifier
-
-    return RunIdentifier(run_name=run_id, run_time=datetime(night.year, night.month, night.day, tzinfo=UTC))
+def _run_time(night: date) -> datetime:
+    """GX files a run's results under its run time: the night's, so a rerun replaces its pages."""
+    return datetime(night.year, night.month, night.day, tzinfo=UTC)
 
 
 def record_results(settings: Settings, gate: GateResult) -> None:

@@ -213,6 +213,23 @@ def test_incremental_night_survives_a_warehouse_outage_and_publishes_with_a_warn
     ONE_BY_ONE["marts"] = marts_snapshot(warehouse_server)
 
 
+def test_a_gate_records_the_same_checks_in_one_process_or_in_workers(run_env, warehouse_server, monkeypatch):
+    """The raw gate of the night above (a warning, no critical failure), validated in the task's own
+    process and in two forked workers (gx_workers): the same checks, in the same order."""
+    from salesops import quality_gate
+
+    found = {}
+    for workers in ("1", "2"):
+        monkeypatch.setenv("SALESOPS_GX_WORKERS", workers)
+        gate = quality_gate.run_gate(warehouse_server, "raw", date(2026, 11, 21), run_id=f"gx_workers_{workers}")
+        found[workers] = [(c.suite, c.expectation, c.column, c.success, c.unexpected_count, c.sample)
+                          for c in gate.checks]
+    assert found["1"] == found["2"]
+    assert len({suite for suite, *_ in found["1"]}) == 15  # every raw suite ran
+    failed = [check for check in found["1"] if not check[3]]
+    assert [(suite, column) for suite, _, column, *_ in failed] == [("raw__crm__users", "user_id")]
+
+
 def test_a_night_failing_a_critical_check_publishes_nothing(run_env, warehouse_server):
     before = marts_snapshot(warehouse_server)
     result = salesops(run_env, "run", "--date", BAD_NIGHT)
