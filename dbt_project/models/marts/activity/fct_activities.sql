@@ -2,7 +2,8 @@
 -- user. Incremental: a night reads only the batches loaded since the last build (delete+insert by
 -- activity), so nightly cost follows the change, not the history.
 -- Indexed on batch_date: the quality gate checks the night's rows, and the catch-up reads the newest;
--- and on lead_id and activity_date: fct_leads finds and reads the activities of the leads it rewrites.
+-- and on lead_id and activity_date: fct_leads finds and reads the activities of the leads it rewrites;
+-- and on the key: delete+insert finds the rows it replaces (2.6 s scanning 5M activities for 25k at --scale 1).
 {{
     config(
         materialized='incremental',
@@ -13,6 +14,7 @@
             'create index if not exists fct_activities_batch_date on {{ this }} (batch_date)',
             'create index if not exists fct_activities_lead on {{ this }} (lead_id) where lead_id is not null',
             'create index if not exists fct_activities_date on {{ this }} (activity_date)',
+            'create index if not exists fct_activities_key on {{ this }} (activity_id)',
         ],
     )
 }}

@@ -4,14 +4,18 @@
 -- deduplicated across batches). Incremental: a night rewrites only the deals with a version from a
 -- batch loaded since this table's last build (delete+insert by opportunity), so nightly cost follows
 -- the change, not the history.
--- Indexed on loaded_through: the quality gate checks the night's rows, and the catch-up reads the newest.
+-- Indexed on loaded_through: the quality gate checks the night's rows, and the catch-up reads the newest;
+-- and on the key: delete+insert finds the rows it replaces (2.7 s scanning 4.2M rows for 49k at --scale 1).
 {{
     config(
         materialized='incremental',
         unique_key='opportunity_id',
         incremental_strategy='delete+insert',
         on_schema_change='fail',
-        post_hook='create index if not exists fct_opportunity_stage_changes_loaded_through on {{ this }} (loaded_through)',
+        post_hook=[
+            'create index if not exists fct_opportunity_stage_changes_loaded_through on {{ this }} (loaded_through)',
+            'create index if not exists fct_opportunity_stage_changes_key on {{ this }} (opportunity_id)',
+        ],
     )
 }}
 
