@@ -3,7 +3,7 @@
 A checkpoint validates its suites one after another, and most of a suite's time is GX's own Python
 (metric graphs, result serialization: 14 of the mart gate's 21 s at --scale 1), so a second core
 sits idle. The parent opens the checkpoint and forks the workers before anything connects to the
-warehouse: they inherit GX imported and the suites loaded (no 3-4 s import, no 1 s context each),
+warehouse: they inherit GX imported and the suites loaded (no 5 s import, no 1 s context each),
 and each makes its own connections. Each worker runs a suite's validation definition with the
 checkpoint's result format and the gate's run id, and GX stores the result as the checkpoint would;
 the caller builds Data Docs once from the returned keys.
@@ -30,18 +30,16 @@ class SuiteRun:
     checks: list  # what `convert` made of each expectation result
 
 
-_worker: dict = {}  # the checkpoint being run, its definitions by name, convert (inherited by the workers)
+_worker: dict = {}  # the checkpoint being run, its definitions by name, run id, convert (inherited by the workers)
 
 
-def _validate(name: str, run_name: str, run_time: datetime) -> SuiteRun:
-    from great_expectations.core.run_identifier import RunIdentifier
+def _validate(name: str) -> SuiteRun:
     from great_expectations.data_context.types.resource_identifiers import (
         ExpectationSuiteIdentifier,
         ValidationResultIdentifier,
     )
 
-    checkpoint, definition = _worker["checkpoint"], _worker["definitions"][name]
-    run_id = RunIdentifier(run_name=run_name, run_time=run_time)
+    checkpoint, definition, run_id = _worker["checkpoint"], _worker["definitions"][name], _worker["run_id"]
     result = definition.run(checkpoint_id=checkpoint.id, result_format=checkpoint.result_format, run_id=run_id)
     suite = definition.suite.name
     key = ValidationResultIdentifier(expectation_suite_identifier=ExpectationSuiteIdentifier(name=suite),
@@ -55,34 +53,32 @@ def _as_worker() -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
-def _validate_star(args: tuple) -> SuiteRun:
-    return _validate(*args)
-
-
 def run_checkpoint(context, checkpoint_name: str, run_name: str, run_time: datetime,  # noqa: ANN001 - GX context
                    convert: Callable, workers: int) -> list[SuiteRun]:
     """Every validation definition of the checkpoint, in its order; `convert(suite, result)` turns an
     expectation result into what the caller keeps (picklable). `context` must not have validated yet
     in parallel mode: its connections would be shared with the workers."""
+    from great_expectations.core.run_identifier import RunIdentifier
+
     checkpoint = context.checkpoints.get(checkpoint_name)
-    _worker.update(checkpoint=checkpoint, convert=convert,
+    _worker.update(checkpoint=checkpoint, convert=convert, run_id=RunIdentifier(run_name=run_name, run_time=run_time),
                    definitions={d.name: d for d in checkpoint.validation_definitions})
-    jobs = [(name, run_name, run_time) for name in _worker["definitions"]]
+    names = list(_worker["definitions"])
     runs: list[SuiteRun] = []
 
     def progress(run: SuiteRun) -> None:
         runs.append(run)
-        log.info("%s: %d/%d suites validated (%s)", checkpoint_name, len(runs), len(jobs), run.suite)
+        log.info("%s: %d/%d suites validated (%s)", checkpoint_name, len(runs), len(names), run.suite)
 
-    if workers <= 1 or len(jobs) <= 1:
-        for job in jobs:
-            progress(_validate_star(job))
+    if workers <= 1 or len(names) <= 1:
+        for name in names:
+            progress(_validate(name))
         return runs
     gc.collect()  # no unreachable connection of an earlier run left for a worker to close on the parent
     # an executor, not a Pool: a worker killed (out of memory) fails the gate (BrokenProcessPool) where a
     # Pool would wait for its result forever; one suite per dispatch keeps the workers evenly loaded
-    with ProcessPoolExecutor(min(workers, len(jobs)), mp_context=multiprocessing.get_context("fork"),
+    with ProcessPoolExecutor(min(workers, len(names)), mp_context=multiprocessing.get_context("fork"),
                              initializer=_as_worker) as pool:
-        for run in pool.map(_validate_star, jobs):
+        for run in pool.map(_validate, names):
             progress(run)
     return runs
