@@ -1,10 +1,11 @@
 """The enriched deals and converted leads, and fct_opportunities and fct_leads on them, are kept
 incrementally by key: a night rewrites only the deals and leads that changed. Changes that arrive
 through another table must reach them too. The KPI tables by close period on fct_opportunities
-recompute only the periods a night touches, including the period a deal left. Four hand-made nights
-(the last two catch the build schema up two nights, as write-audit-publish recycles it), then a full
-rebuild as the oracle. Each kind of change reaches a deal or lead that nothing else touches, so each
-rule is needed on its own. The published marts of the last night descend from the second night's
+recompute only the periods a night touches, including the period a deal left, and kpi_activity only
+the weeks (fct_activities keeps the before-images it needs, and credits a user's activities anew when
+the user is matched to another employee). Four hand-made nights (the last two catch the build schema
+up two nights, as write-audit-publish recycles it), then a full rebuild as the oracle. Each kind of
+change reaches a deal or lead that nothing else touches, so each rule is needed on its own. The published marts of the last night descend from the second night's
 fresh build (the recycled schema skips a night), so changes the marts must catch up by themselves
 arrive on 21 or 22; the intermediate tables catch up every night.
 
@@ -17,16 +18,19 @@ arrive on 21 or 22; the intermediate tables catch up every night.
       recomputed);
       O10 open EUR 500 on A3/U2, never delivered again: valued at each night's rate.
       Leads: L1 (U2, became O2), L2 (U2, became O4), L3 (U2), L5 (U1), L6 (U2, became O8).
-      Activities: X1 on L1 10-21, X2 on L3 11-06, X3 on L3 11-10.
+      Activities (calls of 15 minutes, by U1 unless said): X1 on L1 10-21, X2 on L3 11-06, X3 on L3 11-10;
+      X4 dated 11-21, logged ahead (kpi_activity counts it from the 21st on); X5 11-03; X6 by U2 09-01.
   20: A1 re-delivered as Mid-Market (O5, closed, follows); the EUR rate of 11-01 revised to 1.15 (O2,
       won 11-01, is worth 2000 x 1.15 = 2300.00); O4 won (L2 is won).
   21: E1's work email changes and E3 takes u1@acme: U1 is now E3 (O6 and L5 follow); O3 deleted; L1
       deleted; L4 new; O7's close corrected to 07-02 (it leaves June and Q2 for July and Q3); X2
       re-pointed at L2 (L3's first activity becomes X3 on 11-10); O9 delivered again, unchanged but for
-      its updated_at (rewritten, yet it touches no period).
+      its updated_at (rewritten, yet it touches no period). U1's activities X1, X3, X4, X5, never
+      delivered again, are credited to E3 from now on, as a full rebuild credits them.
   22: O1 lost, at 11-22's rate (1000 x 1.25 = 1250.00); O8 deleted: Q2 and its months have no closed
       deal left, so the win-rate table has no row for them, and L6 is no longer won; O10, still open,
-      is worth 500 x 1.25 = 625.00 at tonight's rate.
+      is worth 500 x 1.25 = 625.00 at tonight's rate; X5 moved to 11-12 (it leaves the week of 11-02 for
+      the week of 11-09).
 """
 
 from __future__ import annotations
@@ -42,7 +46,7 @@ from salesops.loader import load_file
 
 pytestmark = pytest.mark.slow
 NIGHTS = [date(2026, 11, 19), date(2026, 11, 20), date(2026, 11, 21), date(2026, 11, 22)]
-KPIS = ["kpi_win_rate", "kpi_deal_size", "kpi_sales_cycle", "kpi_close_rate"]
+KPIS = ["kpi_win_rate", "kpi_deal_size", "kpi_sales_cycle", "kpi_close_rate", "kpi_activity"]
 MODELS = ["+fct_opportunities", "+fct_leads", *(f"+{kpi}" for kpi in KPIS)]
 BOOKKEEPING = {"loaded_through", "batch_date"}  # when a row was written, not what it says
 
@@ -93,8 +97,8 @@ def _lead(key, owner, created, opportunity, account, updated, deleted="false"):
             f"{updated},{deleted}")
 
 
-def _activity(key, lead, occurred, updated):
-    return f"{key},U1,call,,,{lead},{occurred}T10:00:00Z,15,{updated}"
+def _activity(key, lead, occurred, updated, user="U1"):
+    return f"{key},{user},call,,,{lead},{occurred}T10:00:00Z,15,{updated}"
 
 
 T19, T20, T21, T22 = (f"2026-11-{day}T06:00:00Z" for day in (19, 20, 21, 22))
@@ -142,7 +146,9 @@ FILES = {
                            _lead("L5", "U1", "2026-11-07", "", "", T19),
                            _lead("L6", "U2", "2026-04-01", "O8", "A2", T19)],
         ("crm", "activities"): [_activity("X1", "L1", "2026-10-21", T19), _activity("X2", "L3", "2026-11-06", T19),
-                                _activity("X3", "L3", "2026-11-10", T19)],
+                                _activity("X3", "L3", "2026-11-10", T19), _activity("X4", "", "2026-11-21", T19),
+                                _activity("X5", "", "2026-11-03", T19),
+                                _activity("X6", "", "2026-09-01", T19, user="U2")],
     },
     NIGHTS[1]: {
         ("crm", "accounts"): [_account("A1", "Mid-Market", "EMEA", T20)],
@@ -173,6 +179,7 @@ FILES = {
             _deal("O1", "A1", "U1", "closed_lost", 1000, "EUR", "2026-11-01", "2026-11-22", "", T22),
             _deal("O8", "A2", "U2", "closed_won", 900, "USD", "2026-04-02", "2026-05-10", "", T22, deleted="true")],
         ("crm", "opportunity_history"): [_history("H7", "O1", "closed_lost", 1000, "EUR", "2026-11-22T12:00:00Z")],
+        ("crm", "activities"): [_activity("X5", "", "2026-11-12", T22)],
     },
 }
 
@@ -209,6 +216,11 @@ def test_facts_kept_by_key_follow_changes_from_every_table(db, warehouse_server,
         assert outcome["success"]
         builds.append(outcome["build_schema"])
         publish.publish(warehouse_server, night, f"test-{night}")
+        if night == NIGHTS[1]:  # X4, dated 11-21, is not counted before its day
+            assert _table(db, "marts.kpi_activity") == [("E1", date(2026, 10, 19), 1, 0, 0, 0, 1, 15),
+                                                        ("E1", date(2026, 11, 2), 2, 0, 0, 0, 2, 30),
+                                                        ("E1", date(2026, 11, 9), 1, 0, 0, 0, 1, 15),
+                                                        ("E2", date(2026, 8, 31), 1, 0, 0, 0, 1, 15)]
     assert builds == ["empty", "empty", "recycled", "recycled"]  # the last two catch up incrementally
 
     opportunities = _rows(db, "marts.fct_opportunities", "opportunity_id")
@@ -235,6 +247,16 @@ def test_facts_kept_by_key_follow_changes_from_every_table(db, warehouse_server,
         # kept, not recomputed
         cur.execute("select distinct loaded_through::text from marts.kpi_win_rate where period_start < '2026-04-01'")
         assert cur.fetchall() == [("2026-11-20",)]
+        # (rep, week, calls, activities, minutes, recomputed on): U1's activities follow it to E3; X5 moved from
+        # the week of 11-02 (X2 left, 1) to that of 11-09 (X3 and X5, 2); X4 counted in the week of 11-16 from
+        # the 21st; E2's week of 08-31 was not touched since the second night's fresh build: kept
+        cur.execute("select employee_id, week_start::text, calls, activities, minutes, loaded_through::text"
+                    " from marts.kpi_activity order by 2, 1")
+        assert cur.fetchall() == [("E2", "2026-08-31", 1, 1, 15, "2026-11-20"),
+                                  ("E3", "2026-10-19", 1, 1, 15, "2026-11-22"),
+                                  ("E3", "2026-11-02", 1, 1, 15, "2026-11-22"),
+                                  ("E3", "2026-11-09", 2, 2, 30, "2026-11-22"),
+                                  ("E3", "2026-11-16", 1, 1, 15, "2026-11-22")]
     db.commit()
     kpis = {kpi: _table(db, f"marts.{kpi}") for kpi in KPIS}
     intermediate = {table: _rows(db, f"intermediate.{table}", key)

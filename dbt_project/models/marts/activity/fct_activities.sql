@@ -4,13 +4,22 @@
 -- Indexed on batch_date: the quality gate checks the night's rows, and the catch-up reads the newest;
 -- and on lead_id and activity_date: fct_leads finds and reads the activities of the leads it rewrites;
 -- and on the key: delete+insert finds the rows it replaces (2.6 s scanning 5M activities for 25k at --scale 1).
+-- A night also rewrites the activities of users now matched to another employee (a changed work email),
+-- as a full rebuild would credit them (macros/fct_activities_rewritten.sql). The old versions of the
+-- rows a night rewrites are kept for kpi_activity, which recomputes only the weeks a night touches
+-- (macros/weeks_to_rebuild.sql); activities are never removed.
+{%- set recredited = users_credited_elsewhere(ref('int_rep_identities_matched')) %}
 {{
     config(
         materialized='incremental',
         unique_key='activity_id',
         incremental_strategy='delete+insert',
         on_schema_change='fail',
+        pre_hook="{{ record_replaced_rows('activity_id',
+                    fct_activities_rewritten(users_credited_elsewhere(ref('int_rep_identities_matched'))),
+                    'select cast(null as text) where false', night_column='batch_date') }}",
         post_hook=[
+            "{{ record_credited_users(ref('int_rep_identities_matched')) }}",
             'create index if not exists fct_activities_batch_date on {{ this }} (batch_date)',
             'create index if not exists fct_activities_lead on {{ this }} (lead_id) where lead_id is not null',
             'create index if not exists fct_activities_date on {{ this }} (activity_date)',
@@ -25,7 +34,7 @@ activities as (
     select * from {{ ref('stg_crm__activities') }}
     {% if is_incremental() %}
         -- on the raw partition key, so only the new batches' partitions are read (a filter on the cast
-        -- batch_date read all of them: 1.5 s at --scale 1)
+        -- batch_date read all of them: 1.5 s at --scale 1); the same batches as fct_activities_rewritten
         where _batch_id > (
             select cast(coalesce(max(loaded.batch_date), cast('1900-01-01' as date)) as text) from {{ this }} as loaded
         )
@@ -36,11 +45,28 @@ identities as (
     select * from {{ ref('int_rep_identities_matched') }}
 ),
 
-latest_versions as (
+ranked_versions as (
     select
         *,
         row_number() over (partition by activity_id order by batch_date desc, updated_at desc) as version_rank
     from activities
+),
+
+latest_versions as (
+    select
+        activity_id,
+        user_id,
+        activity_type,
+        account_id,
+        opportunity_id,
+        lead_id,
+        occurred_at,
+        duration_minutes,
+        batch_date
+    from ranked_versions
+    where version_rank = 1
+    -- and those held with a user now matched to another employee, credited anew
+    {{ activities_credited_anew(recredited) }}
 ),
 
 final as (
@@ -60,7 +86,6 @@ final as (
     from latest_versions
     left join identities
         on latest_versions.user_id = identities.user_id
-    where latest_versions.version_rank = 1
 )
 
 select * from final

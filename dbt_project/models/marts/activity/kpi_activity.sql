@@ -1,9 +1,25 @@
 -- Activity per rep and week (weeks start on Monday): calls, emails, meetings and demos logged.
+-- Incremental by week: a night recomputes the weeks its changed activities were or are in, and those
+-- of the activities dated into the nights since, and keeps the rest (macros/weeks_to_rebuild.sql).
+{%- set weeks = weeks_to_rebuild(ref('fct_activities'), 'activity_week', 'activity_date', 'batch_date') %}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        pre_hook="{{ delete_weeks_to_rebuild(
+                    weeks_to_rebuild(ref('fct_activities'), 'activity_week', 'activity_date', 'batch_date'),
+                    'week_start') }}",
+    )
+}}
+
 with
 
 activities as (
     select * from {{ ref('fct_activities') }}
-    where employee_id is not null and activity_date <= {{ night() }}
+    where
+        employee_id is not null and activity_date <= {{ night() }}
+        and {{ in_weeks(weeks, 'activity_week', 'activity_date') }}
 ),
 
 aggregated as (
@@ -29,7 +45,8 @@ final as (
         cast(meetings as integer) as meetings,
         cast(demos as integer) as demos,
         cast(activities as integer) as activities,
-        cast(minutes as integer) as minutes
+        cast(minutes as integer) as minutes,
+        cast({{ night() }} as date) as loaded_through
     from aggregated
 )
 
