@@ -37,7 +37,8 @@
             select distinct held.user_id, held.employee_id from {{ this }} as held
             {%- endif %}
         ) as credited
-        left join {{ identities }} as matched on credited.user_id = matched.user_id
+        -- `identities` within a subquery: `dbt run --empty` renders a ref as an aliased subquery itself
+        left join (select user_id, employee_id from {{ identities }}) as matched on credited.user_id = matched.user_id
         where credited.user_id is not null and credited.employee_id is distinct from matched.employee_id
         order by 1
     {%- endset -%}
@@ -69,7 +70,7 @@
     delete from {{ credited }}
     where relation_oid = {{ table_oid }} or relation_oid not in (select pg_class.oid from pg_class);
     insert into {{ credited }} (relation_oid, user_id, employee_id)
-    select {{ table_oid }}, matched.user_id, matched.employee_id from {{ identities }} as matched
+    select {{ table_oid }}, user_id, employee_id from {{ identities }}
 {%- endmacro %}
 
 {% macro credited_users_relation(fact) -%}
