@@ -16,16 +16,18 @@
         select
             {{ group_columns | join(', ') }},
             {{ value_column }},
-            sum({{ count_column }}) over (
+            sum(cast({{ count_column }} as integer)) over (
                 partition by {{ group_columns | join(', ') }} order by {{ value_column }}
                 rows between unbounded preceding and current row
             ) as running_count,
-            {{ count_column }} as value_count,
-            sum({{ count_column }}) over (partition by {{ group_columns | join(', ') }}) as total_count
+            cast({{ count_column }} as integer) as value_count,
+            sum(cast({{ count_column }} as integer)) over (partition by {{ group_columns | join(', ') }}) as total_count
         from {{ counts_relation }}
     ) as positioned
     where
-        (running_count - value_count <= floor((total_count - 1) / 2.0) and floor((total_count - 1) / 2.0) < running_count)
-        or (running_count - value_count <= ceil((total_count - 1) / 2.0) and ceil((total_count - 1) / 2.0) < running_count)
+        -- in whole numbers: floor((n - 1) / 2) is (n - 1) / 2 and ceil((n - 1) / 2) is n / 2 in integer
+        -- division (sums of integers are bigints; of bigints, numerics, slower to add up and compare)
+        (running_count - value_count <= (total_count - 1) / 2 and (total_count - 1) / 2 < running_count)
+        or (running_count - value_count <= total_count / 2 and total_count / 2 < running_count)
     group by {{ group_columns | join(', ') }}
 {%- endmacro %}

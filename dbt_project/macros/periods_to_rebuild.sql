@@ -56,7 +56,12 @@
             union
             select replaced_rows.{{ date_column }}
             from {{ replaced }} as replaced_rows
-            left join {{ fact }} as changed on replaced_rows.replaced_key = changed.{{ key_column }}
+            -- the rows written since, which every key replaced and still there was: found through the
+            -- fact's index on loaded_through, not by hashing the whole fact (4.2M stage changes, 1.2 s)
+            left join {{ fact }} as changed
+                on
+                    replaced_rows.replaced_key = changed.{{ key_column }}
+                    and changed.loaded_through > (select built.night from built)
             where
                 replaced_rows.replaced_key is not null
                 and ({{ counted_when | replace('{row}', 'replaced_rows') }})

@@ -10,8 +10,11 @@
     last build (`from_night`, 1900-01-01 when it was emptied) to tonight. A KPI uses them only when it
     was built with the fact's last build (same night), else rebuilds whole. Kept in `intermediate`,
     outside the published schema: bookkeeping, not for BI. `night_column`: the column holding the night
-    each row was written (fct_activities has its batch's night, batch_date). -#}
-{% macro record_replaced_rows(key_column, rewritten_keys, removed_keys, night_column='loaded_through') -%}
+    each row was written (fct_activities has its batch's night, batch_date). `replaced_key_column`: the
+    row's own key, where the fact rewrites rows by a coarser one (fct_opportunity_stage_changes rewrites
+    a deal's stage entries, each keyed by its history_id), so a KPI pairs each row with its old version. -#}
+{% macro record_replaced_rows(key_column, rewritten_keys, removed_keys, night_column='loaded_through',
+                              replaced_key_column=none) -%}
     {%- if is_incremental() -%}
         {%- set replaced = replaced_rows_relation(this) -%}
         {%- set from_night = last_built_night(night_column=night_column) -%}
@@ -20,7 +23,7 @@
         select
             {{ from_night }} as from_night,
             {{ night() }} as to_night,
-            built.{{ key_column }} as replaced_key,
+            built.{{ replaced_key_column or key_column }} as replaced_key,
             built.*
         from {{ this }} as built
         -- one list, not two `in`s joined by `or`: Postgres then looks the keys up in the key index

@@ -40,6 +40,10 @@ SERVER_OPTIONS = {
     "checkpoint_timeout": "15min",
     "max_connections": "100",
     "synchronous_commit": "off",
+    # the warehouse is read from memory (the OS cache) on this machine: a random page costs about what a
+    # sequential one does. At 4 (a spinning disk's), Postgres hashed whole tables to find a night's few
+    # thousand keys, e.g. the 49k stage changes of 16k deals among 4.2M: 0.89 s, by index 0.14 s
+    "random_page_cost": "1.1",
 }
 
 

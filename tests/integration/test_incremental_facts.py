@@ -1,13 +1,14 @@
-"""The enriched deals and converted leads, and fct_opportunities and fct_leads on them, are kept
-incrementally by key: a night rewrites only the deals and leads that changed. Changes that arrive
-through another table must reach them too. The KPI tables by close period on fct_opportunities
-recompute only the periods a night touches, including the period a deal left, and kpi_activity only
-the weeks (fct_activities keeps the before-images it needs, and credits a user's activities anew when
-the user is matched to another employee). Four hand-made nights (the last two catch the build schema
-up two nights, as write-audit-publish recycles it), then a full rebuild as the oracle. Each kind of
-change reaches a deal or lead that nothing else touches, so each rule is needed on its own. The published marts of the last night descend from the second night's
-fresh build (the recycled schema skips a night), so changes the marts must catch up by themselves
-arrive on 21 or 22; the intermediate tables catch up every night.
+"""The enriched deals and converted leads, and fct_opportunities and fct_leads on them, are kept incrementally
+by key: a night rewrites only the deals and leads that changed. Changes that arrive through another table
+must reach them too. The KPI tables by close period on fct_opportunities recompute only the periods a night
+touches, including the period a deal left, kpi_stage_duration those its stays ended in, and kpi_activity only
+the weeks (fct_activities keeps the before-images it needs, and credits a user's activities anew when the user
+is matched to another employee). Four
+hand-made nights (the last two catch the build schema up two nights, as write-audit-publish recycles it),
+then a full rebuild as the oracle. Each kind of change reaches a deal or lead that nothing else touches, so
+each rule is needed on its own. The published marts of the last night descend from the second night's fresh
+build (the recycled schema skips a night), so changes the marts must catch up by themselves arrive on 21 or
+22; the intermediate tables catch up every night.
 
   19: accounts A1 (SMB), A2 (Enterprise), A3 (SMB); users U1 (u1@acme), U2 (u2@acme); employees E1
       (u1@acme), E2 (u2@acme), E3 (e3@acme). EUR at 1.10 from 11-01, 1.20 from 11-19.
@@ -46,7 +47,7 @@ from salesops.loader import load_file
 
 pytestmark = pytest.mark.slow
 NIGHTS = [date(2026, 11, 19), date(2026, 11, 20), date(2026, 11, 21), date(2026, 11, 22)]
-KPIS = ["kpi_win_rate", "kpi_deal_size", "kpi_sales_cycle", "kpi_close_rate", "kpi_activity"]
+KPIS = ["kpi_win_rate", "kpi_deal_size", "kpi_sales_cycle", "kpi_close_rate", "kpi_activity", "kpi_stage_duration"]
 MODELS = ["+fct_opportunities", "+fct_leads", *(f"+{kpi}" for kpi in KPIS)]
 BOOKKEEPING = {"loaded_through", "batch_date"}  # when a row was written, not what it says
 

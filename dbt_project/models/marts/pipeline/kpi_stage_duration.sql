@@ -2,11 +2,25 @@
 -- and median, per period in which the stay ended. Stays are counted per month, stage and length
 -- first (a hash aggregate); quarters add up their months, and the median is read from the counts
 -- (macros/median_from_counts.sql) rather than sorting every stay twice.
+-- Incremental by period: a night recomputes the months and quarters its changed stays ended in, before
+-- and after the change, and keeps the rest (macros/periods_to_rebuild.sql).
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        pre_hook="{{ prepare_periods_to_rebuild(ref('fct_opportunity_stage_changes'), 'history_id', 'left_at',
+                    counted_when='{row}.left_at is not null and {row}.stage_order between 1 and 5') }}",
+    )
+}}
+
 with
 
 stays as (
     select * from {{ ref('fct_opportunity_stage_changes') }}
-    where left_at is not null and cast(left_at as date) <= {{ night() }} and stage_order between 1 and 5
+    where
+        left_at is not null and cast(left_at as date) <= {{ night() }} and stage_order between 1 and 5
+        and {{ in_periods_to_rebuild('left_at') }}
 ),
 
 ended_in_month as (
@@ -84,7 +98,8 @@ final as (
         cast(aggregated.stage_order as integer) as stage_order,
         cast(aggregated.stays as integer) as stays,
         cast(round(aggregated.mean_days_in_stage, 2) as numeric(10, 2)) as mean_days_in_stage,
-        cast(round(cast(medians.median_value as numeric), 2) as numeric(10, 2)) as median_days_in_stage
+        cast(round(cast(medians.median_value as numeric), 2) as numeric(10, 2)) as median_days_in_stage,
+        cast({{ night() }} as date) as loaded_through
     from aggregated
     left join medians
         on
@@ -92,6 +107,7 @@ final as (
             and aggregated.period_start = medians.period_start
             and aggregated.stage = medians.stage
             and aggregated.stage_order = medians.stage_order
+    where {{ is_period_to_rebuild('aggregated.period_type', 'aggregated.period_start') }}
 )
 
 select * from final
