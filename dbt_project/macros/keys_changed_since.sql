@@ -11,19 +11,6 @@
     where cast(dated.created_at as date) > {{ since }}
 {%- endmacro %}
 
-{#- CRM owners this table holds with another employee than `identities` now matches (or none). -#}
-{% macro owners_matched_elsewhere(identities) -%}
-    select owners.owner_user_id
-    from (
-        select distinct
-            held.owner_user_id,
-            held.employee_id
-        from {{ this }} as held
-    ) as owners
-    left join {{ identities }} as matched
-        on owners.owner_user_id = matched.user_id
-    where owners.employee_id is distinct from matched.employee_id
-{%- endmacro %}
 
 {#- Gone since: the version delivered since is soft-deleted or dated after the night. -#}
 {% macro keys_gone_since(staging_relation, key_column, since) -%}

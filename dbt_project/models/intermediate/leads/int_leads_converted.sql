@@ -7,6 +7,7 @@
 -- rebuilt whole it took 9 s a night at --scale 1. Outside the write-audit-publish swap: a rerun or an
 -- older night empties it first.
 -- depends_on: {{ ref('stg_crm__opportunities') }} (the deals deleted since, read on incremental nights)
+{%- set owners_elsewhere = users_credited_elsewhere(ref('int_rep_identities_matched'), 'owner_user_id') %}
 {{
     config(
         materialized='incremental',
@@ -18,6 +19,7 @@
             "{{ remove_keys_gone_since_built(ref('stg_crm__leads'), 'lead_id') }}",
         ],
         post_hook=[
+            "{{ record_credited_users(ref('int_rep_identities_matched')) }}",
             'create index if not exists int_leads_converted_key on {{ this }} (lead_id)',
             'create index if not exists int_leads_converted_night on {{ this }} (loaded_through)',
             "{{ analyze_when_stale() }}",
@@ -45,12 +47,14 @@ changed_leads as (
     {% if is_incremental() -%}
         -- delivered since the last build (a version, a deletion), or dated into the nights since
         {{ keys_delivered_or_dated_since('leads', 'lead_id', last_built_night()) }}
-        union
-        -- owned by a CRM user now matched to another employee (or none)
-        select built.lead_id
-        from {{ this }} as built
-        where
-            built.owner_user_id in ({{ owners_matched_elsewhere('identities') }})
+        {%- if owners_elsewhere %}
+            union
+            -- owned by a CRM user now matched to another employee (or none), by the matches the last
+            -- build credited (macros/credited_users.sql), not a scan of every held row
+            select built.lead_id
+            from {{ this }} as built
+            where built.owner_user_id in ({{ quoted_list(owners_elsewhere) }})
+        {%- endif %}
         union
         -- converted into a deal rewritten since whose outcome is not the one held
         select built.lead_id

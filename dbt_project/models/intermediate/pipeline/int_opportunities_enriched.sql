@@ -9,6 +9,7 @@
 -- took 9 s a night at --scale 1. Outside the write-audit-publish swap (`intermediate`), so a rerun or
 -- an older night empties it and rebuilds it whole.
 -- depends_on: {{ source('crm', 'accounts') }} (the raw batches of accounts, read on incremental nights)
+{%- set owners_elsewhere = users_credited_elsewhere(ref('int_rep_identities_matched'), 'owner_user_id') %}
 {{
     config(
         materialized='incremental',
@@ -20,6 +21,7 @@
             "{{ remove_keys_gone_since_built(ref('stg_crm__opportunities'), 'opportunity_id') }}",
         ],
         post_hook=[
+            "{{ record_credited_users(ref('int_rep_identities_matched')) }}",
             'create index if not exists int_opportunities_enriched_key on {{ this }} (opportunity_id)',
             'create index if not exists int_opportunities_enriched_night on {{ this }} (loaded_through)',
             "{{ analyze_when_stale() }}",
@@ -78,12 +80,14 @@ changed_deals as (
                 or built.region is distinct from accounts.region
                 or built.country is distinct from accounts.country
             )
-        union
-        -- owned by a CRM user now matched to another employee (or none)
-        select built.opportunity_id
-        from {{ this }} as built
-        where
-            built.owner_user_id in ({{ owners_matched_elsewhere('identities') }})
+        {%- if owners_elsewhere %}
+            union
+            -- owned by a CRM user now matched to another employee (or none), by the matches the last
+            -- build credited (macros/credited_users.sql), not a scan of every held row
+            select built.opportunity_id
+            from {{ this }} as built
+            where built.owner_user_id in ({{ quoted_list(owners_elsewhere) }})
+        {%- endif %}
         union
         -- closed on a day whose rate was published again since (a correction)
         select built.opportunity_id

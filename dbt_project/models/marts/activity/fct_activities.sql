@@ -5,8 +5,8 @@
 -- and on lead_id and activity_date: fct_leads finds and reads the activities of the leads it rewrites;
 -- and on the key: delete+insert finds the rows it replaces (2.6 s scanning 5M activities for 25k at --scale 1).
 -- A night also rewrites the activities of users now matched to another employee (a changed work email),
--- as a full rebuild would credit them (macros/fct_activities_rewritten.sql). The old versions of the
--- rows a night rewrites are kept for kpi_activity, which recomputes only the weeks a night touches
+-- as a full rebuild would credit them (macros/credited_users.sql). The old versions of the rows a night
+-- rewrites are kept for kpi_activity, which recomputes only the weeks a night touches
 -- (macros/weeks_to_rebuild.sql); activities are never removed.
 {%- set recredited = users_credited_elsewhere(ref('int_rep_identities_matched')) %}
 {{
