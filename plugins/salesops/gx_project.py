@@ -86,6 +86,28 @@ def committed_expectations(settings: Settings, name: str) -> list[dict]:
     ]
 
 
+def committed_ids(settings: Settings, name: str) -> tuple[str | None, dict[str, str]]:
+    """A committed suite's id and its expectations' ids by content: a sync gives an unchanged suite
+    and expectation the id it had, so rewriting the files changes only what changed."""
+    path = suite_file(settings, name)
+    if not path.exists():
+        return None, {}
+    data = json.loads(path.read_text())
+    return data.get("id"), {expectation_key(e): e["id"] for e in data["expectations"] if e.get("id")}
+
+
+def expectation_key(expectation: dict) -> str:
+    def numbers_as_floats(value: object) -> object:  # the files hold 0.0 where the generated kwargs say 0
+        if isinstance(value, dict):
+            return {k: numbers_as_floats(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [numbers_as_floats(v) for v in value]
+        return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else value
+
+    return json.dumps(numbers_as_floats([expectation["type"], expectation["kwargs"], expectation.get("meta") or {},
+                                         str(expectation.get("severity") or "critical")]), sort_keys=True, default=str)
+
+
 def sync(settings: Settings) -> list[str]:
     """(Re)write every suite, asset, validation definition and checkpoint; needs the warehouse up."""
     import great_expectations as gx
@@ -96,10 +118,12 @@ def sync(settings: Settings) -> list[str]:
     written = []
     by_layer: dict[str, list] = {"raw": [], "marts": []}
     for name, expectations in all_suites(settings.gx_root).items():
-        suite = gx.ExpectationSuite(name=name)
+        suite_id, expectation_ids = committed_ids(settings, name)
+        suite = gx.ExpectationSuite(name=name, id=suite_id)
         suite = context.suites.add_or_update(suite)
         for expectation in expectations:
-            suite.add_expectation_configuration(ExpectationConfiguration(**expectation))
+            suite.add_expectation_configuration(
+                ExpectationConfiguration(**expectation, id=expectation_ids.get(expectation_key(expectation))))
         suite.save()
         schema, table = _asset_location(name)
         try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from salesops.config import load_settings
-from salesops.gx_project import CHECKPOINTS, committed_expectations, suite_file
+from salesops.gx_project import CHECKPOINTS, committed_expectations, committed_ids, expectation_key, suite_file
 from salesops.quality_suites import all_suites
 
 
@@ -18,6 +18,16 @@ def test_every_suite_file_matches_the_contracts():
         assert committed_expectations(settings, name) == json.loads(json.dumps(expectations)), (
             f"{suite_file(settings, name)} is stale: run `make gx-sync`"
         )
+
+
+def test_a_sync_keeps_the_ids_of_unchanged_suites_and_expectations():
+    # `gx sync` gives each generated expectation the id its committed twin has, so a sync with nothing
+    # changed rewrites no file; the generated kwargs say 0 where the files hold 0.0
+    settings = load_settings()
+    for name, expectations in all_suites(settings.gx_root).items():
+        suite_id, ids = committed_ids(settings, name)
+        assert suite_id, name
+        assert sorted(ids.get(expectation_key(e)) or "missing" for e in expectations) == sorted(ids.values()), name
 
 
 def test_every_expectation_has_a_severity_and_checkpoints_cover_every_suite():
