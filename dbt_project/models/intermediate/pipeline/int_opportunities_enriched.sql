@@ -24,6 +24,9 @@
             "{{ record_credited_users(ref('int_rep_identities_matched')) }}",
             'create index if not exists int_opportunities_enriched_key on {{ this }} (opportunity_id)',
             'create index if not exists int_opportunities_enriched_night on {{ this }} (loaded_through)',
+            -- the deals on the accounts delivered since: 226 accounts looked up, not 1M deals scanned
+            -- (0.65 s -> 0.03 s at --scale 1)
+            'create index if not exists int_opportunities_enriched_account on {{ this }} (account_id)',
             "{{ analyze_when_stale() }}",
         ],
     )
