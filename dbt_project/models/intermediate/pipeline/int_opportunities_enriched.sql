@@ -8,6 +8,8 @@
 -- deleted or dated after the night since are removed first (pre-hook). As a table rebuilt whole it
 -- took 9 s a night at --scale 1. Outside the write-audit-publish swap (`intermediate`), so a rerun or
 -- an older night empties it and rebuilds it whole.
+-- Indexed on account_id: the deals on the accounts delivered since are looked up, not 1M deals scanned
+-- (0.65 s -> 0.03 s for 226 accounts at --scale 1).
 -- depends_on: {{ source('crm', 'accounts') }} (the raw batches of accounts, read on incremental nights)
 {%- set owners_elsewhere = users_credited_elsewhere(ref('int_rep_identities_matched'), 'owner_user_id') %}
 {{
@@ -24,8 +26,6 @@
             "{{ record_credited_users(ref('int_rep_identities_matched')) }}",
             'create index if not exists int_opportunities_enriched_key on {{ this }} (opportunity_id)',
             'create index if not exists int_opportunities_enriched_night on {{ this }} (loaded_through)',
-            -- the deals on the accounts delivered since: 226 accounts looked up, not 1M deals scanned
-            -- (0.65 s -> 0.03 s at --scale 1)
             'create index if not exists int_opportunities_enriched_account on {{ this }} (account_id)',
             "{{ analyze_when_stale() }}",
         ],
