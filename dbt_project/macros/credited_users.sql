@@ -44,6 +44,12 @@
     select {{ table_oid }}, user_id, employee_id from {{ identities }}
 {%- endmacro %}
 
+{#- The keys of the rows this table holds with one of `users` (from users_credited_elsewhere) in
+    `user_column`: the rows to credit anew. -#}
+{% macro keys_held_by_users(key_column, user_column, users) -%}
+    select held.{{ key_column }} from {{ this }} as held where held.{{ user_column }} in ({{ quoted_list(users) }})
+{%- endmacro %}
+
 {% macro credited_users_relation(fact) -%}
     {{ return(api.Relation.create(database=fact.database, schema='intermediate',
                                   identifier=fact.identifier ~ '__credited')) }}

@@ -9,7 +9,7 @@
     )
     {%- if recredited %}
     union
-    select held.activity_id from {{ this }} as held where held.user_id in ({{ quoted_list(recredited) }})
+    {{ keys_held_by_users('activity_id', 'user_id', recredited) }}
     {%- endif %}
 {%- endmacro %}
 

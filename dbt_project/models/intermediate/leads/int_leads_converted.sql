@@ -51,9 +51,7 @@ changed_leads as (
             union
             -- owned by a CRM user now matched to another employee (or none), by the matches the last
             -- build credited (macros/credited_users.sql), not a scan of every held row
-            select built.lead_id
-            from {{ this }} as built
-            where built.owner_user_id in ({{ quoted_list(owners_elsewhere) }})
+            {{ keys_held_by_users('lead_id', 'owner_user_id', owners_elsewhere) }}
         {%- endif %}
         union
         -- converted into a deal rewritten since whose outcome is not the one held

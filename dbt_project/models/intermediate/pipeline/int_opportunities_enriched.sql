@@ -87,9 +87,7 @@ changed_deals as (
             union
             -- owned by a CRM user now matched to another employee (or none), by the matches the last
             -- build credited (macros/credited_users.sql), not a scan of every held row
-            select built.opportunity_id
-            from {{ this }} as built
-            where built.owner_user_id in ({{ quoted_list(owners_elsewhere) }})
+            {{ keys_held_by_users('opportunity_id', 'owner_user_id', owners_elsewhere) }}
         {%- endif %}
         union
         -- closed on a day whose rate was published again since (a correction)
