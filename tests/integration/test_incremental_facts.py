@@ -32,6 +32,13 @@ build (the recycled schema skips a night), so changes the marts must catch up by
       deal left, so the win-rate table has no row for them, and L6 is no longer won; O10, still open,
       is worth 500 x 1.25 = 625.00 at tonight's rate; X5 moved to 11-12 (it leaves the week of 11-02 for
       the week of 11-09).
+Contract chains (int_contracts_chained recomputes only the chains holding a contract delivered since):
+  19: C1 (2024) renewed by C2 (2025); D1 (2024) renewed by D2 (2025); K2 (2025) whose parent K1 is not
+      delivered yet, so K2 is a root; E1 alone.
+  20: C3 (2026) renews C2: C2's renewal is C3, C3 is at depth 2.
+  21: K1 (2024) arrives: K2 joins its chain (root K1, depth 1); C4 amends C2 (ends with it, 2025-12-31).
+  22: C3 re-delivered as D2's renewal: it leaves C1's chain (C2 has no renewal left, C4 stays an
+      amendment) for D1's (depth 2; D2's renewal is C3). E1 is never touched again: kept, not recomputed.
 """
 
 from __future__ import annotations
@@ -48,7 +55,7 @@ from salesops.loader import load_file
 pytestmark = pytest.mark.slow
 NIGHTS = [date(2026, 11, 19), date(2026, 11, 20), date(2026, 11, 21), date(2026, 11, 22)]
 KPIS = ["kpi_win_rate", "kpi_deal_size", "kpi_sales_cycle", "kpi_close_rate", "kpi_activity", "kpi_stage_duration"]
-MODELS = ["+fct_opportunities", "+fct_leads", *(f"+{kpi}" for kpi in KPIS)]
+MODELS = ["+fct_opportunities", "+fct_leads", *(f"+{kpi}" for kpi in KPIS), "+int_contracts_chained"]
 BOOKKEEPING = {"loaded_through", "batch_date"}  # when a row was written, not what it says
 
 HEADERS = {
@@ -68,6 +75,10 @@ HEADERS = {
                       "converted_opportunity_id,converted_account_id,updated_at,is_deleted",
     ("crm", "activities"): "activity_id,user_id,activity_type,account_id,opportunity_id,lead_id,occurred_at,"
                            "duration_minutes,updated_at",
+    ("contracts", "contracts"): "contract_id,contract_number,account_id,opportunity_id,parent_contract_id,status,"
+                                "start_date,end_date,term_months,total_contract_value,annual_contract_value,"
+                                "currency,auto_renew,renewal_notice_days,sent_for_signature_at,signed_at,"
+                                "owner_user_id,updated_at",
 }
 
 
@@ -96,6 +107,12 @@ def _lead(key, owner, created, opportunity, account, updated, deleted="false"):
     status, converted_at = ("converted", f"{created}T15:00:00Z") if opportunity else ("working", "")
     return (f"{key},{key} Co,inbound,{status},{owner},DE,{created}T08:00:00Z,{converted_at},{opportunity},{account},"
             f"{updated},{deleted}")
+
+
+def _contract(key, parent, year, updated, end=None):
+    end = end or f"{year}-12-31"
+    return (f"{key},CN-{key},A1,,{parent},signed,{year}-01-01,{end},12,1200,1200,USD,false,30,"
+            f"{year - 1}-12-20T09:00:00Z,{year - 1}-12-21T09:00:00Z,U1,{updated}")
 
 
 def _activity(key, lead, occurred, updated, user="U1"):
@@ -150,6 +167,9 @@ FILES = {
                                 _activity("X3", "L3", "2026-11-10", T19), _activity("X4", "", "2026-11-21", T19),
                                 _activity("X5", "", "2026-11-03", T19),
                                 _activity("X6", "", "2026-09-01", T19, user="U2")],
+        ("contracts", "contracts"): [_contract("C1", "", 2024, T19), _contract("C2", "C1", 2025, T19),
+                                     _contract("D1", "", 2024, T19), _contract("D2", "D1", 2025, T19),
+                                     _contract("K2", "K1", 2025, T19), _contract("E1", "", 2024, T19)],
     },
     NIGHTS[1]: {
         ("crm", "accounts"): [_account("A1", "Mid-Market", "EMEA", T20)],
@@ -159,6 +179,7 @@ FILES = {
         ("crm", "opportunities"): [
             _deal("O4", "A2", "U2", "closed_won", 700, "USD", "2026-11-03", "2026-11-20", "L2", T20)],
         ("crm", "opportunity_history"): [_history("H6", "O4", "closed_won", 700, "USD", "2026-11-20T12:00:00Z")],
+        ("contracts", "contracts"): [_contract("C3", "C2", 2026, T20)],
     },
     NIGHTS[2]: {
         ("crm", "users"): [],
@@ -171,6 +192,7 @@ FILES = {
         ("crm", "leads"): [_lead("L1", "U2", "2026-09-20", "O2", "A3", T21, deleted="true"),
                            _lead("L4", "U2", "2026-11-21", "", "", T21)],
         ("crm", "activities"): [_activity("X2", "L2", "2026-11-06", T21)],
+        ("contracts", "contracts"): [_contract("K1", "", 2024, T21), _contract("C4", "C2", 2025, T21)],
     },
     NIGHTS[3]: {
         ("crm", "users"): [],
@@ -181,6 +203,7 @@ FILES = {
             _deal("O8", "A2", "U2", "closed_won", 900, "USD", "2026-04-02", "2026-05-10", "", T22, deleted="true")],
         ("crm", "opportunity_history"): [_history("H7", "O1", "closed_lost", 1000, "EUR", "2026-11-22T12:00:00Z")],
         ("crm", "activities"): [_activity("X5", "", "2026-11-12", T22)],
+        ("contracts", "contracts"): [_contract("C3", "D2", 2026, T22)],
     },
 }
 
@@ -258,17 +281,30 @@ def test_facts_kept_by_key_follow_changes_from_every_table(db, warehouse_server,
                                   ("E3", "2026-11-02", 1, 1, 15, "2026-11-22"),
                                   ("E3", "2026-11-09", 2, 2, 30, "2026-11-22"),
                                   ("E3", "2026-11-16", 1, 1, 15, "2026-11-22")]
+        # (contract, root, depth, amendment, renewal, renewed by, computed on): E1's chain kept since the 19th
+        cur.execute("select contract_id, root_contract_id, renewal_depth, is_amendment, is_renewal,"
+                    " renewal_contract_id, loaded_through::text from intermediate.int_contracts_chained order by 1")
+        assert cur.fetchall() == [("C1", "C1", 0, False, False, "C2", "2026-11-22"),
+                                  ("C2", "C1", 1, False, True, None, "2026-11-22"),
+                                  ("C3", "D1", 2, False, True, None, "2026-11-22"),
+                                  ("C4", "C1", 1, True, False, None, "2026-11-22"),
+                                  ("D1", "D1", 0, False, False, "D2", "2026-11-22"),
+                                  ("D2", "D1", 1, False, True, "C3", "2026-11-22"),
+                                  ("E1", "E1", 0, False, False, None, "2026-11-19"),
+                                  ("K1", "K1", 0, False, False, "K2", "2026-11-21"),
+                                  ("K2", "K1", 1, False, True, None, "2026-11-21")]
     db.commit()
     kpis = {kpi: _table(db, f"marts.{kpi}") for kpi in KPIS}
     intermediate = {table: _rows(db, f"intermediate.{table}", key)
                     for table, key in (("int_opportunities_enriched", "opportunity_id"),
-                                       ("int_leads_converted", "lead_id"))}
+                                       ("int_leads_converted", "lead_id"), ("int_contracts_chained", "contract_id"))}
 
     # the oracle: everything rebuilt from all batches at once
     nightly.build(NIGHTS[-1], full_refresh=True, settings=warehouse_server, select=MODELS)
     assert _rows(db, "marts_build.fct_opportunities", "opportunity_id") == opportunities
     assert _rows(db, "marts_build.fct_leads", "lead_id") == leads
-    for table, key in (("int_opportunities_enriched", "opportunity_id"), ("int_leads_converted", "lead_id")):
+    for table, key in (("int_opportunities_enriched", "opportunity_id"), ("int_leads_converted", "lead_id"),
+                       ("int_contracts_chained", "contract_id")):
         assert _rows(db, f"intermediate.{table}", key) == intermediate[table], table
     for kpi, rows in kpis.items():
         assert _table(db, f"marts_build.{kpi}") == rows, kpi

@@ -13,6 +13,10 @@
                     counted_when='{row}.left_at is not null and {row}.stage_order between 1 and 5') }}",
     )
 }}
+{#- the earliest quarter to rebuild, as a literal bound on the fact's date (the pre-hook's arguments) -#}
+{%- set first_quarter = first_quarter_to_rebuild(
+    ref('fct_opportunity_stage_changes'), 'history_id', 'left_at',
+    counted_when='{row}.left_at is not null and {row}.stage_order between 1 and 5') %}
 
 with
 
@@ -20,7 +24,7 @@ stays as (
     select * from {{ ref('fct_opportunity_stage_changes') }}
     where
         left_at is not null and cast(left_at as date) <= {{ night() }} and stage_order between 1 and 5
-        and {{ in_periods_to_rebuild('left_at') }}
+        and {{ in_periods_to_rebuild('left_at', first_quarter) }}
 ),
 
 ended_in_month as (

@@ -10,6 +10,7 @@
         post_hook=[
             'create index if not exists stg_contracts__contracts_key on {{ this }} (contract_id)',
             'create index if not exists stg_contracts__contracts_batch on {{ this }} (_batch_id)',
+            'create index if not exists stg_contracts__contracts_parent on {{ this }} (parent_contract_id)',
             "{{ analyze_when_stale() }}",
         ],
     )
