@@ -39,6 +39,9 @@ Contract chains (int_contracts_chained recomputes only the chains holding a cont
   21: K1 (2024) arrives: K2 joins its chain (root K1, depth 1); C4 amends C2 (ends with it, 2025-12-31).
   22: C3 re-delivered as D2's renewal: it leaves C1's chain (C2 has no renewal left, C4 stays an
       amendment) for D1's (depth 2; D2's renewal is C3). E1 is never touched again: kept, not recomputed.
+fct_contracts rewrites those chains, and the contracts whose row changes without a delivery: F1 (U2's,
+on A3, 2026-01-01 to 11-21) is active through the 21st and no longer on the 22nd; E1's termination,
+delivered on the 19th and dated the 22nd, counts from the 22nd; U1's contracts follow U1 to E3 on the 21st.
 """
 
 from __future__ import annotations
@@ -55,7 +58,7 @@ from salesops.loader import load_file
 pytestmark = pytest.mark.slow
 NIGHTS = [date(2026, 11, 19), date(2026, 11, 20), date(2026, 11, 21), date(2026, 11, 22)]
 KPIS = ["kpi_win_rate", "kpi_deal_size", "kpi_sales_cycle", "kpi_close_rate", "kpi_activity", "kpi_stage_duration"]
-MODELS = ["+fct_opportunities", "+fct_leads", *(f"+{kpi}" for kpi in KPIS), "+int_contracts_chained"]
+MODELS = ["+fct_opportunities", "+fct_leads", *(f"+{kpi}" for kpi in KPIS), "+fct_contracts"]
 BOOKKEEPING = {"loaded_through", "batch_date"}  # when a row was written, not what it says
 
 HEADERS = {
@@ -79,6 +82,7 @@ HEADERS = {
                                 "start_date,end_date,term_months,total_contract_value,annual_contract_value,"
                                 "currency,auto_renew,renewal_notice_days,sent_for_signature_at,signed_at,"
                                 "owner_user_id,updated_at",
+    ("contracts", "contract_events"): "event_id,contract_id,event_type,occurred_at",
 }
 
 
@@ -109,10 +113,10 @@ def _lead(key, owner, created, opportunity, account, updated, deleted="false"):
             f"{updated},{deleted}")
 
 
-def _contract(key, parent, year, updated, end=None):
+def _contract(key, parent, year, updated, end=None, account="A1", owner="U1"):
     end = end or f"{year}-12-31"
-    return (f"{key},CN-{key},A1,,{parent},signed,{year}-01-01,{end},12,1200,1200,USD,false,30,"
-            f"{year - 1}-12-20T09:00:00Z,{year - 1}-12-21T09:00:00Z,U1,{updated}")
+    return (f"{key},CN-{key},{account},,{parent},signed,{year}-01-01,{end},12,1200,1200,USD,false,30,"
+            f"{year - 1}-12-20T09:00:00Z,{year - 1}-12-21T09:00:00Z,{owner},{updated}")
 
 
 def _activity(key, lead, occurred, updated, user="U1"):
@@ -169,7 +173,9 @@ FILES = {
                                 _activity("X6", "", "2026-09-01", T19, user="U2")],
         ("contracts", "contracts"): [_contract("C1", "", 2024, T19), _contract("C2", "C1", 2025, T19),
                                      _contract("D1", "", 2024, T19), _contract("D2", "D1", 2025, T19),
-                                     _contract("K2", "K1", 2025, T19), _contract("E1", "", 2024, T19)],
+                                     _contract("K2", "K1", 2025, T19), _contract("E1", "", 2024, T19),
+                                     _contract("F1", "", 2026, T19, end="2026-11-21", account="A3", owner="U2")],
+        ("contracts", "contract_events"): ["V1,E1,terminated,2026-11-22T08:00:00Z"],
     },
     NIGHTS[1]: {
         ("crm", "accounts"): [_account("A1", "Mid-Market", "EMEA", T20)],
@@ -291,9 +297,15 @@ def test_facts_kept_by_key_follow_changes_from_every_table(db, warehouse_server,
                                   ("D1", "D1", 0, False, False, "D2", "2026-11-22"),
                                   ("D2", "D1", 1, False, True, "C3", "2026-11-22"),
                                   ("E1", "E1", 0, False, False, None, "2026-11-19"),
+                                  ("F1", "F1", 0, False, False, None, "2026-11-19"),
                                   ("K1", "K1", 0, False, False, "K2", "2026-11-21"),
                                   ("K2", "K1", 1, False, True, None, "2026-11-21")]
     db.commit()
+    contracts = _rows(db, "marts.fct_contracts", "contract_id")
+    assert contracts["F1"]["is_active"] is False  # ended on the 21st
+    assert str(contracts["E1"]["terminated_at"]) == "2026-11-22 08:00:00"
+    assert {contracts[key]["owner_employee_id"] for key in ("C1", "E1", "K1")} == {"E3"}
+    assert (contracts["F1"]["owner_employee_id"], contracts["C1"]["segment"]) == ("E2", "Mid-Market")
     kpis = {kpi: _table(db, f"marts.{kpi}") for kpi in KPIS}
     intermediate = {table: _rows(db, f"intermediate.{table}", key)
                     for table, key in (("int_opportunities_enriched", "opportunity_id"),
@@ -303,6 +315,7 @@ def test_facts_kept_by_key_follow_changes_from_every_table(db, warehouse_server,
     nightly.build(NIGHTS[-1], full_refresh=True, settings=warehouse_server, select=MODELS)
     assert _rows(db, "marts_build.fct_opportunities", "opportunity_id") == opportunities
     assert _rows(db, "marts_build.fct_leads", "lead_id") == leads
+    assert _rows(db, "marts_build.fct_contracts", "contract_id") == contracts
     for table, key in (("int_opportunities_enriched", "opportunity_id"), ("int_leads_converted", "lead_id"),
                        ("int_contracts_chained", "contract_id")):
         assert _rows(db, f"intermediate.{table}", key) == intermediate[table], table

@@ -9,6 +9,8 @@
         post_hook=[
             'create index if not exists stg_contracts__contract_events_key on {{ this }} (event_id)',
             'create index if not exists stg_contracts__contract_events_batch on {{ this }} (_batch_id)',
+            'create index if not exists stg_contracts__contract_events_terminated on {{ this }} (occurred_at)'
+            ~ ' where event_type = \'terminated\'',
             "{{ analyze_when_stale() }}",
         ],
     )
