@@ -2,32 +2,29 @@
     select share one session), analysed so Postgres plans the model's joins for their real number. -#}
 {% macro prepare_contracts_changed() -%}
     {%- if is_incremental() -%}
+        {#- the last build's night, read once (each call is a query) -#}
+        {%- set since = last_built_night() -%}
         drop table if exists {{ contracts_changed_table() }};
         create temporary table {{ contracts_changed_table() }} as
         -- chains recomputed since the last build (every contract delivered since, and its chain)
         select chained.contract_id from {{ ref('int_contracts_chained') }} as chained
-        where chained.loaded_through > {{ last_built_night() }}
+        where chained.loaded_through > {{ since }}
         union
         -- an event delivered since, or a termination dated into the nights since
         select delivered.contract_id from {{ ref('stg_contracts__contract_events') }} as delivered
-        where delivered._batch_id > cast({{ last_built_night() }} as text)
+        where delivered._batch_id > cast({{ since }} as text)
         union
         select dated.contract_id from {{ ref('stg_contracts__contract_events') }} as dated
         where
             -- its date after the last build's night and on or before tonight, as a range staging's
             -- partial index of terminations can read (the 5.7k of 1.4M events at --scale 1)
             dated.event_type = 'terminated'
-            and dated.occurred_at >= {{ last_built_night() }} + 1
+            and dated.occurred_at >= {{ since }} + 1
             and dated.occurred_at < {{ night() }} + 1
         union
         -- on an account delivered since (its raw batches: only the new partitions are read)
         select built.contract_id from {{ this }} as built
-        where built.account_id in (
-            select delivered.account_id from {{ source('crm', 'accounts') }} as delivered
-            where
-                delivered._batch_id > cast({{ last_built_night() }} as text)
-                and delivered._batch_id <= cast({{ night() }} as text)
-        )
+        where built.account_id in ({{ accounts_delivered_since(since) }})
         union
         -- the owner's employee, the rate of the signature day, or the night's activity no longer the
         -- ones held

@@ -19,3 +19,13 @@
         gone._batch_id > cast({{ since }} as text)
         and (gone.is_deleted or cast(gone.created_at as date) > {{ night() }})
 {%- endmacro %}
+
+
+{#- The accounts delivered (a new version, a deletion) in the nights after `since` up to tonight, read
+    from their raw batches: only the new partitions are scanned. -#}
+{% macro accounts_delivered_since(since) -%}
+    select delivered.account_id from {{ source('crm', 'accounts') }} as delivered
+    where
+        delivered._batch_id > cast({{ since }} as text)
+        and delivered._batch_id <= cast({{ night() }} as text)
+{%- endmacro %}

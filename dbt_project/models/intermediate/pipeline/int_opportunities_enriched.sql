@@ -72,12 +72,7 @@ changed_deals as (
         left join accounts
             on built.account_id = accounts.account_id
         where
-            built.account_id in (
-                select delivered.account_id from {{ source('crm', 'accounts') }} as delivered
-                where
-                    delivered._batch_id > cast({{ last_built_night() }} as text)
-                    and delivered._batch_id <= cast({{ night() }} as text)
-            )
+            built.account_id in ({{ accounts_delivered_since(last_built_night()) }})
             and (
                 built.segment is distinct from accounts.segment
                 or built.region is distinct from accounts.region

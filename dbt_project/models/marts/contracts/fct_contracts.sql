@@ -38,7 +38,7 @@ chained as not materialized (
     select * from {{ ref('int_contracts_chained') }}
 ),
 
-events as not materialized (
+events as (
     select * from {{ ref('stg_contracts__contract_events') }}
     where cast(occurred_at as date) <= {{ night() }}
 ),
