@@ -16,7 +16,8 @@ The nightly refresh of the Sales Operations warehouse, for the run's logical dat
    `{"full_refresh": true}` to rebuild everything);
 5. **dbt_staging -> dbt_snapshots -> dbt_intermediate -> dbt_marts** (astronomer-cosmos, rendered from
    `dbt_project/target/manifest.json`): one task per model, `dbt build` of the model and its tests, so
-   a failing model is visible and retried on its own;
+   a failing model is visible and retried on its own (the mart tests that validate_marts repeats run
+   there only);
 6. **forecast** (the statsmodels time series, Python) then **dbt_forecast** (the forecast marts);
 7. **validate_marts**: GX suites on `marts_build`;
 8. **publish**: atomic swap of `marts_build` into `marts` (write-audit-publish); updates an Airflow

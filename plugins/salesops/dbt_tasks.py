@@ -4,6 +4,7 @@
 `manifest.json` (built once by `salesops dbt manifest`, and by `salesops run` when a dbt file changed
 since; never `dbt ls` at parse time). Each task runs `dbt build --select <model>` in-process
 (dbtRunner): the model and its tests, so a failing model is visible in Airflow and retried on its own.
+The mart tests that `validate_marts` makes again (grain, not-null, ranges) are left to it, once a night.
 
 `SALESOPS_DBT_TASKS=layer`: one Cosmos `dbt build` task per layer, same selection and flags. A task
 costs ~2.5 s of fixed overhead here whatever the data, so on tiny data (the test suite, a demo
@@ -12,7 +13,9 @@ catch-up) a layer task is minutes faster per night; a test checks both give the 
 
 from __future__ import annotations
 
+import json
 import os
+from functools import cache
 from pathlib import Path
 
 from salesops.config import Settings, dbt_env, load_settings
@@ -67,6 +70,23 @@ def build_manifest(settings: Settings | None = None, force: bool = False) -> Pat
     return manifest_path(settings)
 
 
+@cache
+def _tests_the_gate_repeats(manifest: Path, modified: float, gx_root: Path) -> tuple[str, ...]:
+    from salesops.quality_suites import tests_the_mart_gate_repeats
+
+    return tuple(tests_the_mart_gate_repeats(json.loads(manifest.read_text()), gx_root))
+
+
+def gate_repeat_exclusions(settings: Settings) -> list[str]:
+    """dbt flags leaving the mart tests that the mart gate repeats out of a nightly build (see
+    quality_suites.tests_the_mart_gate_repeats), named from manifest.json. No manifest: none left out."""
+    manifest = manifest_path(settings)
+    if not manifest.exists():
+        return []
+    names = _tests_the_gate_repeats(manifest, manifest.stat().st_mtime, settings.gx_root)
+    return ["--exclude", *names] if names else []
+
+
 def set_dbt_connection(context: object) -> None:
     """on_execute_callback: the warehouse connection for dbt's profile, from the environment at run
     time (so no credential is rendered into the task's templated fields)."""
@@ -90,9 +110,10 @@ def _operator_args(settings: Settings) -> dict:
         "full_refresh": "{{ params.full_refresh }}",
         # Unit tests check the SQL, not the night's data: the test suite runs them. Tests joining two
         # models (relationships) run once all are built (nightly.relationship_tests). --no-write-json:
-        # a one-model build need not rewrite the whole manifest.
+        # a one-model build need not rewrite the whole manifest. The mart tests the mart gate repeats
+        # run once, in the gate.
         "dbt_cmd_flags": ["--exclude", "test_name:relationships", "--exclude-resource-type", "unit_test",
-                          "--no-write-json"],
+                          "--no-write-json", *gate_repeat_exclusions(settings)],
         "install_deps": False,
         "append_env": True,
         "on_execute_callback": set_dbt_connection,

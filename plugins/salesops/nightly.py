@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 
-from salesops import dbt_runner, loader, publish, quality_gate, report, warehouse
+from salesops import dbt_runner, dbt_tasks, loader, publish, quality_gate, report, warehouse
 from salesops.config import Settings, load_settings
 from salesops.contracts import entity
 from salesops.errors import DataError
@@ -108,13 +108,15 @@ def _forecast_vars(backfill_from: date | None) -> dict:
 def build(night: date, full_refresh: bool = False, forecast_backfill_from: date | None = None,
           settings: Settings | None = None, select: list[str] | None = None) -> dict:
     """prepare_build, then dbt build (models, snapshots and their tests) into the build schema,
-    all but the forecast models, which need the Python time series first (`forecast`).
+    all but the forecast models, which need the Python time series first (`forecast`), and the mart
+    tests the mart gate makes again before publish (dbt_tasks.gate_repeat_exclusions).
 
     `select`: only these dbt selectors (`+model` for a model and what it reads), for a test or a quick
     check; the tests joining two models (relationships) are then left out, the other side may be unbuilt."""
     settings = settings or load_settings()
     how = prepare_build(night, full_refresh=full_refresh, settings=settings)
-    command = ["build", "--exclude-resource-type", "unit_test", "--exclude", "tag:forecast"]
+    command = ["build", "--exclude-resource-type", "unit_test", "--exclude", "tag:forecast",
+               *dbt_tasks.gate_repeat_exclusions(settings)]
     if select:
         command += ["--select", *select, "--exclude", "test_name:relationships"]
     if full_refresh:
@@ -129,7 +131,8 @@ def forecast(night: date, full_refresh: bool = False, forecast_backfill_from: da
     """The time-series forecast, then the forecast marts (dbt)."""
     settings = settings or load_settings()
     written = forecast_time_series(settings)
-    command = ["build", "--exclude-resource-type", "unit_test", "--select", "tag:forecast"]
+    command = ["build", "--exclude-resource-type", "unit_test", "--select", "tag:forecast",
+               *dbt_tasks.gate_repeat_exclusions(settings)]
     if full_refresh:
         command.append("--full-refresh")
     outcome = dbt_runner.run_dbt(settings, command, night=night, build_schema=publish.BUILD_SCHEMA,

@@ -87,6 +87,41 @@ def mart_checks_from_dbt(models_dir: Path = MARTS_MODELS_DIR) -> tuple[MartCheck
 
 MARTS: tuple[MartChecks, ...] = mart_checks_from_dbt()
 
+# dbt's generic tests whose check a mart suite makes too, and the rule (severity) the suite gives it.
+_GATE_RULES = {"unique": "mart_grain_unique", "unique_combination": "mart_grain_unique",
+               "not_null": "mart_grain_unique", "between": "mart_rate_range"}
+
+
+def _gate_repeats(mart: MartChecks, test: str, kwargs: dict) -> bool:
+    if test == "unique":
+        return (kwargs.get("column_name"),) == mart.grain
+    if test == "unique_combination":
+        return tuple(kwargs.get("columns") or ()) == mart.grain
+    if test == "not_null":
+        return kwargs.get("column_name") in (*mart.grain, *mart.not_null)
+    bounds = (kwargs.get("min_value"), kwargs.get("max_value"))
+    column = kwargs.get("column_name")
+    return (bounds == (0, 1) and column in mart.rates) or (bounds == (0, None) and column in mart.non_negative)
+
+
+def tests_the_mart_gate_repeats(manifest: dict, gx_root: Path) -> list[str]:
+    """Names of the dbt tests on the marts whose check the mart gate makes again on the same build
+    schema before publish, as strictly (critical, whole table or the night's rows of a fact kept by
+    key): the grain, not-null and [0, 1] / >= 0 tests. The nightly build leaves them out, so each
+    runs once a night (in the gate), not twice; `dbt test` and a manual build still run them."""
+    severity = load_thresholds(gx_root)["severity"]
+    marts = {m.table: m for m in MARTS}
+    names = []
+    for node in manifest["nodes"].values():
+        metadata = node.get("test_metadata") or {}
+        rule = _GATE_RULES.get(metadata.get("name"))
+        mart = marts.get((node.get("attached_node") or "").rpartition(".")[2])
+        if node["resource_type"] != "test" or rule is None or mart is None or node["config"].get("where"):
+            continue
+        if severity[rule] == "critical" and _gate_repeats(mart, metadata["name"], metadata.get("kwargs") or {}):
+            names.append(node["name"])
+    return sorted(names)
+
 # Cross-table checks, as audit views the gate creates for the night: raw against the ledger, the
 # build's marts against staging.
 LEDGER_SUITE = "raw__ledger_balance"

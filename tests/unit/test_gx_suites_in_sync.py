@@ -63,3 +63,40 @@ def test_the_incremental_facts_are_checked_on_the_nights_rows_and_the_assets_poi
             "audit", f"marts__{table}")
     assert (assets["marts__kpi_win_rate"]["schema_name"], assets["marts__kpi_win_rate"]["table_name"]) == (
         "marts_build", "kpi_win_rate")  # a KPI table is checked whole
+
+
+def test_the_mart_tests_left_out_of_the_nightly_build_are_checks_the_gate_makes_as_strictly():
+    """Each dbt test the nightly build leaves to the mart gate has its twin, critical, in that mart's
+    suite; restricted pay (no gate suite) and tests scoped by `where` keep their dbt test."""
+    from salesops import dbt_tasks
+    from salesops.quality_suites import tests_the_mart_gate_repeats
+
+    settings = load_settings()
+    manifest = json.loads(dbt_tasks.manifest_path(settings).read_text())
+    suites = all_suites(settings.gx_root)
+    left_out = set(tests_the_mart_gate_repeats(manifest, settings.gx_root))
+    tests = {n["name"]: n for n in manifest["nodes"].values() if n["resource_type"] == "test"}
+    for name in left_out:
+        node, metadata = tests[name], tests[name]["test_metadata"]
+        kwargs, mart = metadata["kwargs"], node["attached_node"].rpartition(".")[2]
+        twin = {"unique": ("expect_column_values_to_be_unique", {"column": kwargs.get("column_name")}),
+                "unique_combination": ("expect_compound_columns_to_be_unique", {"column_list": kwargs.get("columns")})
+                if len(kwargs.get("columns") or ()) > 1 else
+                ("expect_column_values_to_be_unique", {"column": (kwargs.get("columns") or [None])[0]}),
+                "not_null": ("expect_column_values_to_not_be_null", {"column": kwargs.get("column_name")}),
+                "between": ("expect_column_values_to_be_between",
+                            {"column": kwargs.get("column_name"), "min_value": kwargs.get("min_value"),
+                             "max_value": kwargs.get("max_value")})}[metadata["name"]]
+        expected = (twin[0], {k: v for k, v in twin[1].items() if v is not None})
+        found = [(e["type"], e["kwargs"]) for e in suites[f"marts__{mart}"] if e["severity"] == "critical"]
+        assert expected in found, (name, expected)
+    assert not any(tests[n]["original_file_path"].startswith("models/marts/restricted") for n in left_out)
+    assert not any(tests[n]["config"].get("where") for n in left_out)
+    assert "unique_dim_accounts_account_id" in left_out and "between_kpi_win_rate_win_rate__1__0" in left_out
+    assert not {n for n in left_out if not n.startswith(("between_", "unique_", "not_null_"))}
+    # what stays in dbt: relationships, accepted values, tests of staging and intermediate
+    kept = set(tests) - left_out
+    assert {"relationships", "accepted_values"} <= {tests[n]["test_metadata"]["name"] for n in kept
+                                                   if tests[n].get("test_metadata")}
+    flags = dbt_tasks.gate_repeat_exclusions(settings)
+    assert flags[0] == "--exclude" and set(flags[1:]) == left_out
