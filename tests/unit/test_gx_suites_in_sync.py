@@ -67,7 +67,8 @@ def test_the_incremental_facts_are_checked_on_the_nights_rows_and_the_assets_poi
 
 def test_the_mart_tests_left_out_of_the_nightly_build_are_checks_the_gate_makes_as_strictly():
     """Each dbt test the nightly build leaves to the mart gate has its twin, critical, in that mart's
-    suite; restricted pay (no gate suite) and tests scoped by `where` keep their dbt test."""
+    suite, on the same rows; restricted pay (no gate suite), tests scoped by `where` and the whole-table
+    tests of a fact the gate checks on the night's rows keep their dbt test."""
     from salesops import dbt_tasks
     from salesops.quality_suites import tests_the_mart_gate_repeats
 
@@ -92,6 +93,8 @@ def test_the_mart_tests_left_out_of_the_nightly_build_are_checks_the_gate_makes_
         assert expected in found, (name, expected)
     assert not any(tests[n]["original_file_path"].startswith("models/marts/restricted") for n in left_out)
     assert not any(tests[n]["config"].get("where") for n in left_out)
+    # the gate checks fct_pipeline_daily on the night's snapshot only: its whole-table grain test stays
+    assert "unique_combination_fct_pipeline_daily_snapshot_date__opportunity_id" in set(tests) - left_out
     assert "unique_dim_accounts_account_id" in left_out and "between_kpi_win_rate_win_rate__1__0" in left_out
     assert not {n for n in left_out if not n.startswith(("between_", "unique_", "not_null_"))}
     # what stays in dbt: relationships, accepted values, tests of staging and intermediate
