@@ -29,3 +29,26 @@
         delivered._batch_id > cast({{ since }} as text)
         and delivered._batch_id <= cast({{ night() }} as text)
 {%- endmacro %}
+
+
+{#- The deals whose closes a table kept by deal (int_won_deals_dated, int_first_closes) holds may have
+    changed since the night `since`: a version written since (the history table rewrites a deal's versions
+    when it gets new ones), the deal delivered since (its account may have changed), or its account
+    delivered since with another segment or region than the one held. `history` and `opportunities`:
+    import CTEs over int_opportunity_history_versions and stg_crm__opportunities; `accounts`: the live
+    accounts. -#}
+{% macro deal_closes_changed_since(history, opportunities, accounts, since) -%}
+    select rewritten.opportunity_id from {{ history }} as rewritten
+    where rewritten.loaded_through > {{ since }}
+    union
+    select delivered.opportunity_id from {{ opportunities }} as delivered
+    where delivered._batch_id > cast({{ since }} as text)
+    union
+    select built.opportunity_id
+    from {{ this }} as built
+    left join {{ accounts }} as accounts
+        on built.account_id = accounts.account_id
+    where
+        built.account_id in ({{ accounts_delivered_since(since) }})
+        and (built.segment is distinct from accounts.segment or built.region is distinct from accounts.region)
+{%- endmacro %}

@@ -39,7 +39,8 @@ Contract chains (int_contracts_chained recomputes only the chains holding a cont
   21: K1 (2024) arrives: K2 joins its chain (root K1, depth 1); C4 amends C2 (ends with it, 2025-12-31).
   22: C3 re-delivered as D2's renewal: it leaves C1's chain (C2 has no renewal left, C4 stays an
       amendment) for D1's (depth 2; D2's renewal is C3). E1 is never touched again: kept, not recomputed.
-fct_contracts rewrites those chains, and the contracts whose row changes without a delivery: F1 (U2's,
+int_won_deals_dated and int_first_closes (kept by deal) follow O2's revised rate, O5's account, O4's win
+and O1's loss. fct_contracts rewrites those chains, and the contracts whose row changes without a delivery: F1 (U2's,
 on A3, 2026-01-01 to 11-21) is active through the 21st and no longer on the 22nd; E1's termination,
 delivered on the 19th and dated the 22nd, counts from the 22nd; U1's contracts follow U1 to E3 on the 21st.
 """
@@ -58,7 +59,12 @@ from salesops.loader import load_file
 pytestmark = pytest.mark.slow
 NIGHTS = [date(2026, 11, 19), date(2026, 11, 20), date(2026, 11, 21), date(2026, 11, 22)]
 KPIS = ["kpi_win_rate", "kpi_deal_size", "kpi_sales_cycle", "kpi_close_rate", "kpi_activity", "kpi_stage_duration"]
-MODELS = ["+fct_opportunities", "+fct_leads", *(f"+{kpi}" for kpi in KPIS), "+fct_contracts"]
+MODELS = ["+fct_opportunities", "+fct_leads", *(f"+{kpi}" for kpi in KPIS), "+fct_contracts", "+int_won_deals_dated",
+          "+int_first_closes"]
+# intermediate tables kept by key, each compared with a full rebuild
+KEPT_BY_KEY = (("int_opportunities_enriched", "opportunity_id"), ("int_leads_converted", "lead_id"),
+               ("int_contracts_chained", "contract_id"), ("int_won_deals_dated", "opportunity_id"),
+               ("int_first_closes", "opportunity_id"))
 BOOKKEEPING = {"loaded_through", "batch_date"}  # when a row was written, not what it says
 
 HEADERS = {
@@ -307,17 +313,24 @@ def test_facts_kept_by_key_follow_changes_from_every_table(db, warehouse_server,
     assert {contracts[key]["owner_employee_id"] for key in ("C1", "E1", "K1")} == {"E3"}
     assert (contracts["F1"]["owner_employee_id"], contracts["C1"]["segment"]) == ("E2", "Mid-Market")
     kpis = {kpi: _table(db, f"marts.{kpi}") for kpi in KPIS}
-    intermediate = {table: _rows(db, f"intermediate.{table}", key)
-                    for table, key in (("int_opportunities_enriched", "opportunity_id"),
-                                       ("int_leads_converted", "lead_id"), ("int_contracts_chained", "contract_id"))}
+    intermediate = {table: _rows(db, f"intermediate.{table}", key) for table, key in KEPT_BY_KEY}
+    won, closes = intermediate["int_won_deals_dated"], intermediate["int_first_closes"]
+    # O2 won 11-01, its rate revised on the 20th; O5's account A1 became Mid-Market (neither delivered again);
+    # O4 won on the 20th; O7 closed again in July but its history still wins it on 06-30; O8 deleted, won still
+    assert sorted(won) == ["O2", "O4", "O5", "O6", "O7", "O8", "O9"]
+    assert (won["O2"]["amount_usd"], float(won["O2"]["fx_rate_to_usd"])) == (2300, 1.15)
+    assert won["O5"]["segment"] == "Mid-Market" and str(won["O4"]["won_date"]) == "2026-11-20"
+    assert str(won["O7"]["won_date"]) == "2026-06-30"
+    # O1 first closed lost on the 22nd; O5's close follows its account too
+    assert (closes["O1"]["is_won"], str(closes["O1"]["closed_date"])) == (False, "2026-11-22")
+    assert closes["O5"]["segment"] == "Mid-Market" and sorted(closes) == ["O1", *sorted(won)]
 
     # the oracle: everything rebuilt from all batches at once
     nightly.build(NIGHTS[-1], full_refresh=True, settings=warehouse_server, select=MODELS)
     assert _rows(db, "marts_build.fct_opportunities", "opportunity_id") == opportunities
     assert _rows(db, "marts_build.fct_leads", "lead_id") == leads
     assert _rows(db, "marts_build.fct_contracts", "contract_id") == contracts
-    for table, key in (("int_opportunities_enriched", "opportunity_id"), ("int_leads_converted", "lead_id"),
-                       ("int_contracts_chained", "contract_id")):
+    for table, key in KEPT_BY_KEY:
         assert _rows(db, f"intermediate.{table}", key) == intermediate[table], table
     for kpi, rows in kpis.items():
         assert _table(db, f"marts_build.{kpi}") == rows, kpi

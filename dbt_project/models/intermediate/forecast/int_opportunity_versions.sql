@@ -34,6 +34,7 @@ ended as (
 final as (
     select
         ended.opportunity_id,
+        ended.account_id,
         ended.history_id,
         ended.stage,
         ended.stage_order,

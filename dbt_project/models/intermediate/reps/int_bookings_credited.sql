@@ -18,7 +18,8 @@ credited as (
         closed_date,
         amount,
         currency,
-        amount_usd
+        amount_usd,
+        loaded_through
     from opportunities
 )
 
