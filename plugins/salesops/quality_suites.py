@@ -107,8 +107,8 @@ def _gate_repeats(mart: MartChecks, test: str, kwargs: dict) -> bool:
 def tests_the_mart_gate_repeats(manifest: dict, gx_root: Path) -> list[str]:
     """Names of the dbt tests on the marts whose check the mart gate makes again on the same build
     schema before publish, as strictly (critical, on the same rows): the grain, not-null and [0, 1] /
-    >= 0 tests. The nightly build leaves them out, so each
-    runs once a night (in the gate), not twice; `dbt test` and a manual build still run them."""
+    >= 0 tests. The nightly build leaves them out, so each runs once a night (in the gate), not twice;
+    `dbt build` or `dbt test` run by hand still run them."""
     severity = load_thresholds(gx_root)["severity"]
     marts = {m.table: m for m in MARTS}
     names = []
@@ -126,6 +126,7 @@ def tests_the_mart_gate_repeats(manifest: dict, gx_root: Path) -> list[str]:
         if severity[rule] == "critical" and _gate_repeats(mart, metadata["name"], kwargs):
             names.append(node["name"])
     return sorted(names)
+
 
 # Cross-table checks, as audit views the gate creates for the night: raw against the ledger, the
 # build's marts against staging.
