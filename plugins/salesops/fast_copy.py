@@ -18,13 +18,15 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from psycopg2 import sql
 from psycopg2.extensions import cursor as PgCursor
 
-from salesops import arrow_checks
-from salesops.arrow_checks import Rejection
 from salesops.contracts import Entity
+
+if TYPE_CHECKING:
+    from salesops.arrow_checks import Rejection
 
 COPY_BUFFER = 1 << 20  # psycopg2's default 8 KiB halves COPY throughput
 CHUNK_BYTES = 16 << 20  # small enough to keep memory flat, big enough that per-COPY overhead vanishes
@@ -108,6 +110,10 @@ def _blanked(chunk: bytes, rejections: list[Rejection], width: int) -> list[memo
 def _checked_chunks(entity: Entity, header: list[str], path: Path, sha256: hashlib._Hash,
                     ready: queue.Queue) -> None:
     """Producer (on its own thread): read, hash, count and check each chunk, then hand it to COPY."""
+    # imported here: pyarrow and numpy take 0.5 s to import, and only a load needs them (not every
+    # process that imports the loader: the build and publish tasks only analyse or name raw tables)
+    from salesops import arrow_checks
+
     try:
         line, first = 2, True
         for chunk in _chunks(path):

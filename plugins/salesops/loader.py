@@ -16,16 +16,20 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import psycopg2
 from psycopg2 import sql
 from psycopg2.extensions import connection as PgConnection
 from psycopg2.extensions import cursor as PgCursor
 
-from salesops import arrow_checks, fast_copy, ledger
+from salesops import fast_copy, ledger
 from salesops.contracts import ENTITIES, REQUIRED_SOURCES, Entity, entities_of
 from salesops.errors import SourceFileError
 from salesops.row_checks import value_check
+
+if TYPE_CHECKING:
+    from salesops import arrow_checks
 
 log = logging.getLogger(__name__)
 
