@@ -52,3 +52,29 @@
         built.account_id in ({{ accounts_delivered_since(since) }})
         and (built.segment is distinct from accounts.segment or built.region is distinct from accounts.region)
 {%- endmacro %}
+
+
+{#- Held rows valued at a rate published again since (a correction): those whose currency and rate day
+    were valued at another rate (`fx_rate_to_usd`, kept in the table to compare) than `fx_rates` (an
+    import CTE over int_fx_rates_daily) holds now. `rate_day`: the row's rate day, SQL over `{row}.`
+    columns; `valued_when`: which held rows are valued at a past day's rate. -#}
+{% macro keys_at_a_republished_rate(key_column, rate_day, fx_rates, valued_when='true') -%}
+    select built.{{ key_column }}
+    from {{ this }} as built
+    where (built.currency, {{ rate_day | replace('{row}', 'built') }}) in (
+        select
+            rates_used.currency,
+            rates_used.rate_date
+        from (
+            select distinct
+                held.currency,
+                {{ rate_day | replace('{row}', 'held') }} as rate_date,
+                held.fx_rate_to_usd
+            from {{ this }} as held
+            where {{ valued_when | replace('{row}', 'held') }}
+        ) as rates_used
+        left join {{ fx_rates }} as fx_rates
+            on rates_used.currency = fx_rates.currency and rates_used.rate_date = fx_rates.rate_date
+        where rates_used.fx_rate_to_usd is distinct from fx_rates.rate_to_usd
+    )
+{%- endmacro %}

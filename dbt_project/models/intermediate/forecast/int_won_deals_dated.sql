@@ -54,23 +54,7 @@ changed_deals as (
         {{ deal_closes_changed_since('history', 'opportunities', 'accounts', since) }}
         union
         -- won on a day whose rate was published again since (a correction)
-        select built.opportunity_id
-        from {{ this }} as built
-        where (built.currency, built.won_date) in (
-            select
-                rates_used.currency,
-                rates_used.won_date
-            from (
-                select distinct
-                    held.currency,
-                    held.won_date,
-                    held.fx_rate_to_usd
-                from {{ this }} as held
-            ) as rates_used
-            left join fx_rates
-                on rates_used.currency = fx_rates.currency and rates_used.won_date = fx_rates.rate_date
-            where rates_used.fx_rate_to_usd is distinct from fx_rates.rate_to_usd
-        )
+        {{ keys_at_a_republished_rate('opportunity_id', '{row}.won_date', 'fx_rates') }}
     {%- else -%}
         select history.opportunity_id from history
         where false

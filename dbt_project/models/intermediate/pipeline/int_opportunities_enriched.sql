@@ -86,24 +86,8 @@ changed_deals as (
         {%- endif %}
         union
         -- closed on a day whose rate was published again since (a correction)
-        select built.opportunity_id
-        from {{ this }} as built
-        where (built.currency, coalesce(built.closed_date, built.close_date)) in (
-            select
-                rates_used.currency,
-                rates_used.rate_date
-            from (
-                select distinct
-                    held.currency,
-                    coalesce(held.closed_date, held.close_date) as rate_date,
-                    held.fx_rate_to_usd
-                from {{ this }} as held
-                where held.is_closed
-            ) as rates_used
-            left join fx_rates
-                on rates_used.currency = fx_rates.currency and rates_used.rate_date = fx_rates.rate_date
-            where rates_used.fx_rate_to_usd is distinct from fx_rates.rate_to_usd
-        )
+        {{ keys_at_a_republished_rate('opportunity_id', 'coalesce({row}.closed_date, {row}.close_date)', 'fx_rates',
+                                      valued_when='{row}.is_closed') }}
     {%- else -%}
         select opportunities.opportunity_id from opportunities
         where false
