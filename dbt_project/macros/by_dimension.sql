@@ -65,3 +65,27 @@
     from {{ relation }}
     group by cast({{ dbt.date_trunc('month', date_column) }} as date), {{ keys | join(', ') }}
 {%- endmacro %}
+
+{#- A dimension's value column in by_period's rows ('all' for the dimension 'all'). -#}
+{% macro dimension_value_of(dimension) -%}
+    {{ "'all'" if dimension == 'all' else 'by_' ~ dimension }}
+{%- endmacro %}
+
+{#- For a KPI kept by group (prepare_periods_to_rebuild with `dimensions`): `relation` (by_period's rows)
+    grouped by `keys` and one dimension at a time, each dimension reading only the rows of its groups to
+    rebuild (in_groups_to_rebuild), `measures` (SQL with their aliases) computed per group. One
+    aggregate per dimension, appended, where GROUPING SETS would feed every row to every dimension: a
+    night that touches only segment groups in a quarter reads that quarter's rows of those segments once. -#}
+{% macro grouped_by_dimension(relation, keys, measures, dimensions) -%}
+    {%- for dimension in dimensions %}
+    select
+        {{ keys | join(', ') }},
+        cast('{{ dimension }}' as text) as dimension,
+        {{ dimension_value_of(dimension) }} as dimension_value,
+        {{ measures | join(', ') }}
+    from {{ relation }}
+    where {{ in_groups_to_rebuild(dimension) }}
+    group by {{ keys | join(', ') }}{{ ', by_' ~ dimension if dimension != 'all' }}
+    {{ 'union all' if not loop.last }}
+    {%- endfor %}
+{%- endmacro %}

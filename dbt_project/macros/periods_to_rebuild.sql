@@ -24,33 +24,52 @@
     bound its fact's index on the quarter can use, kpi_stage_duration reads Q4's 296k stays, not all
     4.2M: 1.05 -> 0.30 s) and keeps its output rows of the touched periods (`is_period_to_rebuild`),
     appended (incremental_strategy 'append'). -#}
-{% macro prepare_periods_to_rebuild(fact, key_column, date_column, counted_when='true') -%}
+{% macro prepare_periods_to_rebuild(fact, key_column, date_column, counted_when='true', dimensions=none) -%}
     {%- if is_incremental() -%}
         drop table if exists {{ periods_to_rebuild_table() }};
         create temporary table {{ periods_to_rebuild_table() }} as
         with
-        {{ touched_days_ctes(fact, key_column, date_column, counted_when) }}
+        {{ touched_days_ctes(fact, key_column, date_column, counted_when, dimensions) }}
         select
             period_types.period_type,
             {{ period_start('period_types.period_type', 'touched_days.day') }} as period_start,
+            {%- if dimensions %}
+            touched_groups.dimension,
+            touched_groups.dimension_value,
+            {%- endif %}
             false as everything
         from touched_days
         cross join {{ period_types() }} as period_types
-        where touched_days.day is not null
+        {%- if dimensions %}
+        cross join lateral (
+            values
+            {%- for dimension in dimensions %}
+            ('{{ dimension }}', touched_days.by_{{ dimension }}, touched_days.touches_{{ dimension }})
+            {{- ',' if not loop.last }}
+            {%- endfor %}
+        ) as touched_groups (dimension, dimension_value, touched)
+        {%- endif %}
+        where touched_days.day is not null{{ ' and touched_groups.touched' if dimensions }}
         union all
-        select null, null, everything.rebuild from everything;
+        select null, null, {{ 'null, null, ' if dimensions }}everything.rebuild from everything;
         delete from {{ this }}
         where
             (select bool_or(everything) from {{ periods_to_rebuild_table() }})
+            {%- if dimensions %}
+            or (period_type, period_start, dimension, dimension_value) in (
+                select period_type, period_start, dimension, dimension_value from {{ periods_to_rebuild_table() }}
+            );
+            {%- else %}
             or (period_type, period_start) in (
                 select period_type, period_start from {{ periods_to_rebuild_table() }}
             );
+            {%- endif %}
     {%- endif -%}
 {%- endmacro %}
 
 {#- The CTEs `built` (the KPI's last build night), `everything` (rebuild whole?) and `touched_days`,
     shared by the pre-hook and first_quarter_to_rebuild. -#}
-{% macro touched_days_ctes(fact, key_column, date_column, counted_when) -%}
+{% macro touched_days_ctes(fact, key_column, date_column, counted_when, dimensions=none) -%}
     {%- set replaced = replaced_rows_relation(fact) -%}
     {%- set replaced_exists = relation_exists_now(replaced) -%}
     {%- set compared = [] -%}
@@ -67,7 +86,10 @@
             from built
         ),
         touched_days as (
-            select changed.{{ date_column }} as day
+            select
+                changed.{{ date_column }} as day
+                {{- dimension_touches('changed', 'replaced_rows.replaced_key', 'replaced_rows', compared, dimensions,
+                                      replaced_exists) }}
             from {{ fact }} as changed
             {%- if replaced_exists %}
             left join {{ replaced }} as replaced_rows on changed.{{ key_column }} = replaced_rows.replaced_key
@@ -78,7 +100,9 @@
                 {%- if replaced_exists %}
                 and (replaced_rows.replaced_key is null or {{ rows_differ('changed', 'replaced_rows', compared) }})
             union
-            select replaced_rows.{{ date_column }}
+            select
+                replaced_rows.{{ date_column }}
+                {{- dimension_touches('replaced_rows', 'changed.' ~ key_column, 'changed', compared, dimensions) }}
             from {{ replaced }} as replaced_rows
             -- the rows written since, which every key replaced and still there was: found through the
             -- fact's index on loaded_through, not by hashing the whole fact (4.2M stage changes, 1.2 s)
@@ -100,6 +124,31 @@
     Postgres read the index from there instead of the whole fact: the periods themselves are only known
     to the pre-hook's temporary table, after the SQL is compiled. Worth it only for a fact indexed on
     date_trunc('quarter', date_column) (kpi_stage_duration's); it costs the change detection once more. -#}
+{#- With `dimensions` (a KPI cut by dimension, SPEC section 4), touched_days also says, per dimension, the
+    image's value (`by_<dimension>`) and whether the image touches its group (`touches_<dimension>`): a
+    row new or removed touches every group it is in; a row rewritten touches a dimension's groups only if
+    the two images differ in something else than the other dimension columns (segment, type, region,
+    rep: a KPI only ever cuts by them, never counts or filters by them). An account that moved to
+    another segment and region changes its deals' segment and region and nothing else: their 'all',
+    type and rep groups stay as they were. At --scale 1 the incremental night has a few such won deals
+    in five quarters that only their segments' and regions' rows need. -#}
+{% macro dimension_touches(image, other_key, other, compared, dimensions, other_exists=true) -%}
+    {%- for dimension in dimensions or [] %},
+                {% if dimension == 'all' %}'all'{% else -%}
+                coalesce({{ image }}.{{ dimension_columns()[dimension] }}, 'unknown'){% endif %} as by_{{ dimension }},
+                {%- if other_exists %}
+                {%- set others = [] -%}
+                {%- for another, column in dimension_columns().items() if another != dimension -%}
+                    {%- do others.append(column) -%}
+                {%- endfor %}
+                {{ other_key }} is null or {{ rows_differ(image, other, compared | reject('in', others) | list) }}
+                    as touches_{{ dimension }}
+                {%- else %}
+                true as touches_{{ dimension }}
+                {%- endif %}
+    {%- endfor %}
+{%- endmacro %}
+
 {% macro first_quarter_to_rebuild(fact, key_column, date_column, counted_when='true') -%}
     {%- if not (execute and is_incremental()) -%}
         {{ return(none) }}
@@ -150,6 +199,24 @@
             (select bool_or(rebuild.everything) from {{ periods_to_rebuild_table() }} as rebuild)
             or ({{ period_type_column }}, {{ period_start_column }}) in (
                 select rebuild.period_type, rebuild.period_start from {{ periods_to_rebuild_table() }} as rebuild
+            )
+        )
+    {%- else -%}
+        true
+    {%- endif -%}
+{%- endmacro %}
+
+{#- For a KPI prepared with `dimensions`: the rows of `by_period` a dimension's groups need tonight (the
+    groups touched, all of them when rebuilding whole). Grouped by that dimension, they make exactly
+    the groups to rebuild, so the KPI needs no filter on its output (grouped_by_dimension). -#}
+{% macro in_groups_to_rebuild(dimension) -%}
+    {%- if is_incremental() -%}
+        (
+            (select bool_or(rebuild.everything) from {{ periods_to_rebuild_table() }} as rebuild)
+            or (period_type, period_start, {{ dimension_value_of(dimension) }}) in (
+                select rebuild.period_type, rebuild.period_start, rebuild.dimension_value
+                from {{ periods_to_rebuild_table() }} as rebuild
+                where rebuild.dimension = '{{ dimension }}'
             )
         )
     {%- else -%}

@@ -11,13 +11,14 @@ build (the recycled schema skips a night), so changes the marts must catch up by
 22; the intermediate tables catch up every night.
 
   19: accounts A1 (SMB), A2 (Enterprise), A3 (SMB); users U1 (u1@acme), U2 (u2@acme); employees E1
-      (u1@acme), E2 (u2@acme), E3 (e3@acme). EUR at 1.10 from 11-01, 1.20 from 11-19.
+      (u1@acme), E2 (u2@acme), E3 (e3@acme). EUR at 1.10 from 11-01, 1.20 from 11-19; USD at 1 from 01-01.
       Deals: O1 open EUR 1000 on A1/U1; O2 won EUR 2000 on A3/U2, closed 11-01; O3 open USD 500 on
       A2/U2; O4 open USD 700 on A2/U2 from lead L2; O5 won USD 300 on A1/U2; O6 won USD 400 on A3/U1.
       O7 won USD 800 on A2/U2, closed 06-30; O8 won USD 900 on A2/U2, closed 05-10 (both in Q2); O9
       won USD 100 on A3/U2, closed 02-10, only re-delivered unchanged (its periods are kept, not
       recomputed);
-      O10 open EUR 500 on A3/U2, never delivered again: valued at each night's rate.
+      O10 open EUR 500 on A3/U2, never delivered again: valued at each night's rate. O11 won USD 600 on
+      A4 (SMB, APAC)/U2, created 02-01, closed 03-03 (30 days; Q1 with O9).
       Leads: L1 (U2, became O2), L2 (U2, became O4), L3 (U2), L5 (U1), L6 (U2, became O8).
       Activities (calls of 15 minutes, by U1 unless said): X1 on L1 10-21, X2 on L3 11-06, X3 on L3 11-10;
       X4 dated 11-21, logged ahead (kpi_activity counts it from the 21st on); X5 11-03; X6 by U2 09-01.
@@ -31,7 +32,10 @@ build (the recycled schema skips a night), so changes the marts must catch up by
   22: O1 lost, at 11-22's rate (1000 x 1.25 = 1250.00); O8 deleted: Q2 and its months have no closed
       deal left, so the win-rate table has no row for them, and L6 is no longer won; O10, still open,
       is worth 500 x 1.25 = 625.00 at tonight's rate; X5 moved to 11-12 (it leaves the week of 11-02 for
-      the week of 11-09).
+      the week of 11-09); A4 re-delivered as Enterprise in NA: O11's segment and region change and nothing
+      else, so the sales-cycle KPI recomputes only the segment and region rows of March and Q1 (SMB and
+      APAC lose O11, Enterprise and NA gain it) and the deal-size KPI (no region cut) only the segment rows;
+      they keep their other rows of those periods.
 Contract chains (int_contracts_chained recomputes only the chains holding a contract delivered since):
   19: C1 (2024) renewed by C2 (2025); D1 (2024) renewed by D2 (2025); K2 (2025) whose parent K1 is not
       delivered yet, so K2 is a root; E1 alone.
@@ -133,11 +137,12 @@ T19, T20, T21, T22 = (f"2026-11-{day}T06:00:00Z" for day in (19, 20, 21, 22))
 FILES = {
     NIGHTS[0]: {
         ("crm", "accounts"): [_account("A1", "SMB", "EMEA", T19), _account("A2", "Enterprise", "NA", T19),
-                              _account("A3", "SMB", "EMEA", T19)],
+                              _account("A3", "SMB", "EMEA", T19), _account("A4", "SMB", "APAC", T19)],
         ("crm", "users"): [f"U1,u1@acme.example,Una,true,{T19}", f"U2,u2@acme.example,Udo,true,{T19}"],
         ("hr", "employees"): [_employee("E1", "u1@acme.example", T19), _employee("E2", "u2@acme.example", T19),
                               _employee("E3", "e3@acme.example", T19)],
-        ("crm", "fx_rates"): ["2026-11-01,EUR,1.10", "2026-11-19,EUR,1.20", "2026-11-01,USD,1", "2026-11-19,USD,1"],
+        ("crm", "fx_rates"): ["2026-11-01,EUR,1.10", "2026-11-19,EUR,1.20", "2026-01-01,USD,1", "2026-11-01,USD,1",
+                              "2026-11-19,USD,1"],
         ("crm", "opportunities"): [
             _deal("O1", "A1", "U1", "prospecting", 1000, "EUR", "2026-11-01", None, "", T19),
             _deal("O2", "A3", "U2", "closed_won", 2000, "EUR", "2026-10-01", "2026-11-01", "L1", T19),
@@ -149,6 +154,7 @@ FILES = {
             _deal("O8", "A2", "U2", "closed_won", 900, "USD", "2026-04-02", "2026-05-10", "", T19),
             _deal("O9", "A3", "U2", "closed_won", 100, "USD", "2026-01-05", "2026-02-10", "", T19),
             _deal("O10", "A3", "U2", "prospecting", 500, "EUR", "2026-11-10", None, "", T19),
+            _deal("O11", "A4", "U2", "closed_won", 600, "USD", "2026-02-01", "2026-03-03", "", T19),
         ],
         ("crm", "opportunity_history"): [
             _history("H1", "O1", "prospecting", 1000, "EUR", "2026-11-01T09:00:00Z"),
@@ -167,6 +173,8 @@ FILES = {
             _history("H16", "O9", "proposal", 100, "USD", "2026-01-05T09:00:00Z"),
             _history("H17", "O9", "closed_won", 100, "USD", "2026-02-10T12:00:00Z"),
             _history("H18", "O10", "prospecting", 500, "EUR", "2026-11-10T09:00:00Z"),
+            _history("H19", "O11", "proposal", 600, "USD", "2026-02-01T09:00:00Z"),
+            _history("H20", "O11", "closed_won", 600, "USD", "2026-03-03T12:00:00Z"),
         ],
         ("crm", "leads"): [_lead("L1", "U2", "2026-09-20", "O2", "A3", T19),
                            _lead("L2", "U2", "2026-10-25", "O4", "A2", T19),
@@ -207,6 +215,7 @@ FILES = {
         ("contracts", "contracts"): [_contract("K1", "", 2024, T21), _contract("C4", "C2", 2025, T21)],
     },
     NIGHTS[3]: {
+        ("crm", "accounts"): [_account("A4", "Enterprise", "NA", T22)],
         ("crm", "users"): [],
         ("hr", "employees"): [],
         ("crm", "fx_rates"): ["2026-11-22,EUR,1.25", "2026-11-22,USD,1"],
@@ -262,12 +271,13 @@ def test_facts_kept_by_key_follow_changes_from_every_table(db, warehouse_server,
     opportunities = _rows(db, "marts.fct_opportunities", "opportunity_id")
     leads = _rows(db, "marts.fct_leads", "lead_id")
     # what each change above must have done
-    assert sorted(opportunities) == ["O1", "O10", "O2", "O4", "O5", "O6", "O7", "O9"]  # O3 deleted on 21, O8 on 22
+    # O3 deleted on 21, O8 on 22
+    assert sorted(opportunities) == ["O1", "O10", "O11", "O2", "O4", "O5", "O6", "O7", "O9"]
     assert opportunities["O10"]["amount_usd"] == 625  # 500 x 1.25, tonight's rate
     assert opportunities["O1"]["stage"] == "closed_lost" and opportunities["O1"]["amount_usd"] == 1250
     assert opportunities["O2"]["amount_usd"] == 2300  # 2000 x 1.15, the revised rate of its close date
     assert opportunities["O4"]["is_won"] is True
-    assert opportunities["O5"]["segment"] == "Mid-Market"
+    assert opportunities["O5"]["segment"] == "Mid-Market" and opportunities["O11"]["segment"] == "Enterprise"
     assert opportunities["O6"]["employee_id"] == "E3"
     assert sorted(leads) == ["L2", "L3", "L4", "L5", "L6"]  # L1 deleted on 21
     assert (leads["L2"]["is_won"], leads["L2"]["first_activity_id"]) == (True, "X2")
@@ -279,10 +289,40 @@ def test_facts_kept_by_key_follow_changes_from_every_table(db, warehouse_server,
         cur.execute("select period_type, period_start::text, won_deals from marts.kpi_win_rate"
                     " where dimension = 'all' and period_start between '2026-04-01' and '2026-09-30' order by 1, 2")
         assert cur.fetchall() == [("month", "2026-07-01", 1), ("quarter", "2026-07-01", 1)]  # O7 moved; O8 gone
-        # the first quarter was untouched since the second night's fresh build (O9 came again unchanged):
-        # kept, not recomputed
-        cur.execute("select distinct loaded_through::text from marts.kpi_win_rate where period_start < '2026-04-01'")
+        # the first quarter was untouched since the second night's fresh build (O9 came again unchanged) but
+        # for O11's segment and region (below): kept, not recomputed
+        cur.execute("select distinct loaded_through::text from marts.kpi_win_rate"
+                    " where period_start < '2026-04-01' and dimension not in ('segment', 'region')")
         assert cur.fetchall() == [("2026-11-20",)]
+        # (period, dimension, value, deals, median days, recomputed on) of Q1: O9 (Feb, 36 days: 01-05 09:00 to
+        # 02-10 12:00) and O11 (March, 30 days: 02-01 to 03-03). O11's account moved to Enterprise in NA on the
+        # 22nd: the rows of its segments and regions are recomputed (March's SMB and APAC rows are gone), the
+        # others kept since the 20th
+        cur.execute("select period_type, period_start::text, dimension, dimension_value, won_deals,"
+                    " median_cycle_days::float, loaded_through::text from marts.kpi_sales_cycle"
+                    " where period_start < '2026-04-01' order by 1, 2, 3, 4")
+        kept, redone = "2026-11-20", "2026-11-22"
+        assert cur.fetchall() == [
+            ("month", "2026-02-01", "all", "all", 1, 36, kept), ("month", "2026-02-01", "region", "EMEA", 1, 36, kept),
+            ("month", "2026-02-01", "rep", "E2", 1, 36, kept), ("month", "2026-02-01", "segment", "SMB", 1, 36, kept),
+            ("month", "2026-02-01", "type", "new_business", 1, 36, kept),
+            ("month", "2026-03-01", "all", "all", 1, 30, kept), ("month", "2026-03-01", "region", "NA", 1, 30, redone),
+            ("month", "2026-03-01", "rep", "E2", 1, 30, kept),
+            ("month", "2026-03-01", "segment", "Enterprise", 1, 30, redone),
+            ("month", "2026-03-01", "type", "new_business", 1, 30, kept),
+            ("quarter", "2026-01-01", "all", "all", 2, 33, kept),
+            ("quarter", "2026-01-01", "region", "EMEA", 1, 36, kept),
+            ("quarter", "2026-01-01", "region", "NA", 1, 30, redone),
+            ("quarter", "2026-01-01", "rep", "E2", 2, 33, kept),
+            ("quarter", "2026-01-01", "segment", "Enterprise", 1, 30, redone),
+            ("quarter", "2026-01-01", "segment", "SMB", 1, 36, redone),
+            ("quarter", "2026-01-01", "type", "new_business", 2, 33, kept)]
+        # deal size has no region cut: a region change touches none of its rows. (dimension, recomputed on,
+        # rows) of Q1: 'all' and type kept (Feb, March, Q1); segment: Feb's SMB kept, March's Enterprise and Q1's
+        # SMB and Enterprise recomputed
+        cur.execute("select dimension, loaded_through::text, count(*) from marts.kpi_deal_size"
+                    " where period_start < '2026-04-01' group by 1, 2 order by 1, 2")
+        assert cur.fetchall() == [("all", kept, 3), ("segment", kept, 1), ("segment", redone, 3), ("type", kept, 3)]
         # (rep, week, calls, activities, minutes, recomputed on): U1's activities follow it to E3; X5 moved from
         # the week of 11-02 (X2 left, 1) to that of 11-09 (X3 and X5, 2); X4 counted in the week of 11-16 from
         # the 21st; E2's week of 08-31 was not touched since the second night's fresh build: kept
@@ -317,7 +357,7 @@ def test_facts_kept_by_key_follow_changes_from_every_table(db, warehouse_server,
     won, closes = intermediate["int_won_deals_dated"], intermediate["int_first_closes"]
     # O2 won 11-01, its rate revised on the 20th; O5's account A1 became Mid-Market (neither delivered again);
     # O4 won on the 20th; O7 closed again in July but its history still wins it on 06-30; O8 deleted, won still
-    assert sorted(won) == ["O2", "O4", "O5", "O6", "O7", "O8", "O9"]
+    assert sorted(won) == ["O11", "O2", "O4", "O5", "O6", "O7", "O8", "O9"]
     assert (won["O2"]["amount_usd"], float(won["O2"]["fx_rate_to_usd"])) == (2300, 1.15)
     assert won["O5"]["segment"] == "Mid-Market" and str(won["O4"]["won_date"]) == "2026-11-20"
     assert str(won["O7"]["won_date"]) == "2026-06-30"

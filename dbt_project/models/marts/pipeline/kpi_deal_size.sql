@@ -1,20 +1,26 @@
 -- Mean and median USD amount of closed-won deals, per closed_at period and dimension value.
--- Incremental by period: a night recomputes the months and quarters its changed deals were or are
--- closed in, and keeps the rest (macros/periods_to_rebuild.sql).
+-- Incremental by group: a night recomputes the (period, dimension value) rows its changed deals were or
+-- are in, and keeps the rest (macros/periods_to_rebuild.sql).
 {{
     config(
         materialized='incremental',
         incremental_strategy='append',
         on_schema_change='fail',
         pre_hook="{{ prepare_periods_to_rebuild(ref('fct_opportunities'), 'opportunity_id', 'closed_date',
-                                               counted_when='{row}.is_won') }}",
+                                               counted_when='{row}.is_won', dimensions=['all', 'segment', 'type']) }}",
     )
 }}
 
 with
 
 won_deals as (
-    select * from {{ ref('fct_opportunities') }}
+    -- only the columns read: each dimension's aggregate reads by_period again (a CTE kept in memory)
+    select
+        closed_date,
+        segment,
+        opportunity_type,
+        amount_usd
+    from {{ ref('fct_opportunities') }}
     where
         is_won and closed_date <= {{ night() }} and amount_usd is not null
         and {{ in_periods_to_rebuild('closed_date') }}
@@ -25,16 +31,10 @@ by_period as (
 ),
 
 aggregated as (
-    select
-        period_type,
-        period_start,
-        {{ dimension_of_grouping(['all', 'segment', 'type']) }} as dimension,
-        {{ dimension_value_of_grouping(['all', 'segment', 'type']) }} as dimension_value,
-        count(*) as won_deals,
-        avg(amount_usd) as mean_deal_usd,
-        percentile_cont(0.5) within group (order by amount_usd) as median_deal_usd
-    from by_period
-    group by {{ dimension_grouping_sets(['period_type', 'period_start'], ['all', 'segment', 'type']) }}
+    {{ grouped_by_dimension('by_period', ['period_type', 'period_start'],
+                            ['count(*) as won_deals', 'avg(amount_usd) as mean_deal_usd',
+                             'percentile_cont(0.5) within group (order by amount_usd) as median_deal_usd'],
+                            ['all', 'segment', 'type']) }}
 ),
 
 final as (
@@ -48,7 +48,6 @@ final as (
         cast(round(cast(median_deal_usd as numeric), 2) as numeric(18, 2)) as median_deal_usd,
         cast({{ night() }} as date) as loaded_through
     from aggregated
-    where {{ is_period_to_rebuild() }}
 )
 
 select * from final

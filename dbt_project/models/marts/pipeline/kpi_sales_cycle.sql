@@ -1,22 +1,32 @@
 -- Sales cycle of closed-won deals (whole days from created_at to closed_at), mean and median, per
--- closed_at period and dimension value. Deals are counted per cycle length first (GROUPING SETS, a
--- hash aggregate) and the median is read from the counts (macros/median_from_counts.sql).
--- Incremental by period: a night recomputes the months and quarters its changed deals were or are
--- closed in, and keeps the rest (macros/periods_to_rebuild.sql).
+-- closed_at period and dimension value. Deals are counted per cycle length first (a hash aggregate
+-- per dimension) and the median is read from the counts (macros/median_from_counts.sql).
+-- Incremental by group: a night recomputes the (period, dimension value) rows its changed deals were or
+-- are in, and keeps the rest (macros/periods_to_rebuild.sql): a deal whose account changed segment
+-- recomputes its periods' two segment rows, not the whole periods.
 {{
     config(
         materialized='incremental',
         incremental_strategy='append',
         on_schema_change='fail',
         pre_hook="{{ prepare_periods_to_rebuild(ref('fct_opportunities'), 'opportunity_id', 'closed_date',
-                                               counted_when='{row}.is_won') }}",
+                                               counted_when='{row}.is_won',
+                                               dimensions=['all', 'segment', 'type', 'region', 'rep']) }}",
     )
 }}
 
 with
 
 won_deals as (
-    select * from {{ ref('fct_opportunities') }}
+    -- only the columns read: each dimension's aggregate reads by_period again (a CTE kept in memory)
+    select
+        closed_date,
+        segment,
+        opportunity_type,
+        region,
+        employee_id,
+        cycle_days
+    from {{ ref('fct_opportunities') }}
     where
         is_won and closed_date <= {{ night() }} and cycle_days is not null
         and {{ in_periods_to_rebuild('closed_date') }}
@@ -27,15 +37,8 @@ by_period as (
 ),
 
 cycle_lengths as (
-    select
-        period_type,
-        period_start,
-        {{ dimension_of_grouping() }} as dimension,
-        {{ dimension_value_of_grouping() }} as dimension_value,
-        cycle_days,
-        count(*) as won_deals
-    from by_period
-    group by {{ dimension_grouping_sets(['period_type', 'period_start', 'cycle_days']) }}
+    {{ grouped_by_dimension('by_period', ['period_type', 'period_start', 'cycle_days'], ['count(*) as won_deals'],
+                            ['all', 'segment', 'type', 'region', 'rep']) }}
 ),
 
 medians as (
@@ -72,7 +75,6 @@ final as (
             and aggregated.period_start = medians.period_start
             and aggregated.dimension = medians.dimension
             and aggregated.dimension_value = medians.dimension_value
-    where {{ is_period_to_rebuild('aggregated.period_type', 'aggregated.period_start') }}
 )
 
 select * from final
