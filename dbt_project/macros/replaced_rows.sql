@@ -35,7 +35,9 @@
         from (select) as one
         left join {{ this }} as nothing on false;
         create index on {{ replaced }} (replaced_key);
-        analyze {{ replaced }};
+        -- the row count and the key are what the KPIs' plans need: sampling every column of the wide
+        -- fact rows took 0.25 s a table at --scale 1 (32k deals)
+        analyze {{ replaced }} (replaced_key);
     {%- endif -%}
 {%- endmacro %}
 

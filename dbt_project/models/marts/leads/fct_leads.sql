@@ -3,8 +3,12 @@
 -- Incremental by lead (delete+insert): a night rewrites the leads int_leads_converted rewrote since
 -- this table's own build, the leads with an activity written or dated into the night since, and the
 -- leads whose first activity was rewritten (it may have moved to another lead or day); leads gone from
--- int_leads_converted are removed first (pre-hook). Write-audit-publish recycles the previous-but-one
--- marts as the build schema, so this catches up two nights; a rerun or an older night empties it.
+-- int_leads_converted are removed first (pre-hook), and the old versions of the rows rewritten or
+-- removed are kept for the lead KPIs kept incrementally (macros/replaced_rows.sql). Write-audit-publish
+-- recycles the previous-but-one marts as the build schema, so this catches up two nights; a rerun or an
+-- older night empties it. Indexed on the quarter of created_date (kpi_lead_generation reads the leads
+-- from the first quarter it rebuilds on) and on first_activity_id (the leads whose first activity was
+-- delivered again: 0.45 -> 0.07 s, where they were found by reading all 2M leads at --scale 1).
 -- depends_on: {{ ref('stg_crm__leads') }} (its pre-hooks read the deletions from staging)
 {{
     config(
@@ -14,11 +18,18 @@
         on_schema_change='fail',
         pre_hook=[
             "{{ empty_unless_moving_forward('loaded_through') }}",
+            "{{ prepare_keys_to_rewrite('lead_id', fct_leads_rewritten(last_built_night())) }}",
+            "{{ record_replaced_rows('lead_id', keys_to_rewrite('lead_id'),
+                keys_gone_since(ref('stg_crm__leads'), 'lead_id', last_built_night())) }}",
             "{{ remove_keys_gone_since_built(ref('stg_crm__leads'), 'lead_id') }}",
         ],
         post_hook=[
             'create index if not exists fct_leads_key on {{ this }} (lead_id)',
             'create index if not exists fct_leads_loaded_through on {{ this }} (loaded_through)',
+            'create index if not exists fct_leads_created_quarter on {{ this }}'
+            ~ ' (date_trunc(\'quarter\', cast(created_date as timestamp)))',
+            'create index if not exists fct_leads_first_activity on {{ this }} (first_activity_id)'
+            ~ ' where first_activity_id is not null',
         ],
     )
 }}
@@ -28,7 +39,7 @@ with
 leads as (
     select * from {{ ref('int_leads_converted') }}
     {% if is_incremental() -%}
-        where lead_id in ({{ fct_leads_rewritten(last_built_night()) }})
+        where lead_id in ({{ keys_to_rewrite('lead_id') }})
     {%- endif %}
 ),
 
@@ -37,7 +48,9 @@ activities as (
     where
         lead_id is not null and activity_date <= {{ night() }}
         {% if is_incremental() -%}
-            and lead_id in (select leads.lead_id from leads)
+            -- the keys as an array: Postgres reads the activities' lead index for each, where as a
+            -- semi-join (told 20k keys) it read the whole index (1.2M activities, 1.5 s at --scale 1)
+            and lead_id = any(array({{ keys_to_rewrite('lead_id') }}))
         {%- endif %}
 ),
 
