@@ -23,7 +23,10 @@
     (`in_periods_to_rebuild`; given `first_quarter_to_rebuild`, from the earliest one on: a literal
     bound its fact's index on the quarter can use, kpi_stage_duration reads Q4's 296k stays, not all
     4.2M: 1.05 -> 0.30 s) and keeps its output rows of the touched periods (`is_period_to_rebuild`),
-    appended (incremental_strategy 'append'). -#}
+    appended (incremental_strategy 'append').
+    Given `dimensions`, a KPI by dimension value recomputes only the (period, dimension value) groups
+    touched (`dimension_touches`): its by_period rows are grouped one dimension at a time, each reading
+    the rows of its touched groups (`in_groups_to_rebuild`, macros/by_dimension.sql). -#}
 {% macro prepare_periods_to_rebuild(fact, key_column, date_column, counted_when='true', dimensions=none) -%}
     {%- if is_incremental() -%}
         drop table if exists {{ periods_to_rebuild_table() }};
@@ -118,12 +121,6 @@
         )
 {%- endmacro %}
 
-{#- The first day of the earliest quarter to rebuild, read when the model compiles (before its pre-hook
-    deletes anything: the same answer), or none when rebuilding whole or touching nothing. Written into
-    the model's SQL as a literal bound on the fact's indexed date (`in_periods_to_rebuild`), it lets
-    Postgres read the index from there instead of the whole fact: the periods themselves are only known
-    to the pre-hook's temporary table, after the SQL is compiled. Worth it only for a fact indexed on
-    date_trunc('quarter', date_column) (kpi_stage_duration's); it costs the change detection once more. -#}
 {#- With `dimensions` (a KPI cut by dimension, SPEC section 4), touched_days also says, per dimension, the
     image's value (`by_<dimension>`) and whether the image touches its group (`touches_<dimension>`): a
     row new or removed touches every group it is in; a row rewritten touches a dimension's groups only if
@@ -149,6 +146,13 @@
     {%- endfor %}
 {%- endmacro %}
 
+{#- The first day of the earliest quarter to rebuild, read when the model compiles (before its pre-hook
+    deletes anything: the same answer), or none when rebuilding whole or touching nothing. Written into
+    the model's SQL as a literal bound on the fact's indexed date (`in_periods_to_rebuild`), it lets
+    Postgres read the index from there instead of the whole fact: the periods themselves are only known
+    to the pre-hook's temporary table, after the SQL is compiled. Worth it only for a fact indexed on
+    date_trunc('quarter', date_column) (kpi_stage_duration's, kpi_lead_generation's); it costs the change
+    detection once more. -#}
 {% macro first_quarter_to_rebuild(fact, key_column, date_column, counted_when='true') -%}
     {%- if not (execute and is_incremental()) -%}
         {{ return(none) }}
