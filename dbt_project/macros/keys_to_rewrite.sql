@@ -18,3 +18,19 @@
 {% macro keys_to_rewrite_table() -%}
     pg_temp.{{ this.identifier }}__keys_to_rewrite
 {%- endmacro %}
+
+{#- Pre-hook of a table kept by key that follows a parent kept by key (`loaded_through`): delete the keys
+    the parent rewrote since this table's last build and those gone from staging since, so the model's
+    select writes back only those still in it (a won deal reopened, lost or deleted leaves). -#}
+{% macro remove_keys_rewritten_since(parent, key_column, staging_relation) -%}
+    {%- if is_incremental() -%}
+        {%- set since = last_built_night() -%}
+        delete from {{ this }}
+        where {{ key_column }} in (
+            select rewritten.{{ key_column }} from {{ parent }} as rewritten
+            where rewritten.loaded_through > {{ since }}
+            union
+            {{ keys_gone_since(staging_relation, key_column, since) }}
+        )
+    {%- endif -%}
+{%- endmacro %}

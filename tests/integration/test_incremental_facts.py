@@ -44,6 +44,7 @@ Contract chains (int_contracts_chained recomputes only the chains holding a cont
   22: C3 re-delivered as D2's renewal: it leaves C1's chain (C2 has no renewal left, C4 stays an
       amendment) for D1's (depth 2; D2's renewal is C3). E1 is never touched again: kept, not recomputed.
 kpi_lead_conversion (kept by deltas) and kpi_lead_generation (by period) follow fct_leads' before-images.
+int_bookings_credited (kept by deal) follows the enriched deals' rewrites and deletions.
 int_won_deals_dated and int_first_closes (kept by deal) follow O2's revised rate, O5's account, O4's win
 and O1's loss. fct_contracts rewrites those chains, and the contracts whose row changes without a delivery: F1 (U2's,
 on A3, 2026-01-01 to 11-21) is active through the 21st and no longer on the 22nd; E1's termination,
@@ -66,11 +67,11 @@ NIGHTS = [date(2026, 11, 19), date(2026, 11, 20), date(2026, 11, 21), date(2026,
 KPIS = ["kpi_win_rate", "kpi_deal_size", "kpi_sales_cycle", "kpi_close_rate", "kpi_activity", "kpi_stage_duration",
         "kpi_lead_conversion", "kpi_lead_generation"]
 MODELS = ["+fct_opportunities", "+fct_leads", *(f"+{kpi}" for kpi in KPIS), "+fct_contracts", "+int_won_deals_dated",
-          "+int_first_closes"]
+          "+int_first_closes", "+int_bookings_credited"]
 # intermediate tables kept by key, each compared with a full rebuild
 KEPT_BY_KEY = (("int_opportunities_enriched", "opportunity_id"), ("int_leads_converted", "lead_id"),
                ("int_contracts_chained", "contract_id"), ("int_won_deals_dated", "opportunity_id"),
-               ("int_first_closes", "opportunity_id"))
+               ("int_first_closes", "opportunity_id"), ("int_bookings_credited", "opportunity_id"))
 BOOKKEEPING = {"loaded_through", "batch_date"}  # when a row was written, not what it says
 
 HEADERS = {
@@ -374,6 +375,12 @@ def test_facts_kept_by_key_follow_changes_from_every_table(db, warehouse_server,
     # O1 first closed lost on the 22nd; O5's close follows its account too
     assert (closes["O1"]["is_won"], str(closes["O1"]["closed_date"])) == (False, "2026-11-22")
     assert closes["O5"]["segment"] == "Mid-Market" and sorted(closes) == ["O1", *sorted(won)]
+    # the bookings credited follow the enriched deals: O8 deleted on the 22nd leaves, O1 lost is not one,
+    # O6 is credited to E3 since the 21st, O2 at its revised rate, O7 on its corrected close day
+    bookings = intermediate["int_bookings_credited"]
+    assert sorted(bookings) == ["O11", "O2", "O4", "O5", "O6", "O7", "O9"]
+    assert (bookings["O6"]["employee_id"], bookings["O2"]["amount_usd"]) == ("E3", 2300)
+    assert str(bookings["O7"]["closed_date"]) == "2026-07-02"
 
     # the oracle: everything rebuilt from all batches at once
     nightly.build(NIGHTS[-1], full_refresh=True, settings=warehouse_server, select=MODELS)
