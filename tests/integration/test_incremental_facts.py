@@ -43,7 +43,8 @@ Contract chains (int_contracts_chained recomputes only the chains holding a cont
   21: K1 (2024) arrives: K2 joins its chain (root K1, depth 1); C4 amends C2 (ends with it, 2025-12-31).
   22: C3 re-delivered as D2's renewal: it leaves C1's chain (C2 has no renewal left, C4 stays an
       amendment) for D1's (depth 2; D2's renewal is C3). E1 is never touched again: kept, not recomputed.
-kpi_lead_conversion (kept by deltas) and kpi_lead_generation (by period) follow fct_leads' before-images.
+kpi_lead_conversion (kept by deltas) and kpi_lead_generation (by period) follow fct_leads' before-images;
+kpi_stage_conversion (kept by deltas) follows fct_opportunities'.
 int_bookings_credited (kept by deal) follows the enriched deals' rewrites and deletions.
 int_won_deals_dated and int_first_closes (kept by deal) follow O2's revised rate, O5's account, O4's win
 and O1's loss. fct_contracts rewrites those chains, and the contracts whose row changes without a delivery: F1 (U2's,
@@ -65,7 +66,7 @@ from salesops.loader import load_file
 pytestmark = pytest.mark.slow
 NIGHTS = [date(2026, 11, 19), date(2026, 11, 20), date(2026, 11, 21), date(2026, 11, 22)]
 KPIS = ["kpi_win_rate", "kpi_deal_size", "kpi_sales_cycle", "kpi_close_rate", "kpi_activity", "kpi_stage_duration",
-        "kpi_lead_conversion", "kpi_lead_generation"]
+        "kpi_lead_conversion", "kpi_lead_generation", "kpi_stage_conversion"]
 MODELS = ["+fct_opportunities", "+fct_leads", *(f"+{kpi}" for kpi in KPIS), "+fct_contracts", "+int_won_deals_dated",
           "+int_first_closes", "+int_bookings_credited"]
 # intermediate tables kept by key, each compared with a full rebuild
@@ -326,6 +327,13 @@ def test_facts_kept_by_key_follow_changes_from_every_table(db, warehouse_server,
         cur.execute("select dimension, loaded_through::text, count(*) from marts.kpi_deal_size"
                     " where period_start < '2026-04-01' group by 1, 2 order by 1, 2")
         assert cur.fetchall() == [("all", kept, 3), ("segment", kept, 1), ("segment", redone, 3), ("type", kept, 3)]
+        # stage conversion by creation month (cohort, deals, recomputed on): January's O9 came again unchanged
+        # and February's O11 changed only its segment: kept; April lost O8 (deleted on the 22nd): recomputed
+        cur.execute("select cohort_month::text, min(cohort_deals), min(loaded_through)::text,"
+                    " max(loaded_through)::text from marts.kpi_stage_conversion where cohort_month < '2026-09-01'"
+                    " group by 1 order by 1")
+        assert cur.fetchall() == [("2026-01-01", 1, kept, kept), ("2026-02-01", 1, kept, kept),
+                                  ("2026-04-01", 1, redone, redone)]
         # (cohort, source, leads, converted, won, recomputed on), every lead 'inbound': April's L6 no longer won
         # (its deal O8 deleted on the 22nd); September's L1 deleted on the 21st (the month is gone); October's L2
         # only got another first activity (X2): counted the same, kept; November's L3, L5 and L4 (new on the 21st)

@@ -3,10 +3,24 @@
 -- negotiation, the next stage is closed_won).
 -- Deals are counted per creation month and stages reached first, then fanned out to the five stages:
 -- fanning out every deal made 5M rows to aggregate at --scale 1.
+-- Kept by deltas: a night adds the deals fct_opportunities rewrote and subtracts their earlier
+-- versions, per creation month and stage, and keeps the other rows (macros/kept_by_deltas.sql); rebuilt
+-- whole, it read all 1M deals a night at --scale 1. A cohort has its five stage rows while it has a
+-- deal: `cohort_deals` counts them, so a new cohort writes all five and an emptied one is removed.
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key=['cohort_month', 'stage'],
+        on_schema_change='fail',
+        pre_hook="{{ prepare_deltas(ref('fct_opportunities')) }}",
+        post_hook="{{ drop_empty_keys('cohort_deals') }}",
+    )
+}}
 with
 
 opportunities as (
-    select * from {{ ref('fct_opportunities') }}
+    select * from ({{ signed_fact_rows(ref('fct_opportunities')) }}) as signed_rows
 ),
 
 stages as (
@@ -22,7 +36,7 @@ cohorts as (
         reached_proposal,
         reached_negotiation,
         is_won,
-        count(*) as deals
+        sum(sign) as deals
     from opportunities
     group by
         cohort_month, reached_prospecting, reached_qualification, reached_discovery, reached_proposal,
@@ -53,15 +67,21 @@ reached as (
     cross join stages
 ),
 
-aggregated as (
+deltas as (
     select
         cohort_month,
         stage,
         stage_order,
+        sum(deals) as cohort_deals,
         sum(case when reached_stage then deals else 0 end) as reached_deals,
         sum(case when reached_stage and reached_next_stage then deals else 0 end) as advanced_deals
     from reached
     group by cohort_month, stage, stage_order
+),
+
+summed as (
+    {{ held_plus_deltas('deltas', ['cohort_deals', 'reached_deals', 'advanced_deals'],
+                        keys=['cohort_month', 'stage', 'stage_order']) }}
 ),
 
 final as (
@@ -71,8 +91,10 @@ final as (
         cast(stage_order as integer) as stage_order,
         cast(reached_deals as integer) as reached_deals,
         cast(advanced_deals as integer) as advanced_deals,
-        cast(round({{ safe_divide('advanced_deals', 'reached_deals') }}, 6) as numeric(8, 6)) as conversion_rate
-    from aggregated
+        cast(round({{ safe_divide('advanced_deals', 'reached_deals') }}, 6) as numeric(8, 6)) as conversion_rate,
+        cast(cohort_deals as integer) as cohort_deals,
+        cast({{ night() }} as date) as loaded_through
+    from summed
 )
 
 select * from final
