@@ -26,11 +26,13 @@
     {%- if is_incremental() -%}
         {%- set since = last_built_night() -%}
         delete from {{ this }}
-        where {{ key_column }} in (
+        -- as an array, the keys are looked up in this table's key index whatever Postgres guesses of
+        -- their number (a hash join over the whole table took 0.37 s for 8k keys, at --scale 1)
+        where {{ key_column }} = any(array(
             select rewritten.{{ key_column }} from {{ parent }} as rewritten
             where rewritten.loaded_through > {{ since }}
             union
             {{ keys_gone_since(staging_relation, key_column, since) }}
-        )
+        ))
     {%- endif -%}
 {%- endmacro %}

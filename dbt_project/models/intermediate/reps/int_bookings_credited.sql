@@ -5,7 +5,8 @@
 -- won ones (0.4-0.5 s each at --scale 1). A night rewrites the deals int_opportunities_enriched rewrote
 -- since this table's last build and the won deals whose close date came into the nights since, through
 -- the enriched deals' indexes; a pre-hook first removes the deals rewritten and those gone from staging,
--- so a deal reopened, lost or deleted leaves (macros/keys_to_rewrite.sql).
+-- so a deal reopened, lost or deleted leaves (macros/keys_to_rewrite.sql). Indexed on loaded_through:
+-- its last build's night is read three times a night.
 -- depends_on: {{ ref('stg_crm__opportunities') }} (its pre-hook reads the deletions from staging)
 {%- set since = last_built_night() %}
 {{
@@ -21,6 +22,7 @@
         ],
         post_hook=[
             'create index if not exists int_bookings_credited_key on {{ this }} (opportunity_id)',
+            'create index if not exists int_bookings_credited_loaded_through on {{ this }} (loaded_through)',
             "{{ analyze_when_stale() }}",
         ],
     )
