@@ -18,7 +18,7 @@
         on_schema_change='fail',
         pre_hook=[
             "{{ empty_unless_moving_forward('loaded_through') }}",
-            "{{ prepare_keys_to_rewrite('lead_id', fct_leads_rewritten(last_built_night())) }}",
+            "{{ prepare_keys_to_rewrite(fct_leads_rewritten(last_built_night())) }}",
             "{{ record_replaced_rows('lead_id', keys_to_rewrite('lead_id'),
                 keys_gone_since(ref('stg_crm__leads'), 'lead_id', last_built_night())) }}",
             "{{ remove_keys_gone_since_built(ref('stg_crm__leads'), 'lead_id') }}",
