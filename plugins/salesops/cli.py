@@ -143,6 +143,9 @@ def cmd_gx(args: argparse.Namespace) -> int:
         prepare_audit_views(settings, date(1970, 1, 1))
         names = gx_project.sync(settings)
         print(f"wrote {len(names)} suites, validation definitions and 2 checkpoints under {settings.gx_root}")
+        if settings.uses_embedded_warehouse:  # started if it had to be; another clone's demo needs the port
+            print(f"the embedded warehouse is still running at {settings.warehouse_url}"
+                  " (stop it with: salesops db stop)")
     return 0
 
 
