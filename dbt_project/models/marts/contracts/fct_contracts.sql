@@ -6,7 +6,7 @@
 -- with a contract event delivered since or a termination dated into the nights since, those on an
 -- account delivered since, and those whose owner's employee, USD values or `is_active` on the night are
 -- no longer the ones held (one scan of the table); the others are kept, so the table equals a full
--- build. The keys are worked out by the pre-hook into a temporary table (macros/contracts_changed.sql),
+-- build. The keys are worked out by the pre-hook into a temporary table (macros/fct_contracts_rewritten.sql),
 -- analysed: told a few thousand, Postgres joins only those contracts with their accounts, owners,
 -- rates and terminations, where a subquery (guessed at all 324k) had it join every contract first.
 -- Rebuilt whole, it took 1.2-3.2 s a night at --scale 1 (324k contracts, then analysed).
@@ -20,7 +20,7 @@
         on_schema_change='fail',
         pre_hook=[
             "{{ empty_unless_moving_forward('loaded_through') }}",
-            "{{ prepare_contracts_changed() }}",
+            "{{ prepare_keys_to_rewrite(fct_contracts_rewritten(last_built_night())) }}",
         ],
         post_hook=[
             'create index if not exists fct_contracts_key on {{ this }} (contract_id)',
@@ -59,7 +59,7 @@ fx_rates as (
 contracts as (
     select * from chained
     {%- if is_incremental() %}
-        where contract_id in (select changed.contract_id from {{ contracts_changed_table() }} as changed)
+        where contract_id in ({{ keys_to_rewrite('contract_id') }})
     {%- endif %}
 ),
 

@@ -1,11 +1,7 @@
-{#- fct_contracts' pre-hook: the contracts a night rewrites, into a temporary table (hooks and the model's
-    select share one session), analysed so Postgres plans the model's joins for their real number. -#}
-{% macro prepare_contracts_changed() -%}
-    {%- if is_incremental() -%}
-        {#- the last build's night, read once (each call is a query) -#}
-        {%- set since = last_built_night() -%}
-        drop table if exists {{ contracts_changed_table() }};
-        create temporary table {{ contracts_changed_table() }} as
+{#- The contracts fct_contracts rewrites when it catches up from the night `since` (its last build); its
+    pre-hook works them out once into a temporary table (macros/keys_to_rewrite.sql), analysed so
+    Postgres plans the model's joins for their real number. -#}
+{% macro fct_contracts_rewritten(since) -%}
         -- chains recomputed since the last build (every contract delivered since, and its chain)
         select chained.contract_id from {{ ref('int_contracts_chained') }} as chained
         where chained.loaded_through > {{ since }}
@@ -38,11 +34,5 @@
             built.owner_employee_id is distinct from identities.employee_id
             or built.tcv_usd is distinct from round(built.total_contract_value * fx_rates.rate_to_usd, 2)
             or built.acv_usd is distinct from round(built.annual_contract_value * fx_rates.rate_to_usd, 2)
-            or built.is_active is distinct from {{ contract_is_active('built') }};
-        analyze {{ contracts_changed_table() }};
-    {%- endif -%}
-{%- endmacro %}
-
-{% macro contracts_changed_table() -%}
-    pg_temp.{{ this.identifier }}__changed
+            or built.is_active is distinct from {{ contract_is_active('built') }}
 {%- endmacro %}
