@@ -115,8 +115,9 @@ def build(night: date, full_refresh: bool = False, forecast_backfill_from: date 
     check; the tests joining two models (relationships) are then left out, the other side may be unbuilt."""
     settings = settings or load_settings()
     how = prepare_build(night, full_refresh=full_refresh, settings=settings)
+    layers = tuple(layer for layer in dbt_tasks.LAYERS if layer != dbt_tasks.FORECAST_LAYER)
     command = ["build", "--exclude-resource-type", "unit_test", "--exclude", "tag:forecast",
-               *dbt_tasks.gate_repeat_exclusions(settings)]
+               *dbt_tasks.gate_repeat_exclusions(settings, layers)]
     if select:
         command += ["--select", *select, "--exclude", "test_name:relationships"]
     if full_refresh:
@@ -132,7 +133,7 @@ def forecast(night: date, full_refresh: bool = False, forecast_backfill_from: da
     settings = settings or load_settings()
     written = forecast_time_series(settings)
     command = ["build", "--exclude-resource-type", "unit_test", "--select", "tag:forecast",
-               *dbt_tasks.gate_repeat_exclusions(settings)]
+               *dbt_tasks.gate_repeat_exclusions(settings, (dbt_tasks.FORECAST_LAYER,))]
     if full_refresh:
         command.append("--full-refresh")
     outcome = dbt_runner.run_dbt(settings, command, night=night, build_schema=publish.BUILD_SCHEMA,
