@@ -51,7 +51,9 @@ def test_the_incremental_facts_are_checked_on_the_nights_rows_and_the_assets_poi
     sliced = {m.table: m.night_column for m in MARTS if m.night_column}
     assert sliced == {"fct_activities": "batch_date", "fct_opportunity_stage_changes": "loaded_through",
                       "fct_pipeline_daily": "snapshot_date", "fct_opportunities": "loaded_through",
-                      "fct_leads": "loaded_through"}
+                      "fct_leads": "loaded_through",
+                      # KPIs that gain a snapshot a night
+                      "kpi_weighted_pipeline": "snapshot_date", "kpi_pipeline_coverage": "snapshot_date"}
     views = "\n".join(mart_check_views_sql("2026-11-21", "marts_build"))
     for table, column in sliced.items():
         assert (f"create or replace view audit.marts__{table} as\n        select * from marts_build.{table}"
@@ -93,8 +95,16 @@ def test_the_mart_tests_left_out_of_the_nightly_build_are_checks_the_gate_makes_
         assert expected in found, (name, expected)
     assert not any(tests[n]["original_file_path"].startswith("models/marts/restricted") for n in left_out)
     assert not any(tests[n]["config"].get("where") for n in left_out)
-    # the gate checks fct_pipeline_daily on the night's snapshot only: its whole-table grain test stays
-    assert "unique_combination_fct_pipeline_daily_snapshot_date__opportunity_id" in set(tests) - left_out
+    # the tables that gain a snapshot a night: their grain and range tests read the night's snapshot, as
+    # the gate does (its twins, left to it), and their other tests read only that snapshot too
+    assert "unique_combination_fct_pipeline_daily_snapshot_date__opportunity_id__snapshot_date" in left_out
+    for table, count in (("fct_pipeline_daily", 6), ("kpi_weighted_pipeline", 7), ("kpi_pipeline_coverage", 7)):
+        daily = [n for n in tests.values() if n.get("attached_node") == f"model.salesops.{table}"]
+        assert len(daily) == count, table
+        for node in daily:
+            kept = node["config"].get("where") == "snapshot_date = __night__"
+            assert (node["name"] in left_out) != kept, node["name"]
+            assert kept or node["test_metadata"]["kwargs"].get("night_batch_column") == "snapshot_date"
     assert "unique_dim_accounts_account_id" in left_out and "between_kpi_win_rate_win_rate__1__0" in left_out
     assert not {n for n in left_out if not n.startswith(("between_", "unique_", "not_null_"))}
     # what stays in dbt: relationships, accepted values, tests of staging and intermediate

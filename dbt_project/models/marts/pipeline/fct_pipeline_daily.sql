@@ -3,12 +3,15 @@
 -- weighted by the CRM probability and by the stage's historical win rate. Incremental: a night
 -- replaces its own snapshot (delete+insert by snapshot_date) and carries over the nights published
 -- since this copy was built, so a rerun never duplicates and history is never recomputed.
+-- Indexed on snapshot_date: the table gains a snapshot a night, and delete+insert, the catch-up from
+-- the published copy, the night's tests and the quality gate each read one snapshot.
 {{
     config(
         materialized='incremental',
         unique_key='snapshot_date',
         incremental_strategy='delete+insert',
         on_schema_change='fail',
+        post_hook='create index if not exists fct_pipeline_daily_snapshot on {{ this }} (snapshot_date)',
     )
 }}
 

@@ -1,12 +1,15 @@
 -- Pipeline coverage of the periods holding the night (its month and its quarter), company-wide and
 -- per quota-carrying rep: open pipeline closing in the period / (quota - bookings so far). Deals
 -- still open past their close date count in the period of that date. Incremental per snapshot.
+-- Indexed on snapshot_date: the table gains a snapshot a night, and delete+insert, the catch-up from
+-- the published copy, the night's tests and the quality gate each read one snapshot.
 {{
     config(
         materialized='incremental',
         unique_key='snapshot_date',
         incremental_strategy='delete+insert',
         on_schema_change='fail',
+        post_hook='create index if not exists kpi_pipeline_coverage_snapshot on {{ this }} (snapshot_date)',
     )
 }}
 

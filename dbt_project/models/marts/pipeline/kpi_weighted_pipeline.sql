@@ -2,12 +2,15 @@
 -- weighted by the CRM probability / 100 and by the stage's historical win rate (trailing four
 -- quarters). Incremental like fct_pipeline_daily: the night's snapshot is replaced, published
 -- nights are carried over.
+-- Indexed on snapshot_date: the table gains a snapshot a night, and delete+insert, the catch-up from
+-- the published copy, the night's tests and the quality gate each read one snapshot.
 {{
     config(
         materialized='incremental',
         unique_key='snapshot_date',
         incremental_strategy='delete+insert',
         on_schema_change='fail',
+        post_hook='create index if not exists kpi_weighted_pipeline_snapshot on {{ this }} (snapshot_date)',
     )
 }}
 
