@@ -198,7 +198,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
     from salesops.generator import generate
 
     result = generate(args.out, args.scale, args.start, args.days, seed=args.seed, defect_rate=args.defect_rate,
-                      show_progress=not args.quiet)
+                      show_progress=not args.quiet, skip=frozenset(args.skip))
     total = sum(result.rows.values())
     print(f"wrote {total:,} rows for {len(result.nights)} night(s) ({result.nights[0]} .. {result.nights[-1]})"
           f" under {args.out} in {result.seconds:.1f}s")
@@ -250,6 +250,8 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--out", type=Path, required=True, help="landing folder to write")
     gen.add_argument("--seed", type=int, default=42, help="same seed, same bytes")
     gen.add_argument("--defect-rate", type=float, default=0.002, help="share of rows with a planted defect (0: none)")
+    gen.add_argument("--skip", type=_date, action="append", default=[], metavar="NIGHT",
+                     help="a night the sources do not deliver (repeatable): the next extract carries its changes")
     gen.add_argument("--quiet", action="store_true", help="no progress bar")
     gen.set_defaults(func=cmd_generate)
 

@@ -96,6 +96,30 @@ def test_the_same_seed_gives_identical_bytes(tmp_path):
     assert other != first["crm/2026-11-19/opportunities.csv"]
 
 
+def test_a_skipped_night_is_carried_by_the_next_extract(tmp_path):
+    """With the third of four nights skipped (the sources did not deliver), the fourth night's extract
+    holds the latest version of every record changed on the third or the fourth day: the rows of the
+    undisturbed third and fourth extracts, the older version of a record changed on both days dropped."""
+    every, skipping = tmp_path / "every", tmp_path / "skipping"
+    generate(every, scale=0.001, start=START, days=4, seed=9, defect_rate=0, show_progress=False)
+    generate(skipping, scale=0.001, start=START, days=4, seed=9, defect_rate=0, show_progress=False,
+             skip=frozenset({date(2026, 11, 21)}))
+    assert sorted(p.name for p in (skipping / "crm").iterdir()) == ["2026-11-19", "2026-11-20", "2026-11-22"]
+    assert manifest(skipping)["generator"]["skipped"] == ["2026-11-21"]
+    grown = 0
+    for name in ("opportunities.csv", "opportunity_history.csv", "accounts.csv", "leads.csv", "activities.csv"):
+        header, third = read(every / "crm" / "2026-11-21" / name)
+        fourth = read(every / "crm" / "2026-11-22" / name)[1]
+        carried = read(skipping / "crm" / "2026-11-22" / name)[1]
+        key = header.index(BY_KEY[f"crm__{name[:-4]}"].column_names[0])  # each one's id comes first
+        latest = {row[key]: row for row in third + fourth}  # the fourth day's version wins
+        assert sorted(map(tuple, carried)) == sorted(map(tuple, latest.values())), name
+        grown += len(carried) - len(fourth)
+    assert grown > 0
+    assert read(skipping / "crm" / "2026-11-20" / "opportunities.csv") == read(every / "crm" / "2026-11-20" /
+                                                                              "opportunities.csv")
+
+
 def test_zero_defect_rate_plants_nothing(tmp_path):
     out = tmp_path / "clean"
     generate(out, scale=0.001, start=START, days=2, seed=3, defect_rate=0, show_progress=False)

@@ -125,10 +125,15 @@ def write_extract(table: Table, rows: np.ndarray, path: Path, rng: np.random.Gen
 
 
 def generate(out: Path, scale: float, start: date, days: int, seed: int = 42, defect_rate: float = 0.002,
-             show_progress: bool = True) -> GenerationResult:
-    """Write out/<source>/<night>/<entity>.csv for `days` nights from `start`, and out/_manifest.json."""
+             show_progress: bool = True, skip: frozenset[date] = frozenset()) -> GenerationResult:
+    """Write out/<source>/<night>/<entity>.csv for `days` nights from `start`, and out/_manifest.json.
+
+    `skip`: nights with no extract (the sources did not deliver); the next night's extract holds every
+    change since the last one delivered, as a source catching up does."""
     if days < 1:
         raise ValueError("--days must be at least 1")
+    if start in skip:
+        raise ValueError("the first night (the full extract) cannot be skipped")
     if not 0 <= defect_rate < 0.5:
         raise ValueError("--defect-rate must be between 0 and 0.5")
     began = time.monotonic()
@@ -137,7 +142,7 @@ def generate(out: Path, scale: float, start: date, days: int, seed: int = 42, de
     log(f"simulating scale {scale} from {date.fromordinal(date(1970, 1, 1).toordinal() + window.start // DAY)}"
         f" to {window.night_dates()[-1]} (seed {seed}) ...")
     tables = simulate(scale, window, seed, defect_rate, log)
-    nights = window.night_dates()
+    nights = [night for night in window.night_dates() if night not in skip]
     selections = []  # per table, the rows of each night's extract
     for table in tables:
         since, per_night = None, []
@@ -150,7 +155,7 @@ def generate(out: Path, scale: float, start: date, days: int, seed: int = 42, de
     result = GenerationResult(out=out, nights=nights)
     manifest: dict = {
         "generator": {"scale": scale, "start": start.isoformat(), "days": days, "seed": seed,
-                      "defect_rate": defect_rate},
+                      "defect_rate": defect_rate, "skipped": sorted(night.isoformat() for night in skip)},
         "loader_rejects": list(defects.LOADER_REJECTS),
         "kinds": list(defects.ALL_KINDS),
         "nights": {night.isoformat(): {} for night in nights},
