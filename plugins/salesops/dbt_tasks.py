@@ -75,11 +75,12 @@ def _tests_the_gate_repeats(manifest: Path, modified: float, gx_root: Path) -> d
     """The tests the mart gate repeats, by the layer (task group) that builds the model each tests."""
     from salesops.quality_suites import tests_the_mart_gate_repeats
 
-    nodes = json.loads(manifest.read_text())
-    tested = {node["name"]: nodes["nodes"][node["attached_node"]] for node in nodes["nodes"].values()
-              if node["resource_type"] == "test" and node.get("attached_node") in nodes["nodes"]}
+    project = json.loads(manifest.read_text())
+    nodes = project["nodes"]
+    tested = {node["name"]: nodes[node["attached_node"]] for node in nodes.values()
+              if node["resource_type"] == "test" and node.get("attached_node") in nodes}
     by_layer: dict[str, list[str]] = {layer: [] for layer in LAYERS}
-    for name in tests_the_mart_gate_repeats(nodes, gx_root):
+    for name in tests_the_mart_gate_repeats(project, gx_root):
         by_layer[_layer_of(tested[name])].append(name)
     return {layer: tuple(names) for layer, names in by_layer.items()}
 
