@@ -14,7 +14,7 @@ help:
 	@echo "make test   - set up and run the whole test suite"
 	@echo "make lint   - ruff and sqlfluff"
 	@echo "make sample - regenerate the demo sample (sample/landing)"
-	@echo "make bench  - the whole night at --scale 1, stage by stage: full first night vs an incremental night"
+	@echo "make bench  - the whole night at --scale 1 (BENCH_SCALE=2: twice as large), stage by stage: full vs incremental nights"
 	@echo "make bench-ingest - loader vs bare COPY vs pandas at --scale 1 (generates data once)"
 	@echo "make clean  - stop the embedded warehouse and delete local state (.salesops/)"
 
@@ -67,11 +67,11 @@ sample: setup
 	rm -rf sample/landing
 	$(BIN)/salesops generate --scale 0.001 --start 2026-11-19 --days 3 --out sample/landing --seed 42 --defect-rate 0.005
 
-# The whole night at --scale 1 (two nights generated once into bench/data/), stage by stage, on its own
-# embedded server; results in bench/results.json.
+# The whole night at --scale 1 (seven days generated once into bench/data/), stage by stage, on its own
+# embedded server; results in bench/results.json (BENCH_SCALE=2: bench/results_scale_2.json).
 bench: setup
 	SALESOPS_HOME=$$(pwd)/bench/.salesops_night SALESOPS_PG_PORT=$${SALESOPS_BENCH_PORT:-54338} \
-	  $(BIN)/python bench/bench_night.py
+	  $(BIN)/python bench/bench_night.py --scale $${BENCH_SCALE:-1}
 
 # Ingestion benchmark at --scale 1 (data generated once into bench/data/), on its own embedded server.
 bench-ingest: setup
