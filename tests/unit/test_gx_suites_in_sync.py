@@ -51,7 +51,7 @@ def test_the_incremental_facts_are_checked_on_the_nights_rows_and_the_assets_poi
     sliced = {m.table: m.night_column for m in MARTS if m.night_column}
     assert sliced == {"fct_activities": "batch_date", "fct_opportunity_stage_changes": "loaded_through",
                       "fct_pipeline_daily": "snapshot_date", "fct_opportunities": "loaded_through",
-                      "fct_leads": "loaded_through",
+                      "fct_leads": "loaded_through", "fct_contracts": "loaded_through",
                       # KPIs that gain a snapshot a night
                       "kpi_weighted_pipeline": "snapshot_date", "kpi_pipeline_coverage": "snapshot_date"}
     views = "\n".join(mart_check_views_sql("2026-11-21", "marts_build"))
