@@ -52,12 +52,16 @@ def test_the_incremental_facts_are_checked_on_the_nights_rows_and_the_assets_poi
     assert sliced == {"fct_activities": "batch_date", "fct_opportunity_stage_changes": "loaded_through",
                       "fct_pipeline_daily": "snapshot_date", "fct_opportunities": "loaded_through",
                       "fct_leads": "loaded_through", "fct_contracts": "loaded_through",
+                      "kpi_activity": "loaded_through",  # every row of the weeks it wrote (below)
                       # KPIs that gain a snapshot a night
                       "kpi_weighted_pipeline": "snapshot_date", "kpi_pipeline_coverage": "snapshot_date"}
     views = "\n".join(mart_check_views_sql("2026-11-21", "marts_build"))
     for table, column in sliced.items():
+        written = (f"week_start = any(array(select distinct written.week_start from marts_build.kpi_activity as"
+                   f" written where written.{column} = '2026-11-21'))" if table == "kpi_activity"
+                   else f"{column} = '2026-11-21'")
         assert (f"create or replace view audit.marts__{table} as\n        select * from marts_build.{table}"
-                f" where {column} = '2026-11-21'") in views
+                f" where {written}") in views
     assets = yaml.safe_load((load_settings().gx_root / "great_expectations.yml").read_text())
     assets = assets["fluent_datasources"]["warehouse"]["assets"]
     for table in sliced:

@@ -1,0 +1,34 @@
+"""The audit views the mart gate checks instead of whole tables hold what the night could have broken."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from salesops.quality_suites import AUDIT_SCHEMA, mart_check_views_sql
+
+
+def _view_of(table: str, night: str, build_schema: str) -> str:
+    (statement,) = [s for s in mart_check_views_sql(night, build_schema) if f".marts__{table} as" in s]
+    return statement
+
+
+def test_the_gate_reads_every_row_of_the_weeks_kpi_activity_rewrote(db):
+    """kpi_activity replaces whole weeks by a pre-hook of its own, not by dbt's delete+insert on its grain:
+    its audit view holds every row of the weeks the night wrote, so a week appended while its old rows
+    stayed shows as a duplicate of the grain. Here E1's week of the 16th is written on the 21st and its
+    row of the 14th was left behind; E2's week of the 9th was not touched."""
+    with db.cursor() as cur:
+        cur.execute(f"create schema build; create schema {AUDIT_SCHEMA}")
+        cur.execute("create table build.kpi_activity (employee_id text, week_start date, calls integer,"
+                    " loaded_through date)")
+        cur.execute("insert into build.kpi_activity values ('E1', '2026-11-16', 3, '2026-11-21'),"
+                    " ('E1', '2026-11-16', 2, '2026-11-14'), ('E2', '2026-11-09', 1, '2026-11-14')")
+        cur.execute(_view_of("kpi_activity", "2026-11-21", "build"))
+        cur.execute(f"select employee_id, week_start, calls from {AUDIT_SCHEMA}.marts__kpi_activity order by calls")
+        assert cur.fetchall() == [("E1", date(2026, 11, 16), 2), ("E1", date(2026, 11, 16), 3)]
+        # a fact kept by dbt's delete+insert on its key is read by the night's rows only
+        cur.execute("create table build.fct_contracts (contract_id text, loaded_through date)")
+        cur.execute("insert into build.fct_contracts values ('C1', '2026-11-21'), ('C2', '2026-11-14')")
+        cur.execute(_view_of("fct_contracts", "2026-11-21", "build"))
+        cur.execute(f"select contract_id from {AUDIT_SCHEMA}.marts__fct_contracts")
+        assert cur.fetchall() == [("C1",)]
