@@ -86,12 +86,15 @@ def _tests_the_gate_repeats(manifest: Path, modified: float, gx_root: Path) -> d
 
 
 def _layer_of(node: dict) -> str:
-    """The LAYERS group that builds a manifest node (a model or the snapshot)."""
-    if "forecast" in node["tags"]:
-        return FORECAST_LAYER
-    if node["resource_type"] == "snapshot":
-        return "dbt_snapshots"
-    return "dbt_" + node["original_file_path"].split("/")[1]  # models/<layer>/...
+    """The LAYERS group whose selectors pick a manifest node (a model or the snapshot): the forecast's
+    first, as the other groups leave its models out."""
+    def picks(selector: str) -> bool:
+        method, _, value = selector.partition(":")
+        return {"tag": value in node["tags"], "resource_type": node["resource_type"] == value,
+                "path": node["original_file_path"].startswith(value + "/")}[method]
+
+    groups = sorted(LAYERS, key=lambda group: group != FORECAST_LAYER)
+    return next(group for group in groups if any(map(picks, LAYERS[group])))
 
 
 def gate_repeat_exclusions(settings: Settings, layers: tuple[str, ...] = tuple(LAYERS)) -> list[str]:
