@@ -71,7 +71,7 @@ sample: setup
 # embedded server; results in bench/results.json (BENCH_SCALE=2: bench/results_scale_2.json).
 bench: setup
 	SALESOPS_HOME=$$(pwd)/bench/.salesops_night SALESOPS_PG_PORT=$${SALESOPS_BENCH_PORT:-54338} \
-	  $(BIN)/python bench/bench_night.py --scale $${BENCH_SCALE:-1}
+	  $(BIN)/python bench/bench_night.py --scale $${BENCH_SCALE:-1} $${BENCH_ARGS:-}
 
 # Ingestion benchmark at --scale 1 (data generated once into bench/data/), on its own embedded server.
 bench-ingest: setup

@@ -8,22 +8,28 @@ previous-but-one published marts, recycled, so the second night of a new warehou
 every mart from scratch (it is reported too); the third night is a day's steady state. Each stage runs
 the same function its Airflow task calls, in a child process of its own, so its wall time and peak
 memory (ru_maxrss of the child) are its own; ingestion runs the three sources in parallel, as the DAG
-does. Airflow's own per-task overhead is not in these figures.
+does. The children start as docker-compose.yml's scheduler starts tasks: forked from a forkserver that
+imported the tools once (orchestration.TASK_PRELOAD_MODULES), so a task does not import GX, dbt or
+statsmodels itself; `--fresh-tasks` starts each in a new interpreter instead (results_*fresh_tasks.json).
+Airflow's own per-task overhead is not in these figures.
 Two nights whose extracts are empty (headers only) follow; the second is reported as the empty night:
 nothing changed in the two nights its marts catch up, so its time is the night's fixed cost (tools
 starting, project parsing, tables rebuilt whole, the checks), the floor under any incremental night.
 Results: bench/results.json (another scale: bench/results_scale_<scale>.json). Run: `make bench`
-(`make bench BENCH_SCALE=2` for a warehouse twice as large).
+(`make bench BENCH_SCALE=2` for a warehouse twice as large, `make bench BENCH_ARGS=--fresh-tasks`).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
+import os
 import shutil
 import subprocess
 import sys
 import time
+import traceback
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -33,48 +39,124 @@ DAYS = 7  # nights 1-3 delivered, 4-6 skipped, 7 carries their changes and its o
 SKIPPED = tuple(FIRST_NIGHT + timedelta(days=offset) for offset in (3, 4, 5))
 TARGETS = {"full_night_minutes": 15, "incremental_share_of_full": 0.10, "peak_task_memory_mb": 2048}
 
-STAGE_CHILD = """
-import json, resource, sys, time
-from datetime import date
-from salesops import nightly, warehouse
-from salesops.config import load_settings
-stage, night, arg = sys.argv[1], date.fromisoformat(sys.argv[2]), sys.argv[3]
-settings = load_settings()
-started = time.perf_counter()
-rows = 0
-if stage == "ingest":
-    from salesops.contracts import entities_of
-    results = [nightly.ingest_file(arg, e.name, night, settings=settings) for e in entities_of(arg)]
-    nightly.check_source(arg, night, results, settings=settings)
-    rows = sum(r["rows_read"] for r in results)
-elif stage in ("raw checks", "mart checks"):
-    summary = nightly.validate("raw" if stage == "raw checks" else "marts", night, "bench", settings=settings)
-    if summary["critical_failures"]:
-        raise SystemExit(f"{stage}: critical failures: {summary['critical_failures']}")
-elif stage == "dbt":
-    nightly.build(night, settings=settings)
-elif stage == "forecast":
-    rows = nightly.forecast(night, settings=settings).get("rows", 0)
-elif stage == "publish":
-    rows = sum(nightly.publish_night(night, "bench", settings=settings).values())
-elapsed = time.perf_counter() - started
-if stage in ("raw checks", "dbt", "mart checks"):
-    # rows the stage worked over: the night's raw rows, or the rows of the marts it built or checked
-    conn = warehouse.connect(settings)
-    with conn.cursor() as cur:
-        if stage == "raw checks":
-            cur.execute("select coalesce(sum(rows_loaded), 0) from meta.load_ledger where night = %s", (night,))
-        else:
-            cur.execute("select coalesce(sum(n_live_tup), 0) from pg_stat_user_tables where schemaname = 'marts_build'")
-        rows = int(cur.fetchone()[0])
-    conn.close()
-# a gate validates in worker processes: the task's memory is its own and each worker's (the largest
-# of them, counted once per worker; their shared pages are counted in each)
-workers = settings.gx_workers if stage in ("raw checks", "mart checks") else 0
-peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-peak_kb += workers * resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-print("RESULT" + json.dumps({"seconds": elapsed, "rows": rows, "peak_rss_mb": peak_kb / 1024}))
-"""
+def stage_main(stage: str, night_iso: str, arg: str) -> dict:
+    """One stage of a night, as its Airflow task runs it: seconds, rows worked over, peak memory."""
+    import resource
+
+    from salesops import nightly, warehouse
+    from salesops.config import load_settings
+
+    night = date.fromisoformat(night_iso)
+    settings = load_settings()
+    started = time.perf_counter()
+    rows = 0
+    if stage == "ingest":
+        from salesops.contracts import entities_of
+
+        results = [nightly.ingest_file(arg, e.name, night, settings=settings) for e in entities_of(arg)]
+        nightly.check_source(arg, night, results, settings=settings)
+        rows = sum(r["rows_read"] for r in results)
+    elif stage in ("raw checks", "mart checks"):
+        summary = nightly.validate("raw" if stage == "raw checks" else "marts", night, "bench", settings=settings)
+        if summary["critical_failures"]:
+            raise SystemExit(f"{stage}: critical failures: {summary['critical_failures']}")
+    elif stage == "dbt":
+        nightly.build(night, settings=settings)
+    elif stage == "forecast":
+        rows = nightly.forecast(night, settings=settings).get("rows", 0)
+    elif stage == "publish":
+        rows = sum(nightly.publish_night(night, "bench", settings=settings).values())
+    elapsed = time.perf_counter() - started
+    if stage in ("raw checks", "dbt", "mart checks"):
+        # rows the stage worked over: the night's raw rows, or the rows of the marts it built or checked
+        conn = warehouse.connect(settings)
+        with conn.cursor() as cur:
+            if stage == "raw checks":
+                cur.execute("select coalesce(sum(rows_loaded), 0) from meta.load_ledger where night = %s", (night,))
+            else:
+                cur.execute("select coalesce(sum(n_live_tup), 0) from pg_stat_user_tables"
+                            " where schemaname = 'marts_build'")
+            rows = int(cur.fetchone()[0])
+        conn.close()
+    # a gate validates in worker processes: the task's memory is its own and each worker's (the largest
+    # of them, counted once per worker; their shared pages are counted in each). A task forked from a
+    # preloading server starts with the server's pages resident: they are counted too.
+    workers = settings.gx_workers if stage in ("raw checks", "mart checks") else 0
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    peak_kb += workers * resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    return {"seconds": elapsed, "rows": rows, "peak_rss_mb": peak_kb / 1024,
+            "task_cpu_s": round(own.ru_utime + own.ru_stime, 2)}  # the task's own CPU, not its workers' or the SQL's
+
+
+def _fresh_child() -> None:
+    """`python -c` entry of a stage in a fresh interpreter (--fresh-tasks)."""
+    print("RESULT" + json.dumps(stage_main(*sys.argv[1:4])), flush=True)
+
+
+def _preloaded_child(stage: str, night_iso: str, arg: str, log_path: str, result) -> None:  # noqa: ANN001 - a Connection
+    """A stage forked from the forkserver; its output goes to a log file, its figures to the pipe."""
+    with open(log_path, "w") as log:
+        os.dup2(log.fileno(), 1)
+        os.dup2(log.fileno(), 2)
+    try:
+        result.send(stage_main(stage, night_iso, arg))
+    except BaseException:
+        traceback.print_exc()
+        sys.stderr.flush()
+        raise
+
+
+class Tasks:
+    """Starts the stages as the Airflow deployment starts tasks. Preloaded (the default, as
+    docker-compose.yml runs the scheduler): forked from a forkserver that imported
+    TASK_PRELOAD_MODULES once, as the LocalExecutor's workers are. Fresh (--fresh-tasks): a new
+    interpreter per stage, which imports its tools itself (a KubernetesExecutor pod, or a scheduler
+    without the preload)."""
+
+    def __init__(self, fresh: bool, log_dir: Path) -> None:
+        self.fresh = fresh
+        self.log_dir = log_dir
+        if not fresh:
+            from salesops.orchestration import TASK_PRELOAD_MODULES
+
+            self.context = multiprocessing.get_context("forkserver")
+            self.context.set_forkserver_preload(list(TASK_PRELOAD_MODULES))
+
+    def start(self, stage: str, night: date, arg: str = "") -> tuple:
+        if self.fresh:
+            code = f"import sys; sys.path.insert(0, {str(BENCH_DIR)!r}); import bench_night; bench_night._fresh_child()"
+            return ("fresh", subprocess.Popen([sys.executable, "-c", code, stage, night.isoformat(), arg],
+                                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        log_path = self.log_dir / f"{night}_{stage.replace(' ', '_')}{'_' + arg if arg else ''}.log"
+        receive, send = self.context.Pipe(duplex=False)
+        process = self.context.Process(target=_preloaded_child,
+                                       args=(stage, night.isoformat(), arg, str(log_path), send))
+        process.start()
+        send.close()
+        return ("preloaded", (process, receive, log_path))
+
+    @staticmethod
+    def collect(started: tuple, stage: str) -> dict:
+        how, handle = started
+        if how == "fresh":
+            out, err = handle.communicate()
+            if handle.returncode != 0:
+                raise SystemExit(f"stage {stage} failed:\n{err[-4000:]}")
+            line = next(line for line in out.splitlines() if line.startswith("RESULT"))
+            return json.loads(line[len("RESULT"):])
+        process, receive, log_path = handle
+        try:
+            figures = receive.recv()
+        except EOFError:
+            figures = None
+        process.join()
+        if figures is None or process.exitcode != 0:
+            output = log_path.read_text()[-4000:] if log_path.exists() else "(it wrote no log)"
+            raise SystemExit(f"stage {stage} failed, exit code {process.exitcode} (log {log_path}):\n{output}")
+        return figures
+
 
 
 def ensure_data(scale: float) -> Path:
@@ -110,32 +192,19 @@ def with_empty_nights(landing: Path, count: int) -> Path:
     return out
 
 
-def run_stage(stage: str, night: date, arg: str = "") -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-c", STAGE_CHILD, stage, night.isoformat(), arg],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-
-
-def collect(process: subprocess.Popen, stage: str) -> dict:
-    out, err = process.communicate()
-    if process.returncode != 0:
-        raise SystemExit(f"stage {stage} failed:\n{err[-4000:]}")
-    line = next(line for line in out.splitlines() if line.startswith("RESULT"))
-    return json.loads(line[len("RESULT"):])
-
-
-def run_night(night: date) -> dict:
+def run_night(tasks: Tasks, night: date) -> dict:
     from salesops.contracts import SOURCES
 
     stages = {}
     started = time.perf_counter()
-    children = {source: run_stage("ingest", night, source) for source in SOURCES}  # in parallel, as in the DAG
-    results = {source: collect(child, f"ingest {source}") for source, child in children.items()}
+    children = {source: tasks.start("ingest", night, source) for source in SOURCES}  # in parallel, as in the DAG
+    results = {source: tasks.collect(child, f"ingest {source}") for source, child in children.items()}
     stages["ingest"] = {"seconds": time.perf_counter() - started, "rows": sum(r["rows"] for r in results.values()),
                         "peak_rss_mb": max(r["peak_rss_mb"] for r in results.values())}
     print(f"  {night} ingest {stages['ingest']['seconds']:.1f} s", flush=True)
     slowest = []
     for stage in ("raw checks", "dbt", "forecast", "mart checks", "publish"):
-        stages[stage] = collect(run_stage(stage, night), stage)
+        stages[stage] = tasks.collect(tasks.start(stage, night), stage)
         print(f"  {night} {stage} {stages[stage]['seconds']:.1f} s", flush=True)
         if stage == "dbt":
             slowest = slowest_dbt_nodes()
@@ -187,6 +256,10 @@ def print_table(result: dict) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", type=float, default=1.0)
+    parser.add_argument("--fresh-tasks", action="store_true",
+                        help="start each stage in a new interpreter that imports its tools itself (a scheduler "
+                             "without the preload, or a KubernetesExecutor pod) instead of forking it from a "
+                             "server that imported them once (docker-compose.yml's scheduler)")
     args = parser.parse_args()
 
     from salesops import warehouse
@@ -197,26 +270,29 @@ def main() -> int:
     if settings.uses_embedded_warehouse:  # a fresh warehouse: the first night is a true first night
         warehouse.stop(settings)
         shutil.rmtree(settings.pgdata, ignore_errors=True)
-    import os
-
     os.environ["SALESOPS_LANDING_DIR"] = str(landing)
     settings = warehouse.ensure_available(load_settings())
     from salesops import dbt_tasks
 
     # before the clock starts, as `salesops run` does: the nightly build's test selection is named from it
     dbt_tasks.build_manifest(settings)
-    print(f"warehouse {warehouse.redact(settings.warehouse_url)}; data {landing}", flush=True)
-    full = run_night(FIRST_NIGHT)
-    second = run_night(FIRST_NIGHT + timedelta(days=1))
-    day = run_night(FIRST_NIGHT + timedelta(days=2))
-    incremental = run_night(FIRST_NIGHT + timedelta(days=DAYS - 1))  # the nights skipped are not run
-    run_night(FIRST_NIGHT + timedelta(days=DAYS))  # empty, but its marts still catch up the night before
-    empty = run_night(FIRST_NIGHT + timedelta(days=DAYS + 1))
+    # after the environment is set: the forkserver starts with the first stage and keeps that environment
+    tasks = Tasks(fresh=args.fresh_tasks, log_dir=settings.home / "bench_stage_logs")
+    print(f"warehouse {warehouse.redact(settings.warehouse_url)}; data {landing}; tasks "
+          f"{'each in a fresh interpreter' if args.fresh_tasks else 'forked from a preloading forkserver'}",
+          flush=True)
+    full = run_night(tasks, FIRST_NIGHT)
+    second = run_night(tasks, FIRST_NIGHT + timedelta(days=1))
+    day = run_night(tasks, FIRST_NIGHT + timedelta(days=2))
+    incremental = run_night(tasks, FIRST_NIGHT + timedelta(days=DAYS - 1))  # the nights skipped are not run
+    run_night(tasks, FIRST_NIGHT + timedelta(days=DAYS))  # empty, but its marts still catch up the night before
+    empty = run_night(tasks, FIRST_NIGHT + timedelta(days=DAYS + 1))
     nights = (full, second, day, incremental, empty)
     peak = max(s["peak_rss_mb"] for night in nights for s in night["stages"].values())
     rows = full["stages"]["ingest"]["rows"]
     result = {
         "scale": args.scale,
+        "task_start": "fresh interpreter" if args.fresh_tasks else "forked from a forkserver with TASK_PRELOAD_MODULES",
         "rows_first_night": rows,
         "rows_second_night": second["stages"]["ingest"]["rows"],
         "rows_one_day_night": day["stages"]["ingest"]["rows"],
@@ -239,7 +315,9 @@ def main() -> int:
             "empty_share": round(empty["seconds"] / full["seconds"], 3),
         },
     }
-    written = BENCH_DIR / ("results.json" if args.scale == 1 else f"results_scale_{args.scale:g}.json")
+    name = "results" + ("" if args.scale == 1 else f"_scale_{args.scale:g}")
+    name += "_fresh_tasks" if args.fresh_tasks else ""
+    written = BENCH_DIR / f"{name}.json"
     written.write_text(json.dumps(result, indent=2) + "\n")
     print_table(result)
     print(f"\nwritten to {written}")

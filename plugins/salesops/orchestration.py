@@ -17,6 +17,22 @@ NIGHT = "{{ (logical_date or dag_run.run_after) | ds }}"
 LANDING_CONN_ID = "salesops_landing"
 
 
+# What the scheduler's forkserver imports once ([scheduler] mp_start_method = forkserver and
+# mp_forkserver_preload, Airflow 3.3): the LocalExecutor's workers are forked from it and each task
+# from a worker, so a task starts with these imported instead of importing them (GX 2.5 s in each gate,
+# dbt 1.3 s and its adapter 0.6 s in each dbt task, statsmodels 1.4 s in the forecast). Third-party
+# tools only: our own package (a mounted volume in docker-compose.yml) is imported fresh by every task,
+# so a code change needs no scheduler restart; a tool upgrade (a new image) restarts it anyway.
+TASK_PRELOAD_MODULES = (
+    "pandas",
+    "great_expectations",
+    "dbt.cli.main",
+    "dbt.adapters.postgres",
+    "statsmodels.tsa.exponential_smoothing.ets",
+    "cosmos",
+)
+
+
 def default_args() -> dict:
     """What every task of our DAGs shares: owner, retries with exponential backoff, the failure alert."""
     from salesops.alerts import on_task_failure

@@ -60,3 +60,18 @@ def test_sensors_and_cosmos_are_configured_for_the_stack():
         landing = json.loads(env["AIRFLOW_CONN_SALESOPS_LANDING"])
         assert landing["conn_type"] == "fs" and landing["extra"]["path"] == env["SALESOPS_LANDING_DIR"], name
         assert env["SALESOPS_DBT_MANIFEST"].startswith(env["SALESOPS_HOME"]), name
+
+
+def test_scheduler_preloads_the_tools_tasks_import():
+    """The scheduler's forkserver imports salesops.orchestration.TASK_PRELOAD_MODULES, each of which
+    exists (a forkserver skips a module it cannot import without a word)."""
+    from importlib.util import find_spec
+
+    from salesops.orchestration import TASK_PRELOAD_MODULES
+
+    env = load()["services"]["airflow-scheduler"]["environment"]
+    assert env["AIRFLOW__SCHEDULER__MP_START_METHOD"] == "forkserver"
+    assert tuple(env["AIRFLOW__SCHEDULER__MP_FORKSERVER_PRELOAD"].split(",")) == TASK_PRELOAD_MODULES
+    assert all(find_spec(module) is not None for module in TASK_PRELOAD_MODULES)
+    assert not any(module.startswith("salesops") for module in TASK_PRELOAD_MODULES), \
+        "our own code is mounted: preloaded, a change would need a scheduler restart"
