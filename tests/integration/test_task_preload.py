@@ -22,6 +22,8 @@ from salesops.config import PROJECT_DIR
 from salesops.orchestration import TASK_PRELOAD_MODULES
 from tests.conftest import free_port
 
+pytestmark = pytest.mark.slow  # three Airflow services per test, about 30 s each
+
 PROBE_DAGS = Path(__file__).parents[1] / "fixtures" / "preload_probe"
 AIRFLOW = str(Path(sys.executable).parent / "airflow")
 
