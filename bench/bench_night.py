@@ -82,9 +82,8 @@ def stage_main(stage: str, night_iso: str, arg: str) -> dict:
     # of them, counted once per worker; their shared pages are counted in each). A task forked from a
     # preloading server starts with the server's pages resident: they are counted too.
     workers = settings.gx_workers if stage in ("raw checks", "mart checks") else 0
-    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    peak_kb += workers * resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     own = resource.getrusage(resource.RUSAGE_SELF)
+    peak_kb = own.ru_maxrss + workers * resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     return {"seconds": elapsed, "rows": rows, "peak_rss_mb": peak_kb / 1024,
             "task_cpu_s": round(own.ru_utime + own.ru_stime, 2)}  # the task's own CPU, not its workers' or the SQL's
 
@@ -123,11 +122,11 @@ class Tasks:
             self.context = multiprocessing.get_context("forkserver")
             self.context.set_forkserver_preload(list(TASK_PRELOAD_MODULES))
 
-    def start(self, stage: str, night: date, arg: str = "") -> tuple:
+    def start(self, stage: str, night: date, arg: str = "") -> subprocess.Popen | tuple:
         if self.fresh:
             code = f"import sys; sys.path.insert(0, {str(BENCH_DIR)!r}); import bench_night; bench_night._fresh_child()"
-            return ("fresh", subprocess.Popen([sys.executable, "-c", code, stage, night.isoformat(), arg],
-                                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+            return subprocess.Popen([sys.executable, "-c", code, stage, night.isoformat(), arg],
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         self.log_dir.mkdir(parents=True, exist_ok=True)
         log_path = self.log_dir / f"{night}_{stage.replace(' ', '_')}{'_' + arg if arg else ''}.log"
         receive, send = self.context.Pipe(duplex=False)
@@ -135,18 +134,16 @@ class Tasks:
                                        args=(stage, night.isoformat(), arg, str(log_path), send))
         process.start()
         send.close()
-        return ("preloaded", (process, receive, log_path))
+        return process, receive, log_path
 
-    @staticmethod
-    def collect(started: tuple, stage: str) -> dict:
-        how, handle = started
-        if how == "fresh":
-            out, err = handle.communicate()
-            if handle.returncode != 0:
+    def collect(self, started: subprocess.Popen | tuple, stage: str) -> dict:
+        if self.fresh:
+            out, err = started.communicate()
+            if started.returncode != 0:
                 raise SystemExit(f"stage {stage} failed:\n{err[-4000:]}")
             line = next(line for line in out.splitlines() if line.startswith("RESULT"))
             return json.loads(line[len("RESULT"):])
-        process, receive, log_path = handle
+        process, receive, log_path = started
         try:
             figures = receive.recv()
         except EOFError:
@@ -156,7 +153,6 @@ class Tasks:
             output = log_path.read_text()[-4000:] if log_path.exists() else "(it wrote no log)"
             raise SystemExit(f"stage {stage} failed, exit code {process.exitcode} (log {log_path}):\n{output}")
         return figures
-
 
 
 def ensure_data(scale: float) -> Path:

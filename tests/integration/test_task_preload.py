@@ -78,7 +78,6 @@ def run_probe(tmp_path: Path, scheduler_env: dict[str, str]) -> dict:
                 triggered = subprocess.run([AIRFLOW, "dags", "trigger", "preload_probe"], env=env,
                                            capture_output=True, timeout=120).returncode == 0
             time.sleep(2)
-        time.sleep(0.5)  # the file is closed right after it is written
         return json.loads(out.read_text())
     finally:
         for service in services:
