@@ -1,6 +1,6 @@
 -- A table kept incrementally, not a view: int_contracts_chained and the key tests each re-sorted all
 -- raw contracts (1.7 s a read at --scale 1, every night whatever changed); a night now reads only its
--- own batch (see macros/latest_batch_rows.sql).
+-- own batch (see macros/latest_versions.sql).
 {{
     config(
         materialized='incremental',
@@ -19,7 +19,7 @@
 with
 
 source as (
-    {{ latest_batch_rows(source('contracts', 'contracts'), ['contract_id']) }}
+    {{ new_batch_rows(source('contracts', 'contracts')) }}
 ),
 
 renamed as (
@@ -45,6 +45,10 @@ renamed as (
         _batch_id,
         _line_number
     from source
+),
+
+latest as (
+    {{ latest_versions('renamed', ['contract_id']) }}
 )
 
-select * from renamed
+select * from latest

@@ -1,6 +1,6 @@
 -- A table kept incrementally, not a view: the enriched deals, the forecast's versions, the contracts and
 -- the account dimension each re-sorted all raw accounts (0.4-0.8 s a read, about eight reads a night at
--- --scale 1); a night now reads only its own batch (see macros/latest_batch_rows.sql). Soft-deleted
+-- --scale 1); a night now reads only its own batch (see macros/latest_versions.sql). Soft-deleted
 -- accounts are kept, flagged: dropping them would let an older version win the next incremental read.
 -- Readers take `where not is_deleted`.
 {{
@@ -20,7 +20,7 @@
 with
 
 source as (
-    {{ latest_batch_rows(source('crm', 'accounts'), ['account_id']) }}
+    {{ new_batch_rows(source('crm', 'accounts')) }}
 ),
 
 renamed as (
@@ -40,6 +40,10 @@ renamed as (
         _batch_id,
         _line_number
     from source
+),
+
+latest as (
+    {{ latest_versions('renamed', ['account_id']) }}
 )
 
-select * from renamed
+select * from latest

@@ -1,5 +1,5 @@
 -- A table kept incrementally, not a view: every reader of a view re-sorted all 2M raw leads (11 s at
--- --scale 1); a night now reads only its own batch (see macros/latest_batch_rows.sql).
+-- --scale 1); a night now reads only its own batch (see macros/latest_versions.sql).
 {{
     config(
         materialized='incremental',
@@ -17,7 +17,7 @@
 with
 
 source as (
-    {{ latest_batch_rows(source('crm', 'leads'), ['lead_id']) }}
+    {{ new_batch_rows(source('crm', 'leads')) }}
 ),
 
 renamed as (
@@ -37,6 +37,10 @@ renamed as (
         _batch_id,
         _line_number
     from source
+),
+
+latest as (
+    {{ latest_versions('renamed', ['lead_id']) }}
 )
 
-select * from renamed
+select * from latest

@@ -1,6 +1,6 @@
 -- A table kept incrementally, not a view: the snapshot, the enriched deals, the forecast's versions and
 -- the gate's reconciliation each re-sorted all raw opportunities (4 s a read at --scale 1); a night now
--- reads only its own batch (see macros/latest_batch_rows.sql).
+-- reads only its own batch (see macros/latest_versions.sql).
 {{
     config(
         materialized='incremental',
@@ -18,7 +18,7 @@
 with
 
 source as (
-    {{ latest_batch_rows(source('crm', 'opportunities'), ['opportunity_id']) }}
+    {{ new_batch_rows(source('crm', 'opportunities')) }}
 ),
 
 renamed as (
@@ -43,6 +43,10 @@ renamed as (
         _batch_id,
         _line_number
     from source
+),
+
+latest as (
+    {{ latest_versions('renamed', ['opportunity_id']) }}
 )
 
-select * from renamed
+select * from latest
