@@ -5,7 +5,9 @@
 -- those whose deal's outcome changed (the deal rewritten or deleted since), so the table equals a
 -- full build; leads deleted or dated after the night since are removed first (pre-hook). As a table
 -- rebuilt whole it took 9 s a night at --scale 1. Outside the write-audit-publish swap: a rerun or an
--- older night empties it first.
+-- older night empties it first. Indexed on converted_opportunity_id: the leads of the deals rewritten or
+-- deleted since are looked up, not all 2M scanned twice (with the staging index on created_at, 1.36 ->
+-- 0.19 s on the 1% night at --scale 1).
 -- depends_on: {{ ref('stg_crm__opportunities') }} (the deals deleted since, read on incremental nights)
 {%- set owners_elsewhere = users_credited_elsewhere(ref('int_rep_identities_matched'), 'owner_user_id') %}
 {{
@@ -22,6 +24,7 @@
             "{{ record_credited_users(ref('int_rep_identities_matched')) }}",
             'create index if not exists int_leads_converted_key on {{ this }} (lead_id)',
             'create index if not exists int_leads_converted_night on {{ this }} (loaded_through)',
+            'create index if not exists int_leads_converted_deal on {{ this }} (converted_opportunity_id)',
             "{{ analyze_when_stale() }}",
         ],
     )

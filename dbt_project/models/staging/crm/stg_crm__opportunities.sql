@@ -1,6 +1,7 @@
 -- A table kept incrementally, not a view: the snapshot, the enriched deals, the forecast's versions and
 -- the gate's reconciliation each re-sorted all raw opportunities (4 s a read at --scale 1); a night now
 -- reads only its own batch (see macros/latest_versions.sql).
+-- Indexed on created_at for the keys dated into the nights since (macros/keys_changed_since.sql).
 {{
     config(
         materialized='incremental',
@@ -10,6 +11,7 @@
         post_hook=[
             'create index if not exists stg_crm__opportunities_key on {{ this }} (opportunity_id)',
             'create index if not exists stg_crm__opportunities_batch on {{ this }} (_batch_id)',
+            'create index if not exists stg_crm__opportunities_created on {{ this }} (created_at)',
             "{{ analyze_when_stale() }}",
         ],
     )
