@@ -11,7 +11,9 @@ memory (ru_maxrss of the child) are its own; ingestion runs the three sources in
 does. The children start as docker-compose.yml's scheduler starts tasks: forked from a forkserver that
 imported the tools once (orchestration.TASK_PRELOAD_MODULES), so a task does not import GX, dbt or
 statsmodels itself; `--fresh-tasks` starts each in a new interpreter instead (results_*fresh_tasks.json).
-Airflow's own per-task overhead is not in these figures.
+Airflow's own per-task overhead is not in these figures. Each stage also reports the CPU seconds the
+embedded Postgres used during it (`server_cpu_s`): the SQL's work, steadier from run to run than the
+wall time on a shared machine.
 Two nights whose extracts are empty (headers only) follow; the second is reported as the empty night:
 nothing changed in the two nights its marts catch up, so its time is the night's fixed cost (tools
 starting, project parsing, tables rebuilt whole, the checks), the floor under any incremental night.
@@ -188,20 +190,51 @@ def with_empty_nights(landing: Path, count: int) -> Path:
     return out
 
 
-def run_night(tasks: Tasks, night: date) -> dict:
+def server_cpu_seconds(postmaster: int | None) -> float:
+    """CPU seconds the embedded Postgres has used: the postmaster's own, its ended children's (added to
+    its counters when it reaps them: dbt's connection per node) and its live children's. The work the
+    SQL did, which moves far less from one run to the next on this machine than wall time does."""
+    if postmaster is None:
+        return 0.0
+
+    def times(pid: str) -> tuple[int, list[str]] | None:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError, IndexError):
+            return None
+        return int(fields[1]), fields  # the parent pid; fields[11:15]: utime, stime, cutime, cstime
+
+    ticks = 0
+    own = times(str(postmaster))
+    if own is None:
+        return 0.0
+    ticks += sum(int(value) for value in own[1][11:15])
+    for entry in os.listdir("/proc"):
+        if entry.isdigit() and entry != str(postmaster):
+            child = times(entry)
+            if child and child[0] == postmaster:
+                ticks += int(child[1][11]) + int(child[1][12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def run_night(tasks: Tasks, night: date, postmaster: int | None = None) -> dict:
     from salesops.contracts import SOURCES
 
     stages = {}
     started = time.perf_counter()
+    server_cpu = server_cpu_seconds(postmaster)
     children = {source: tasks.start("ingest", night, source) for source in SOURCES}  # in parallel, as in the DAG
     results = {source: tasks.collect(child, f"ingest {source}") for source, child in children.items()}
     stages["ingest"] = {"seconds": time.perf_counter() - started, "rows": sum(r["rows"] for r in results.values()),
                         "peak_rss_mb": max(r["peak_rss_mb"] for r in results.values())}
+    stages["ingest"]["server_cpu_s"], server_cpu = _cpu_since(server_cpu, postmaster)
     print(f"  {night} ingest {stages['ingest']['seconds']:.1f} s", flush=True)
     slowest = []
     for stage in ("raw checks", "dbt", "forecast", "mart checks", "publish"):
         stages[stage] = tasks.collect(tasks.start(stage, night), stage)
-        print(f"  {night} {stage} {stages[stage]['seconds']:.1f} s", flush=True)
+        stages[stage]["server_cpu_s"], server_cpu = _cpu_since(server_cpu, postmaster)
+        print(f"  {night} {stage} {stages[stage]['seconds']:.1f} s (Postgres CPU {stages[stage]['server_cpu_s']} s)",
+              flush=True)
         if stage == "dbt":
             slowest = slowest_dbt_nodes()
             print("    slowest: " + ", ".join(f"{name} {seconds} s" for name, seconds in slowest[:6]), flush=True)
@@ -210,7 +243,14 @@ def run_night(tasks: Tasks, night: date) -> dict:
         figures["seconds"] = round(figures["seconds"], 1)
         figures["peak_rss_mb"] = round(figures["peak_rss_mb"])
     total = sum(f["seconds"] for f in stages.values())
-    return {"night": night.isoformat(), "seconds": round(total, 1), "stages": stages, "slowest_dbt_nodes": slowest}
+    server_cpu_total = round(sum(f["server_cpu_s"] for f in stages.values()), 1)
+    return {"night": night.isoformat(), "seconds": round(total, 1), "server_cpu_s": server_cpu_total,
+            "stages": stages, "slowest_dbt_nodes": slowest}
+
+
+def _cpu_since(before: float, postmaster: int | None) -> tuple[float, float]:
+    now = server_cpu_seconds(postmaster)
+    return round(now - before, 1), now
 
 
 def slowest_dbt_nodes(count: int = 15) -> list[list]:
@@ -247,6 +287,8 @@ def print_table(result: dict) -> None:
           f"peak task memory {checks['peak_task_memory_mb']} MB (target < {TARGETS['peak_task_memory_mb']}): "
           f"{'met' if checks['memory'] else 'NOT met'}; a night with nothing to do (the fixed cost) "
           f"{checks['empty_share']:.1%} of full")
+    print(f"Postgres CPU: full night {full['server_cpu_s']} s; 1% night {incremental['server_cpu_s']} s "
+          f"({checks['incremental_server_cpu_share']:.1%}); empty night {empty['server_cpu_s']} s")
 
 
 def main() -> int:
@@ -277,12 +319,13 @@ def main() -> int:
     print(f"warehouse {warehouse.redact(settings.warehouse_url)}; data {landing}; tasks "
           f"{'each in a fresh interpreter' if args.fresh_tasks else 'forked from a preloading forkserver'}",
           flush=True)
-    full = run_night(tasks, FIRST_NIGHT)
-    second = run_night(tasks, FIRST_NIGHT + timedelta(days=1))
-    day = run_night(tasks, FIRST_NIGHT + timedelta(days=2))
-    incremental = run_night(tasks, FIRST_NIGHT + timedelta(days=DAYS - 1))  # the nights skipped are not run
-    run_night(tasks, FIRST_NIGHT + timedelta(days=DAYS))  # empty, but its marts still catch up the night before
-    empty = run_night(tasks, FIRST_NIGHT + timedelta(days=DAYS + 1))
+    postmaster = warehouse.status(settings).pid if settings.uses_embedded_warehouse else None
+    full = run_night(tasks, FIRST_NIGHT, postmaster)
+    second = run_night(tasks, FIRST_NIGHT + timedelta(days=1), postmaster)
+    day = run_night(tasks, FIRST_NIGHT + timedelta(days=2), postmaster)
+    incremental = run_night(tasks, FIRST_NIGHT + timedelta(days=DAYS - 1), postmaster)  # skipped nights not run
+    run_night(tasks, FIRST_NIGHT + timedelta(days=DAYS), postmaster)  # empty; its marts catch up the night before
+    empty = run_night(tasks, FIRST_NIGHT + timedelta(days=DAYS + 1), postmaster)
     nights = (full, second, day, incremental, empty)
     peak = max(s["peak_rss_mb"] for night in nights for s in night["stages"].values())
     rows = full["stages"]["ingest"]["rows"]
@@ -309,6 +352,8 @@ def main() -> int:
             "peak_task_memory_mb": peak,
             "memory": peak < TARGETS["peak_task_memory_mb"],
             "empty_share": round(empty["seconds"] / full["seconds"], 3),
+            "incremental_server_cpu_share": round(incremental["server_cpu_s"] / full["server_cpu_s"], 3)
+            if full["server_cpu_s"] else None,
         },
     }
     name = "results" + ("" if args.scale == 1 else f"_scale_{args.scale:g}")
