@@ -1,5 +1,5 @@
-"""The big extracts' staging tables are kept incrementally (macros/latest_batch_rows.sql): a night reads
-only its own batch, plus the raw rows of the versions the table holds for the keys the batch touches.
+"""The big extracts' staging tables are kept incrementally (macros/latest_versions.sql): a night reads
+only its own batch, and its versions compete with those the table holds of the keys the batch touches.
 They must hold what reading every batch would give, including the cases an upsert gets wrong.
 
 Three nights of leads (updated_at in brackets):
