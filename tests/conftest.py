@@ -15,6 +15,7 @@ from pathlib import Path
 
 import psycopg2
 import pytest
+import yaml
 
 from salesops import dbt_tasks, warehouse
 from salesops.config import PROJECT_DIR, Settings, load_settings
@@ -27,6 +28,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """The whole Airflow nights first: under `make test` (two xdist workers, a file each) the longest file
     then runs beside all the others instead of starting last."""
     items.sort(key=lambda item: 0 if item.module.__name__.endswith("test_night_end_to_end") else 1)
+
+
+def compose_file() -> dict:
+    """docker-compose.yml, parsed (no Docker engine here: its structure is what the tests check)."""
+    return yaml.safe_load((PROJECT_DIR / "docker-compose.yml").read_text())
 
 
 def free_port() -> int:

@@ -17,11 +17,9 @@ import time
 from pathlib import Path
 
 import pytest
-import yaml
 
-from salesops.config import PROJECT_DIR
 from salesops.orchestration import TASK_PRELOAD_MODULES
-from tests.conftest import free_port
+from tests.conftest import compose_file, free_port
 
 pytestmark = pytest.mark.slow  # three Airflow services per test, about 30 s each
 
@@ -30,8 +28,7 @@ AIRFLOW = str(Path(sys.executable).parent / "airflow")
 
 
 def compose_scheduler_env() -> dict[str, str]:
-    services = yaml.safe_load((PROJECT_DIR / "docker-compose.yml").read_text())["services"]
-    env = services["airflow-scheduler"]["environment"]
+    env = compose_file()["services"]["airflow-scheduler"]["environment"]
     return {key: str(value) for key, value in env.items() if key.startswith("AIRFLOW__SCHEDULER__MP_")}
 
 

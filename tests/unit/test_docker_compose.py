@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-import yaml
-
-from salesops.config import PROJECT_DIR
-
-
-def load() -> dict:
-    return yaml.safe_load((PROJECT_DIR / "docker-compose.yml").read_text())
+from tests.conftest import compose_file
 
 
 def test_compose_defines_postgres_and_the_airflow_3_services():
-    services = load()["services"]
+    services = compose_file()["services"]
     assert "postgres" in services and services["postgres"]["image"].startswith("postgres:")
     commands = {name: " ".join(s.get("command", [])) if isinstance(s.get("command"), list) else s.get("command", "")
                 for name, s in services.items()}
@@ -23,7 +17,7 @@ def test_compose_defines_postgres_and_the_airflow_3_services():
 
 
 def test_airflow_services_share_config_wait_for_init_and_mount_the_project():
-    services = load()["services"]
+    services = compose_file()["services"]
     airflow = {name: s for name, s in services.items() if name.startswith("airflow-") and name != "airflow-init"}
     assert len(airflow) == 4
     for name, service in airflow.items():
@@ -38,7 +32,7 @@ def test_airflow_services_share_config_wait_for_init_and_mount_the_project():
 
 
 def test_metadata_and_warehouse_are_separate_databases():
-    services = load()["services"]
+    services = compose_file()["services"]
     env = services["airflow-scheduler"]["environment"]
     metadata_db = env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].rsplit("/", 1)[1]
     warehouse_db = env["SALESOPS_WAREHOUSE_URL"].rsplit("/", 1)[1]
@@ -50,7 +44,7 @@ def test_sensors_and_cosmos_are_configured_for_the_stack():
     builds the dbt manifest the DAG is rendered from, where every service reads it."""
     import json
 
-    services = load()["services"]
+    services = compose_file()["services"]
     init = services["airflow-init"]
     assert "salesops dbt manifest" in " ".join(init["command"])
     for name, service in services.items():
@@ -69,7 +63,7 @@ def test_scheduler_preloads_the_tools_tasks_import():
 
     from salesops.orchestration import TASK_PRELOAD_MODULES
 
-    env = load()["services"]["airflow-scheduler"]["environment"]
+    env = compose_file()["services"]["airflow-scheduler"]["environment"]
     assert env["AIRFLOW__SCHEDULER__MP_START_METHOD"] == "forkserver"
     assert tuple(env["AIRFLOW__SCHEDULER__MP_FORKSERVER_PRELOAD"].split(",")) == TASK_PRELOAD_MODULES
     assert all(find_spec(module) is not None for module in TASK_PRELOAD_MODULES)
