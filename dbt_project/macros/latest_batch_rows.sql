@@ -11,5 +11,11 @@
     select distinct on ({{ key_columns | join(', ') }}) *
     from {{ source_relation }}
     where _batch_id <= cast({{ night() }} as text)
-    order by {{ key_columns | join(', ') }}, {{ order_by }} desc nulls last, _batch_id desc, _line_number desc
+    order by {{ latest_first(key_columns, order_by) }}
+{%- endmacro %}
+
+{#- The order the versions of a key compete under, the winner first: the newest `order_by`, then the
+    latest batch and line. latest_versions' held-version check states the same order as a comparison. -#}
+{% macro latest_first(key_columns, order_by) -%}
+    {{ key_columns | join(', ') }}, {{ order_by }} desc nulls last, _batch_id desc, _line_number desc
 {%- endmacro %}
