@@ -194,27 +194,25 @@ def server_cpu_seconds(postmaster: int | None) -> float:
     """CPU seconds the embedded Postgres has used: the postmaster's own, its ended children's (added to
     its counters when it reaps them: dbt's connection per node) and its live children's. The work the
     SQL did, which moves far less from one run to the next on this machine than wall time does."""
-    if postmaster is None:
-        return 0.0
 
-    def times(pid: str) -> tuple[int, list[str]] | None:
+    def ticks(pid: int | str) -> tuple[int, int, int] | None:
+        """The process's parent, its own CPU ticks (utime + stime), its reaped children's (cutime + cstime)."""
         try:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         except (FileNotFoundError, ProcessLookupError, IndexError):
             return None
-        return int(fields[1]), fields  # the parent pid; fields[11:15]: utime, stime, cutime, cstime
+        return int(fields[1]), int(fields[11]) + int(fields[12]), int(fields[13]) + int(fields[14])
 
-    ticks = 0
-    own = times(str(postmaster))
-    if own is None:
+    server = ticks(postmaster) if postmaster is not None else None
+    if server is None:
         return 0.0
-    ticks += sum(int(value) for value in own[1][11:15])
+    total = server[1] + server[2]
     for entry in os.listdir("/proc"):
-        if entry.isdigit() and entry != str(postmaster):
-            child = times(entry)
+        if entry.isdigit() and int(entry) != postmaster:
+            child = ticks(entry)
             if child and child[0] == postmaster:
-                ticks += int(child[1][11]) + int(child[1][12])
-    return ticks / os.sysconf("SC_CLK_TCK")
+                total += child[1]
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def run_night(tasks: Tasks, night: date, postmaster: int | None = None) -> dict:
