@@ -306,8 +306,14 @@ def mart_check_views_sql(night: str, build_schema: str) -> list[str]:
         *_computed_once(FRESHNESS_SUITE, f"""
         select '{night}'::date - max(cast(updated_at as date)) as days_since_last_change
         from {build_schema}.fct_opportunities"""),
+        # The night's rows are a subquery of their own (`offset 0` keeps Postgres from merging it into the
+        # reading query), so every plan starts from them. Merged, GX's sample of duplicated keys
+        # ("... over (partition by key) ... limit 20") walked the key index of the whole fact hoping for 20
+        # early rows and found none: 0.95 s on fct_activities for 47k night rows among 5M; 44 ms this way.
         *(f"""create or replace view {AUDIT_SCHEMA}.{mart_suite_name(mart)} as
-        select * from {build_schema}.{mart.table} where {_night_rows(mart, build_schema, night)}"""
+        select * from (
+            select * from {build_schema}.{mart.table} where {_night_rows(mart, build_schema, night)} offset 0
+        ) as night_rows"""
           for mart in MARTS if mart.night_column),
     ]
 
