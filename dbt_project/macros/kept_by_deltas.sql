@@ -36,11 +36,18 @@
     {%- if execute and is_incremental() -%}
         {%- set replaced = replaced_rows_relation(fact) -%}
         {%- set columns = adapter.get_columns_in_relation(fact) | map(attribute='name') | list -%}
+        {#- two branches, not `everything or loaded_through > built_night`: Postgres cannot search the
+            fact's index on loaded_through for an `or`, and scanned all 1M deals for the 4k written since
+            (0.2 s a KPI). The night it was built is a literal for the same reason (last_built_night). #}
+        select {{ columns | join(', ') }}, 1 as sign, {{ night() }} as as_of
+        from {{ fact }}
+        where (select everything from {{ deltas_table() }})
+        union all
         select {{ columns | join(', ') }}, 1 as sign, {{ night() }} as as_of
         from {{ fact }}
         where
-            (select everything from {{ deltas_table() }})
-            or loaded_through > (select built_night from {{ deltas_table() }})
+            loaded_through > {{ last_built_night(before_tonight=false) }}
+            and not (select everything from {{ deltas_table() }})
         {%- if relation_exists_now(replaced) %}
         union all
         select {{ columns | join(', ') }}, -1 as sign, from_night as as_of
