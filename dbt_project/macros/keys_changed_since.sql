@@ -59,11 +59,16 @@
 {#- Held rows valued at a rate published again since (a correction): those whose currency and rate day
     were valued at another rate (`fx_rate_to_usd`, kept in the table to compare) than `fx_rates` (an
     import CTE over int_fx_rates_daily) holds now. `rate_day`: the row's rate day, SQL over `{row}.`
-    columns; `valued_when`: which held rows are valued at a past day's rate. -#}
-{% macro keys_at_a_republished_rate(key_column, rate_day, fx_rates, valued_when='true') -%}
+    columns; `valued_when`: which held rows are valued at a past day's rate. `from_day`: the first rate
+    day that can have changed (first_rate_day_published_since): only the held rows valued on or after it
+    are compared, through an index on the rate day, not all 918k closed deals grouped by currency, day
+    and rate (0.37 s a night at --scale 1). -#}
+{% macro keys_at_a_republished_rate(key_column, rate_day, fx_rates, from_day, valued_when='true') -%}
     select built.{{ key_column }}
     from {{ this }} as built
-    where (built.currency, {{ rate_day | replace('{row}', 'built') }}) in (
+    where
+        {{ rate_day | replace('{row}', 'built') }} >= {{ from_day }}
+        and (built.currency, {{ rate_day | replace('{row}', 'built') }}) in (
         select
             rates_used.currency,
             rates_used.rate_date
@@ -73,10 +78,31 @@
                 {{ rate_day | replace('{row}', 'held') }} as rate_date,
                 held.fx_rate_to_usd
             from {{ this }} as held
-            where {{ valued_when | replace('{row}', 'held') }}
+            where
+                {{ valued_when | replace('{row}', 'held') }}
+                and {{ rate_day | replace('{row}', 'held') }} >= {{ from_day }}
         ) as rates_used
         left join {{ fx_rates }} as fx_rates
             on rates_used.currency = fx_rates.currency and rates_used.rate_date = fx_rates.rate_date
         where rates_used.fx_rate_to_usd is distinct from fx_rates.rate_to_usd
     )
+{%- endmacro %}
+
+
+{#- The first rate day whose rate can differ from the one a table built on the night `since` used: the
+    first day of the rates delivered since (a rate carries forward to the days after it, never before),
+    or the day after `since` (days the last build had no rate for yet). Raw batches are append-only and
+    pruning keeps every key's latest version, so no earlier day's rate can have changed. Read when the
+    model runs and written as a literal, which the planner can match to the rate-day index. -#}
+{% macro first_rate_day_published_since(since) -%}
+    {%- if execute -%}
+        {%- set found = run_query(
+            "select cast(least(min(cast(published.date as date)), " ~ since ~ " + 1) as text)"
+            ~ " from " ~ source('crm', 'fx_rates') ~ " as published"
+            ~ " where published._batch_id > cast(" ~ since ~ " as text)"
+            ~ " and published._batch_id <= cast(" ~ night() ~ " as text)") -%}
+        cast('{{ found.columns[0].values()[0] }}' as date)
+    {%- else -%}
+        cast('1900-01-01' as date)
+    {%- endif -%}
 {%- endmacro %}

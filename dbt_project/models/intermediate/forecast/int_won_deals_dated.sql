@@ -9,6 +9,7 @@
 -- whose rate was published again since (the rate used is kept to compare), so it equals a full build.
 -- Rebuilt whole it took 1.3 s a night at --scale 1. Outside the write-audit-publish swap
 -- (`intermediate`): a rerun or an older night empties it and rebuilds it whole.
+-- depends_on: {{ source('crm', 'fx_rates') }} (the raw batches of rates, read on incremental nights)
 {%- set since = last_built_night() %}
 {{
     config(
@@ -23,6 +24,7 @@
             'create index if not exists int_won_deals_dated_key on {{ this }} (opportunity_id)',
             'create index if not exists int_won_deals_dated_account on {{ this }} (account_id)',
             'create index if not exists int_won_deals_dated_loaded_through on {{ this }} (loaded_through)',
+            'create index if not exists int_won_deals_dated_won_date on {{ this }} (won_date)',
             "{{ analyze_when_stale() }}",
         ],
     )
@@ -54,7 +56,8 @@ changed_deals as (
         {{ deal_closes_changed_since('history', 'opportunities', 'accounts', since) }}
         union
         -- won on a day whose rate was published again since (a correction)
-        {{ keys_at_a_republished_rate('opportunity_id', '{row}.won_date', 'fx_rates') }}
+        {{ keys_at_a_republished_rate('opportunity_id', '{row}.won_date', 'fx_rates',
+                                      first_rate_day_published_since(since)) }}
     {%- else -%}
         select history.opportunity_id from history
         where false

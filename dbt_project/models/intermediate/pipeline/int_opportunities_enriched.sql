@@ -11,7 +11,10 @@
 -- Indexed on account_id: the deals on the accounts delivered since are looked up, not 1M deals scanned
 -- (0.65 s -> 0.03 s for 226 accounts at --scale 1); and on the won deals' closed_date, for the won deals
 -- int_bookings_credited reads as their close date comes into the nights since.
+-- Indexed on the closed deals' rate day too: the rate days published again since are few (the night's
+-- rates), and their deals are looked up (macros/keys_changed_since.sql).
 -- depends_on: {{ source('crm', 'accounts') }} (the raw batches of accounts, read on incremental nights)
+-- depends_on: {{ source('crm', 'fx_rates') }} (the raw batches of rates, read on incremental nights)
 {%- set owners_elsewhere = users_credited_elsewhere(ref('int_rep_identities_matched'), 'owner_user_id') %}
 {{
     config(
@@ -29,6 +32,8 @@
             'create index if not exists int_opportunities_enriched_night on {{ this }} (loaded_through)',
             'create index if not exists int_opportunities_enriched_account on {{ this }} (account_id)',
             'create index if not exists int_opportunities_enriched_won_closed on {{ this }} (closed_date) where is_won',
+            'create index if not exists int_opportunities_enriched_rate_day on {{ this }}'
+            ' (coalesce(closed_date, close_date)) where is_closed',
             "{{ analyze_when_stale() }}",
         ],
     )
@@ -89,6 +94,7 @@ changed_deals as (
         union
         -- closed on a day whose rate was published again since (a correction)
         {{ keys_at_a_republished_rate('opportunity_id', 'coalesce({row}.closed_date, {row}.close_date)', 'fx_rates',
+                                      first_rate_day_published_since(last_built_night()),
                                       valued_when='{row}.is_closed') }}
     {%- else -%}
         select opportunities.opportunity_id from opportunities
