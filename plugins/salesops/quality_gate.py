@@ -17,7 +17,13 @@ from salesops.contracts import ENTITIES
 from salesops.errors import QualityGateError
 from salesops.gx_project import CHECKPOINTS, get_context
 from salesops.loader import ensure_raw_tables
-from salesops.quality_suites import AUDIT_SCHEMA, audit_view_sql, ledger_balance_view_sql, mart_check_views_sql
+from salesops.quality_suites import (
+    AUDIT_SCHEMA,
+    audit_view_sql,
+    facts_written_whole,
+    ledger_balance_view_sql,
+    mart_check_views_sql,
+)
 
 log = logging.getLogger(__name__)
 
@@ -110,7 +116,8 @@ def prepare_mart_check_views(settings: Settings, night: date) -> None:
 
     with warehouse.transaction(settings) as conn, conn.cursor() as cur:
         cur.execute(f"create schema if not exists {AUDIT_SCHEMA}")
-        for statement in mart_check_views_sql(night.isoformat(), BUILD_SCHEMA):
+        whole = facts_written_whole(cur, BUILD_SCHEMA, night.isoformat())
+        for statement in mart_check_views_sql(night.isoformat(), BUILD_SCHEMA, whole):
             cur.execute(statement)
 
 

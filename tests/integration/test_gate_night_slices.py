@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from salesops.quality_suites import AUDIT_SCHEMA, mart_check_views_sql
+from salesops.quality_suites import AUDIT_SCHEMA, MARTS, facts_written_whole, mart_check_views_sql
 
 
 def _view_of(table: str, night: str, build_schema: str) -> str:
@@ -32,3 +32,20 @@ def test_the_gate_reads_every_row_of_the_weeks_kpi_activity_rewrote(db):
         cur.execute(_view_of("fct_contracts", "2026-11-21", "build"))
         cur.execute(f"select contract_id from {AUDIT_SCHEMA}.marts__fct_contracts")
         assert cur.fetchall() == [("C1",)]
+
+
+def test_a_fact_with_no_row_from_before_the_night_is_written_whole(db):
+    """A full build wrote every row of a fact tonight: the gate finds it so, and reads such a fact through a
+    plain view (the SQL is checked in test_gx_suites_in_sync)."""
+    with db.cursor() as cur:
+        cur.execute("create schema build")
+        cur.execute("create table build.fct_contracts (contract_id text, loaded_through date)")
+        cur.execute("insert into build.fct_contracts values ('C1', '2026-11-21'), ('C2', '2026-11-21')")
+        cur.execute("create table build.fct_leads (lead_id text, loaded_through date)")
+        cur.execute("insert into build.fct_leads values ('L1', '2026-11-21'), ('L2', '2026-11-14')")
+        for mart in MARTS:  # the other night-sliced facts, empty
+            if mart.night_column and mart.table not in ("fct_contracts", "fct_leads"):
+                cur.execute(f"create table build.{mart.table} ({mart.night_column} date)")
+        whole = facts_written_whole(cur, "build", "2026-11-21")
+        # empty tables have no row from before the night either; fct_leads keeps L2 from the 14th
+        assert "fct_contracts" in whole and "fct_leads" not in whole
