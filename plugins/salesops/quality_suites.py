@@ -326,7 +326,8 @@ def _night_slice_view(mart: MartChecks, build_schema: str, night: str, written_w
     rows = f"select * from {build_schema}.{mart.table} where {_night_rows(mart, build_schema, night)}"
     if written_whole:
         return f"create or replace view {relation} as\n        {rows}"
-    return f"create or replace view {relation} as\n        select * from (\n            {rows} offset 0\n        ) as night_rows"
+    return (f"create or replace view {relation} as\n        select * from (\n            {rows} offset 0\n"
+            "        ) as night_rows")
 
 
 def facts_written_whole(cursor, build_schema: str, night: str) -> frozenset[str]:  # noqa: ANN001 - a DB-API cursor

@@ -64,8 +64,8 @@ def test_the_incremental_facts_are_checked_on_the_nights_rows_and_the_assets_poi
                 f"            select * from marts_build.{table} where {written} offset 0") in views
     # a night that wrote a whole fact (a full build) reads it through a plain view
     whole = "\n".join(mart_check_views_sql("2026-11-21", "marts_build", frozenset(sliced)))
-    for table, column in sliced.items():
-        assert f"create or replace view audit.marts__{table} as\n        select * from marts_build.{table} where" in whole
+    for table in sliced:
+        assert f"view audit.marts__{table} as\n        select * from marts_build.{table} where" in whole
     assets = yaml.safe_load((load_settings().gx_root / "great_expectations.yml").read_text())
     assets = assets["fluent_datasources"]["warehouse"]["assets"]
     for table in sliced:
