@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 DEMO_CATCH_UP := 2026-11-19 2026-11-20
 DEMO_NIGHT := 2026-11-21
 
-.PHONY: setup demo test test-fast lint lock db-start db-stop gx-sync sample bench bench-ingest clean help
+.PHONY: setup demo test test-fast lint lock db-start db-stop gx-sync sample bench bench-ingest realdata clean help
 
 help:
 	@echo "make demo   - set up, start the embedded warehouse, run the sample nights end to end"
@@ -16,6 +16,7 @@ help:
 	@echo "make sample - regenerate the demo sample (sample/landing)"
 	@echo "make bench  - the whole night at --scale 1 (BENCH_SCALE=2: twice as large), stage by stage: full vs incremental nights"
 	@echo "make bench-ingest - loader vs bare COPY vs pandas at --scale 1 (generates data once)"
+	@echo "make realdata - Maven Analytics' public CRM dataset (REALDATA=../shared/realdata/maven_crm) as one night"
 	@echo "make clean  - stop the embedded warehouse and delete local state (.salesops/)"
 
 setup: $(VENV)/.installed
@@ -72,6 +73,19 @@ sample: setup
 bench: setup
 	SALESOPS_HOME=$$(pwd)/bench/.salesops_night SALESOPS_PG_PORT=$${SALESOPS_BENCH_PORT:-54338} \
 	  $(BIN)/python bench/bench_night.py --scale $${BENCH_SCALE:-1} $${BENCH_ARGS:-}
+
+# Maven Analytics' public CRM practice dataset, converted to one night's extracts (salesops convert-maven)
+# and run through the nightly DAG on an embedded warehouse of its own (.salesops_maven/).
+REALDATA ?= ../shared/realdata/maven_crm
+REALDATA_NIGHT := 2017-12-31
+realdata: setup
+	rm -rf .salesops_maven/landing
+	$(BIN)/salesops convert-maven --src $(REALDATA) --out .salesops_maven/landing --night $(REALDATA_NIGHT)
+	export SALESOPS_HOME=$$(pwd)/.salesops_maven SALESOPS_PG_PORT=$${SALESOPS_MAVEN_PORT:-54341} \
+	  SALESOPS_LANDING_DIR=$$(pwd)/.salesops_maven/landing; \
+	  $(BIN)/salesops db start && $(BIN)/salesops run --date $(REALDATA_NIGHT); \
+	  code=$$?; echo "Data-quality report: $$(pwd)/.salesops_maven/reports/index.html"; \
+	  echo "stop its warehouse with: SALESOPS_HOME=$$(pwd)/.salesops_maven $(BIN)/salesops db stop"; exit $$code
 
 # Ingestion benchmark at --scale 1 (data generated once into bench/data/), on its own embedded server.
 bench-ingest: setup

@@ -208,6 +208,24 @@ def cmd_generate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_convert_maven(args: argparse.Namespace) -> int:
+    """Maven Analytics' CRM practice dataset as one night's landing extracts (salesops.realdata_maven)."""
+    from salesops import realdata_maven
+
+    result = realdata_maven.convert(args.src, args.out, args.night)
+    print(f"wrote the night {result.night} under {args.out}:")
+    for name, rows in result.rows.items():
+        print(f"  {name:<32} {rows:>8,}")
+    print("what the source has that the gates should see:")
+    for finding in result.findings:
+        print(f"  - {finding}")
+    print("how it was mapped:")
+    for note in realdata_maven.MAPPING_NOTES:
+        print(f"  - {note}")
+    print(f"next: SALESOPS_LANDING_DIR={args.out} salesops run --date {result.night}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="salesops", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress at INFO level")
@@ -254,6 +272,12 @@ def build_parser() -> argparse.ArgumentParser:
                      help="a night the sources do not deliver (repeatable): the next extract carries its changes")
     gen.add_argument("--quiet", action="store_true", help="no progress bar")
     gen.set_defaults(func=cmd_generate)
+
+    maven = sub.add_parser("convert-maven", help="write Maven Analytics' CRM dataset as one night's extracts")
+    maven.add_argument("--src", type=Path, required=True, help="the dataset's folder (accounts.csv, ...)")
+    maven.add_argument("--out", type=Path, required=True, help="landing folder to write")
+    maven.add_argument("--night", type=_date, help="the extract's night (default: the last close date)")
+    maven.set_defaults(func=cmd_convert_maven)
 
     rollback = sub.add_parser("rollback", help="put the previous marts back (swap with marts_previous)")
     rollback.set_defaults(func=cmd_rollback)
