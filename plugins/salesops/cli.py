@@ -71,6 +71,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     code = airflow_env.run_dag_test(settings, args.date, log_file=log_file, conf=conf or None)
     summary = run_summary.summarize(settings, args.date)
     print(run_summary.format_text(summary))
+    if code == 0 and not summary.files:
+        # a run Airflow marks successful without running a task (e.g. a night before the DAG's start_date)
+        print(f"\nAirflow ran no task for {args.date}: nothing was loaded. See {log_file}.", file=sys.stderr)
+        return 1
     page = report.night_report_path(settings, args.date)
     print(f"\nData-quality report: {page}" if page.exists() else "")
     print(f"Airflow log: {log_file}")
@@ -212,7 +216,7 @@ def cmd_convert_maven(args: argparse.Namespace) -> int:
     """Maven Analytics' CRM practice dataset as one night's landing extracts (salesops.realdata_maven)."""
     from salesops import realdata_maven
 
-    result = realdata_maven.convert(args.src, args.out, args.night)
+    result = realdata_maven.convert(args.src, args.out, args.night, args.quarterly_quota)
     print(f"wrote the night {result.night} under {args.out}:")
     for name, rows in result.rows.items():
         print(f"  {name:<32} {rows:>8,}")
@@ -277,6 +281,9 @@ def build_parser() -> argparse.ArgumentParser:
     maven.add_argument("--src", type=Path, required=True, help="the dataset's folder (accounts.csv, ...)")
     maven.add_argument("--out", type=Path, required=True, help="landing folder to write")
     maven.add_argument("--night", type=_date, help="the extract's night (default: the last close date)")
+    maven.add_argument("--quarterly-quota", type=float, metavar="USD",
+                       help="the dataset has no quotas: give every agent this flat quarterly bookings quota"
+                            " (a stand-in; without quotas the mart gate stops the night on the empty quota KPIs)")
     maven.set_defaults(func=cmd_convert_maven)
 
     rollback = sub.add_parser("rollback", help="put the previous marts back (swap with marts_previous)")

@@ -49,8 +49,9 @@ MAPPING_NOTES = (
     "people: each agent and manager is an HR employee (AE, sales_manager) and each agent a CRM user, with"
     f" the e-mail <name>@{EMAIL_DOMAIN}; hire_date (not in the source) = the first day of the first"
     " engage month; each agent covers the territory of their regional office",
-    "not in the source, delivered empty: leads, activities, quotas, compensation plans, training, contracts;"
-    " fx_rates: USD only",
+    "not in the source, delivered empty: leads, activities, compensation plans, training, contracts; fx_rates:"
+    " USD only; quotas too, unless --quarterly-quota gives every agent a flat one (then the quota KPIs are"
+    " against that stand-in)",
 )
 
 
@@ -98,9 +99,23 @@ def _revenue(millions: str) -> str:
         return millions  # passed on as it is: the loader says what is wrong with it
 
 
-def convert(src: Path, out: Path, night: date | None = None) -> Conversion:
+def _quarters(first: date, last: date) -> list[tuple[date, date]]:
+    """The calendar quarters from the one holding `first` to the one holding `last`: (start, end)."""
+    out = []
+    start = date(first.year, 3 * ((first.month - 1) // 3) + 1, 1)
+    while start <= last:
+        following = date(start.year + (start.month == 10), (start.month + 2) % 12 + 1, 1)
+        out.append((start, date.fromordinal(following.toordinal() - 1)))
+        start = following
+    return out
+
+
+def convert(src: Path, out: Path, night: date | None = None, quarterly_quota: float | None = None) -> Conversion:
     """Write landing/<source>/<night>/<entity>.csv for the crm and hr sources from the Maven files.
-    `night`: the extract's date, by default the last close date in the pipeline."""
+    `night`: the extract's date, by default the last close date in the pipeline. `quarterly_quota`: the
+    dataset has no quotas, and the mart gate stops a night whose quota KPIs are empty; given, every agent
+    gets this flat bookings quota (USD) for each quarter from the first engage date to the night: a
+    stand-in, so attainment against it says nothing about the agents."""
     accounts = _read(src, "accounts.csv")
     products = {row["product"]: row["sales_price"] for row in _read(src, "products.csv")}
     pipeline = _read(src, "sales_pipeline.csv")
@@ -178,11 +193,17 @@ def convert(src: Path, out: Path, night: date | None = None) -> Conversion:
                 "changed_at": _timestamp(day),
             })
 
+    quotas = [{
+        "employee_id": f"E-{_slug(row['sales_agent'])}", "period_start": start.isoformat(),
+        "period_end": end.isoformat(), "quota_amount": f"{quarterly_quota:.2f}", "currency": "USD",
+        "quota_type": "bookings",
+    } for row in teams for start, end in _quarters(date.fromisoformat(hire_date), night)] if quarterly_quota else []
+
     tables = {
         ("crm", "accounts"): account_rows, ("crm", "users"): users, ("crm", "opportunities"): opportunities,
         ("crm", "opportunity_history"): history,
         ("crm", "fx_rates"): [{"date": hire_date, "currency": "USD", "rate_to_usd": "1"}],
-        ("hr", "employees"): employees, ("hr", "territory_assignments"): territories,
+        ("hr", "employees"): employees, ("hr", "territory_assignments"): territories, ("hr", "quotas"): quotas,
     }
     for source in ("crm", "hr"):
         for extract in entities_of(source):

@@ -75,12 +75,13 @@ def summarize(settings: Settings, night: date, run_id: str | None = None) -> Nig
                 summary.checks[layer] = {"checks": total, "passed": passed, "critical_failed": critical,
                                          "warnings_failed": warning}
             cur.execute(
-                "select layer, suite, expectation, column_name, severity, unexpected_count, sample_bad_values"
+                "select layer, suite, expectation, column_name, severity, unexpected_count, sample_bad_values,"
+                " element_count"
                 " from meta.dq_results where run_id = %s and not success"
                 " order by severity, layer desc, suite",
                 (summary.run_id,),
             )
-            keys = ("layer", "suite", "expectation", "column", "severity", "unexpected_count", "sample")
+            keys = ("layer", "suite", "expectation", "column", "severity", "unexpected_count", "sample", "observed")
             summary.failed_checks = [dict(zip(keys, row, strict=True)) for row in cur.fetchall()]
         if _table_exists(cur, "meta.publish_log") and summary.run_id:
             cur.execute(
@@ -114,8 +115,10 @@ def format_text(summary: NightSummary) -> str:
                      f" {c['warnings_failed']} warning(s)")
     for check in summary.failed_checks:
         column = f" [{check['column']}]" if check["column"] else ""
-        lines.append(f"    {check['severity']:<8} {check['suite']}: {check['expectation']}{column}"
-                     f" ({check['unexpected_count']} bad)")
+        # a table's expectation (a row count) has no bad rows: what it observed
+        found = (f"{check['unexpected_count']} bad" if check["unexpected_count"] is not None
+                 else f"observed {check['observed']}")
+        lines.append(f"    {check['severity']:<8} {check['suite']}: {check['expectation']}{column} ({found})")
     lines.append("")
     if summary.published:
         lines.append(f"Published to marts at {summary.published_at}:")

@@ -95,3 +95,19 @@ def test_a_missing_file_or_column_is_named(tmp_path):
     (src / "sales_teams.csv").write_text("sales_agent,manager\nMoses Frase,Dustin Brinkmann\n")
     with pytest.raises(SalesopsError, match=r"sales_teams\.csv, line 1: expected the column\(s\) regional_office"):
         convert(src, tmp_path / "out", NIGHT)
+
+
+def test_quotas_only_when_a_flat_stand_in_is_given(tmp_path):
+    convert(SAMPLE, tmp_path / "none", NIGHT)
+    assert read(tmp_path / "none", "hr", "quotas") == []
+    convert(SAMPLE, tmp_path / "flat", NIGHT, quarterly_quota=80000)
+    quotas = [(r["employee_id"], r["period_start"], r["period_end"], r["quota_amount"])
+              for r in read(tmp_path / "flat", "hr", "quotas")]
+    # two agents (not the manager), each quarter from the first engage month (2016-10) to the night: 2016 Q4
+    # and 2017's four
+    assert len(quotas) == 10
+    assert quotas[:5] == [("E-moses-frase", "2016-10-01", "2016-12-31", "80000.00"),
+                          ("E-moses-frase", "2017-01-01", "2017-03-31", "80000.00"),
+                          ("E-moses-frase", "2017-04-01", "2017-06-30", "80000.00"),
+                          ("E-moses-frase", "2017-07-01", "2017-09-30", "80000.00"),
+                          ("E-moses-frase", "2017-10-01", "2017-12-31", "80000.00")]
