@@ -120,7 +120,11 @@ def convert(src: Path, out: Path, night: date | None = None, quarterly_quota: fl
     products = {row["product"]: row["sales_price"] for row in _read(src, "products.csv")}
     pipeline = _read(src, "sales_pipeline.csv")
     teams = _read(src, "sales_teams.csv")
-    night = night or max(date.fromisoformat(r["close_date"]) for r in pipeline if r["close_date"])
+    closes = [r["close_date"] for r in pipeline if r["close_date"]]
+    if night is None and not closes:
+        raise SalesopsError(f"{src / 'sales_pipeline.csv'}: no deal has a close_date to date the night by;"
+                            " pass --night")
+    night = night or date.fromisoformat(max(closes))
     extracted = _timestamp(night.isoformat())
     engaged = sorted(r["engage_date"] for r in pipeline if r["engage_date"])
     hire_date = f"{engaged[0][:7]}-01" if engaged else night.isoformat()
