@@ -337,3 +337,11 @@ def test_the_weekly_maintenance_dag_runs(run_env, warehouse_server, monkeypatch)
         assert f"end task task_id={task}" in log
     after = {t: query(warehouse_server, f"select * from staging.{t} order by 1") for t in before}
     assert after == before
+
+
+def test_a_night_airflow_runs_no_task_for_fails_loudly(run_env):
+    """A night before salesops_nightly's start_date gets no task: Airflow marks the run successful with
+    nothing done. `salesops run` says so and fails (the real dataset's 2017 night did this silently)."""
+    result = salesops(run_env, "run", "--date", "1999-12-31")
+    assert result.returncode == 1, result.stdout[-2000:]
+    assert "Airflow ran no task for 1999-12-31: nothing was loaded" in result.stderr
