@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from salesops.contracts import STAGE_PROBABILITY, entities_of, entity
+from salesops.contracts import STAGE_PROBABILITY, entities_of
 from salesops.errors import SalesopsError
 
 SOURCE_FILES = {
@@ -65,6 +65,24 @@ class Conversion:
 
 def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.strip().lower()).strip("-")
+
+
+# One definition per identifier: a deal's owner must be the CRM user written for its agent, a quota's
+# rep the HR employee, a user's e-mail the employee's (the identity match).
+def _account_id(name: str) -> str:
+    return f"ACC-{_slug(name)}"
+
+
+def _employee_id(name: str) -> str:
+    return f"E-{_slug(name)}"
+
+
+def _user_id(name: str) -> str:
+    return f"U-{_slug(name)}"
+
+
+def _email(name: str) -> str:
+    return f"{_slug(name)}@{EMAIL_DOMAIN}"
 
 
 def _read(src: Path, name: str) -> list[dict[str, str]]:
@@ -132,7 +150,7 @@ def convert(src: Path, out: Path, night: date | None = None, quarterly_quota: fl
 
     known_accounts = {row["account"] for row in accounts}
     account_rows = [{
-        "account_id": f"ACC-{_slug(row['account'])}", "account_name": row["account"], "industry": row["sector"],
+        "account_id": _account_id(row["account"]), "account_name": row["account"], "industry": row["sector"],
         "segment": _segment(row["employees"]), "country": row["office_location"],
         "region": REGIONS.get(row["office_location"], ""), "annual_revenue": _revenue(row["revenue"]),
         "employee_count": row["employees"],
@@ -142,22 +160,22 @@ def convert(src: Path, out: Path, night: date | None = None, quarterly_quota: fl
 
     managers = sorted({row["manager"] for row in teams})
     employees = [{
-        "employee_id": f"E-{_slug(name)}", "full_name": name, "work_email": f"{_slug(name)}@{EMAIL_DOMAIN}",
+        "employee_id": _employee_id(name), "full_name": name, "work_email": _email(name),
         "job_title": "Sales Manager", "role": "sales_manager", "department": "Sales", "hire_date": hire_date,
         "updated_at": extracted,
     } for name in managers]
     employees += [{
-        "employee_id": f"E-{_slug(row['sales_agent'])}", "full_name": row["sales_agent"],
-        "work_email": f"{_slug(row['sales_agent'])}@{EMAIL_DOMAIN}", "job_title": "Sales Agent", "role": "AE",
-        "department": "Sales", "manager_employee_id": f"E-{_slug(row['manager'])}", "hire_date": hire_date,
+        "employee_id": _employee_id(row["sales_agent"]), "full_name": row["sales_agent"],
+        "work_email": _email(row["sales_agent"]), "job_title": "Sales Agent", "role": "AE",
+        "department": "Sales", "manager_employee_id": _employee_id(row["manager"]), "hire_date": hire_date,
         "location": row["regional_office"], "updated_at": extracted,
     } for row in teams]
     users = [{
-        "user_id": f"U-{_slug(row['sales_agent'])}", "email": f"{_slug(row['sales_agent'])}@{EMAIL_DOMAIN}",
+        "user_id": _user_id(row["sales_agent"]), "email": _email(row["sales_agent"]),
         "full_name": row["sales_agent"], "is_active": "true", "updated_at": extracted,
     } for row in teams]
     territories = [{
-        "employee_id": f"E-{_slug(row['sales_agent'])}", "territory_id": f"T-{_slug(row['regional_office'])}",
+        "employee_id": _employee_id(row["sales_agent"]), "territory_id": f"T-{_slug(row['regional_office'])}",
         "territory_name": row["regional_office"], "region": "NA", "effective_from": hire_date,
     } for row in teams]
 
@@ -171,8 +189,8 @@ def convert(src: Path, out: Path, night: date | None = None, quarterly_quota: fl
             no_price[row["product"]] += 1
         deal = {
             "opportunity_id": row["opportunity_id"],
-            "account_id": f"ACC-{_slug(row['account'])}" if row["account"] else "",
-            "owner_user_id": f"U-{_slug(row['sales_agent'])}" if row["sales_agent"] else "",
+            "account_id": _account_id(row["account"]) if row["account"] else "",
+            "owner_user_id": _user_id(row["sales_agent"]) if row["sales_agent"] else "",
             "opportunity_name": f"{row['product']} - {row['account'] or 'no account'}",
             "type": "new_business", "stage": stage, "amount": amount, "currency": "USD",
             "probability": str(STAGE_PROBABILITY.get(stage, "")),
@@ -198,7 +216,7 @@ def convert(src: Path, out: Path, night: date | None = None, quarterly_quota: fl
             })
 
     quotas = [{
-        "employee_id": f"E-{_slug(row['sales_agent'])}", "period_start": start.isoformat(),
+        "employee_id": _employee_id(row["sales_agent"]), "period_start": start.isoformat(),
         "period_end": end.isoformat(), "quota_amount": f"{quarterly_quota:.2f}", "currency": "USD",
         "quota_type": "bookings",
     } for row in teams for start, end in _quarters(date.fromisoformat(hire_date), night)] if quarterly_quota else []
@@ -212,8 +230,7 @@ def convert(src: Path, out: Path, night: date | None = None, quarterly_quota: fl
     for source in ("crm", "hr"):
         for extract in entities_of(source):
             rows = tables.get((source, extract.name), [])
-            _write(out / source / night.isoformat() / f"{extract.name}.csv", entity(source, extract.name).column_names,
-                   rows)
+            _write(out / source / night.isoformat() / f"{extract.name}.csv", extract.column_names, rows)
             result.rows[f"{source}/{extract.name}"] = len(rows)
 
     result.findings += [
@@ -236,6 +253,6 @@ def _write(path: Path, columns: tuple[str, ...], rows: list[dict[str, str]]) -> 
         raise SalesopsError(f"{path.name}: no column(s) {', '.join(sorted(unknown))} in the contract")
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=columns, lineterminator="\n")
+        writer = csv.DictWriter(handle, fieldnames=columns, lineterminator="\n")  # a missing column: empty
         writer.writeheader()
-        writer.writerows({column: row.get(column, "") for column in columns} for row in rows)
+        writer.writerows(rows)
