@@ -64,11 +64,12 @@
     are compared, through an index on the rate day, not all 918k closed deals grouped by currency, day
     and rate (0.37 s a night at --scale 1). -#}
 {% macro keys_at_a_republished_rate(key_column, rate_day, fx_rates, from_day, valued_when='true') -%}
+    {%- set built_day = rate_day | replace('{row}', 'built') %}
     select built.{{ key_column }}
     from {{ this }} as built
     where
-        {{ rate_day | replace('{row}', 'built') }} >= {{ from_day }}
-        and (built.currency, {{ rate_day | replace('{row}', 'built') }}) in (
+        {{ built_day }} >= {{ from_day }}
+        and (built.currency, {{ built_day }}) in (
         select
             rates_used.currency,
             rates_used.rate_date
