@@ -40,10 +40,10 @@ demo: setup
 	@echo "Data-quality report: $$(pwd)/.salesops/reports/index.html"
 	@echo "The warehouse is still running at $$($(BIN)/salesops db url) (psql it; stop with: make db-stop)"
 
-# Two workers, one test file each at a time (xdist --dist loadfile): the whole nights through Airflow
-# run beside the rest of the suite instead of after it.
+# Two workers, one test file each at a time (--dist loadfile, in pyproject.toml's addopts): the whole
+# nights through Airflow run beside the rest of the suite instead of after it.
 test: setup
-	$(BIN)/python -m pytest -n 2 --dist loadfile
+	$(BIN)/python -m pytest -n 2
 
 test-fast: setup
 	$(BIN)/python -m pytest -m "not slow"
