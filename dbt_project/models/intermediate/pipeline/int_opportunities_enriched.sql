@@ -16,6 +16,7 @@
 -- depends_on: {{ source('crm', 'accounts') }} (the raw batches of accounts, read on incremental nights)
 -- depends_on: {{ source('crm', 'fx_rates') }} (the raw batches of rates, read on incremental nights)
 {%- set owners_elsewhere = users_credited_elsewhere(ref('int_rep_identities_matched'), 'owner_user_id') %}
+{%- set since = last_built_night() %}
 {{
     config(
         materialized='incremental',
@@ -63,7 +64,7 @@ fx_rates as (
 changed_deals as (
     {% if is_incremental() -%}
         -- delivered since the last build (a version, a deletion), or dated into the nights since
-        {{ keys_delivered_or_dated_since('opportunities', 'opportunity_id', last_built_night()) }}
+        {{ keys_delivered_or_dated_since('opportunities', 'opportunity_id', since) }}
         union
         -- open and valued at another rate than tonight's
         select built.opportunity_id
@@ -79,7 +80,7 @@ changed_deals as (
         left join accounts
             on built.account_id = accounts.account_id
         where
-            built.account_id in ({{ accounts_delivered_since(last_built_night()) }})
+            built.account_id in ({{ accounts_delivered_since(since) }})
             and (
                 built.segment is distinct from accounts.segment
                 or built.region is distinct from accounts.region
@@ -94,7 +95,7 @@ changed_deals as (
         union
         -- closed on a day whose rate was published again since (a correction)
         {{ keys_at_a_republished_rate('opportunity_id', 'coalesce({row}.closed_date, {row}.close_date)', 'fx_rates',
-                                      first_rate_day_published_since(last_built_night()),
+                                      first_rate_day_published_since(since),
                                       valued_when='{row}.is_closed') }}
     {%- else -%}
         select opportunities.opportunity_id from opportunities
