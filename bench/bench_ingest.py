@@ -57,9 +57,9 @@ def ensure_data(scale: float) -> Path:
 
 
 def psql_bin() -> str:
-    from salesops.warehouse import _bin_dir
+    from salesops.warehouse import bin_dir
 
-    return str(_bin_dir() / "psql")
+    return str(bin_dir() / "psql")
 
 
 def bare_copy(url: str, table: str, columns: list[str], path: Path) -> float:

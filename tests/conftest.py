@@ -7,6 +7,7 @@ own `.salesops/` warehouse and two checkouts can test side by side.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -113,3 +114,18 @@ def chromium() -> str:
         subprocess.run(["apt-get", "update", "-q"], env=env, capture_output=True, check=True)
         subprocess.run(install, env=env, capture_output=True, check=True)
     return shutil.which("chromium")
+
+
+def rendered(chromium: str, page: Path, profile: Path) -> str:
+    """The page's DOM after Chromium has loaded and rendered it (file:// URL, no network)."""
+    result = subprocess.run(
+        [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         f"--user-data-dir={profile}", "--dump-dom", page.as_uri()],
+        capture_output=True, text=True, timeout=120, check=True)
+    return result.stdout
+
+
+def links(dom: str) -> list[str]:
+    """The page's own links (not the internet's)."""
+    return [h for h in re.findall(r'(?:href|src)="([^"#]+)"', dom) if not h.startswith(("http:", "https:"))]

@@ -11,11 +11,13 @@ never granted.
 from __future__ import annotations
 
 import os
+from urllib.parse import quote, urlsplit, urlunsplit
 
+import psycopg2
 from psycopg2 import sql
 from psycopg2.extensions import cursor as PgCursor
 
-from salesops import warehouse
+from salesops import credentials, warehouse
 from salesops.config import Settings
 
 BI_ROLE = "bi_reader"
@@ -28,18 +30,43 @@ def role_exists(cur: PgCursor, role: str = BI_ROLE) -> bool:
     return cur.fetchone() is not None
 
 
+def bi_password(settings: Settings) -> str | None:
+    """SALESOPS_BI_PASSWORD, else (embedded warehouse) the one generated into the owner-only password file."""
+    given = os.environ.get("SALESOPS_BI_PASSWORD") or None
+    if given or not settings.uses_embedded_warehouse:
+        return given
+    return credentials.password(settings.passfile, BI_ROLE)
+
+
+def bi_url(settings: Settings) -> str:
+    """The warehouse URL as bi_reader: what BI tools (and `salesops show`) log in with."""
+    if settings.uses_embedded_warehouse:
+        return settings.embedded_url(BI_ROLE)
+    parts = urlsplit(settings.warehouse_url)
+    secret = bi_password(settings)
+    login = BI_ROLE + (f":{quote(secret, safe='')}" if secret else "")
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"{login}@{host}"))
+
+
 def create_bi_reader(settings: Settings, password: str | None = None) -> str:
     """Create (or update) the bi_reader login and grant what it may read; returns the role name.
 
-    The password comes from SALESOPS_BI_PASSWORD unless given; never from code or files.
+    The password comes from SALESOPS_BI_PASSWORD unless given; on the embedded warehouse one is
+    generated into the owner-only password file when neither is. It reaches the server hashed.
     """
-    password = password if password is not None else os.environ.get("SALESOPS_BI_PASSWORD")
+    password = password or bi_password(settings)
+    if settings.uses_embedded_warehouse:
+        password = credentials.ensure_password(settings.passfile, BI_ROLE, given=password)
     with warehouse.transaction(settings) as conn, conn.cursor() as cur:
         role = sql.Identifier(BI_ROLE)
         if not role_exists(cur):
             cur.execute(sql.SQL("create role {} login").format(role))
         if password:
-            cur.execute(sql.SQL("alter role {} with login password {}").format(role, sql.Literal(password)))
+            verifier = psycopg2.extensions.encrypt_password(password, BI_ROLE, conn, "scram-sha-256")
+            cur.execute(sql.SQL("alter role {} with login password {}").format(role, sql.Literal(verifier)))
+        # a BI session reads: it cannot write even where a grant would let it
+        cur.execute(sql.SQL("alter role {} set default_transaction_read_only = on").format(role))
         cur.execute("select current_database()")
         database = sql.Identifier(cur.fetchone()[0])
         cur.execute(sql.SQL("grant connect on database {} to {}").format(database, role))
@@ -52,6 +79,8 @@ def create_bi_reader(settings: Settings, password: str | None = None) -> str:
 
 def grant_meta(cur: PgCursor) -> None:
     """Usage on meta and select on its BI-facing tables only (not the load ledger or publish log)."""
+    if not role_exists(cur):
+        return
     role = sql.Identifier(BI_ROLE)
     cur.execute(sql.SQL("grant usage on schema meta to {}").format(role))
     for table in READABLE_META_TABLES:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import shlex
 import sys
 from datetime import date, timedelta
 from pathlib import Path
@@ -24,18 +25,26 @@ def _date(text: str) -> date:
 def cmd_db(args: argparse.Namespace) -> int:
     settings = load_settings()
     if args.action == "url":
-        print(settings.warehouse_url)
+        # the embedded URL names the owner-only password file, never a password; an external one is redacted
+        print(settings.warehouse_url if settings.uses_embedded_warehouse else warehouse.redact(settings.warehouse_url))
         return 0
     if args.action == "env":
         for key, value in dbt_env(settings).items():
-            print(f"export {key}={value!r}" if value else f"export {key}=")
+            if key == "SALESOPS_DB_PASSWORD" and value:
+                print(f"# {key}: the password in SALESOPS_WAREHOUSE_URL (not printed)")
+            else:
+                print(f"export {key}={shlex.quote(value)}")
         return 0
     if args.action == "grant-bi":
         from salesops import access
 
-        role = access.create_bi_reader(warehouse.ensure_available(settings))
-        print(f"{role} can read marts.* and meta.dq_results, nothing else"
-              + ("" if os.environ.get("SALESOPS_BI_PASSWORD") else
+        settings = warehouse.ensure_available(settings)
+        role = access.create_bi_reader(settings)
+        where = (f"password in {settings.passfile}" if settings.uses_embedded_warehouse and
+                 not os.environ.get("SALESOPS_BI_PASSWORD") else "password from SALESOPS_BI_PASSWORD")
+        print(f"{role} can read marts.* and meta.dq_results, nothing else ({where}; log in with: "
+              f"{warehouse.redact(access.bi_url(settings))})"
+              + ("" if access.bi_password(settings) else
                  " (no password set: export SALESOPS_BI_PASSWORD first on a server that checks passwords)"))
         return 0
     if not settings.uses_embedded_warehouse:
@@ -171,25 +180,52 @@ def cmd_docs(args: argparse.Namespace) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    """Print a published table (what a BI tool would read)."""
+    """Print a published table as a BI tool reads it: as bi_reader, in a read-only transaction (with
+    --engineer, as the warehouse's owner, still read-only, for the schemas BI may not read)."""
+    import psycopg2
     from psycopg2 import sql
 
+    from salesops import access
+
     settings = load_settings()
+    if args.where and ";" in args.where:
+        raise SalesopsError("--where takes one filter expression: ';' is not allowed")
+    login = "the warehouse's owner" if args.engineer else access.BI_ROLE
+    url = settings.warehouse_url if args.engineer else access.bi_url(settings)
+    try:
+        conn = psycopg2.connect(url, application_name="salesops show")
+    except psycopg2.OperationalError as exc:
+        raise SalesopsError(f"cannot log in as {login} at {warehouse.redact(url)} (has a night run? is the warehouse"
+                            f" up: `salesops db start`?): {str(exc).strip().splitlines()[-1]}") from exc
+    conn.set_session(readonly=True)  # nothing a --where says can write
+    qualified = f"{args.schema}.{args.table}"
     query = sql.SQL("select * from {}.{}").format(sql.Identifier(args.schema), sql.Identifier(args.table))
-    with warehouse.transaction(settings) as conn, conn.cursor() as cur:
-        cur.execute("select to_regclass(%s)", (f"{args.schema}.{args.table}",))
-        if cur.fetchone()[0] is None:
-            raise SalesopsError(f"no table {args.schema}.{args.table} (has a night been published?)")
-        cur.execute(query + sql.SQL(" limit 0"))
-        width = len(cur.description)
-        if args.where:
-            query += sql.SQL(" where ") + sql.SQL(args.where)
-        order = sql.SQL(", ").join(sql.Literal(i) for i in range(1, width + 1))  # every column, left to right
-        cur.execute(query + sql.SQL(" order by {} limit {}").format(order, sql.Literal(args.limit)))
-        names = [d.name for d in cur.description]
-        rows = [["" if v is None else str(v) for v in row] for row in cur.fetchall()]
+    try:
+        with conn.cursor() as cur:
+            cur.execute("set local statement_timeout = '120s'")
+            try:
+                cur.execute("select to_regclass(%s)", (qualified,))
+                if cur.fetchone()[0] is None:
+                    raise SalesopsError(f"no table {qualified} (has a night been published?)")
+                cur.execute(query + sql.SQL(" limit 0"))
+            except psycopg2.errors.InsufficientPrivilege:
+                raise SalesopsError(f"{access.BI_ROLE} may not read {qualified}: BI reads marts and meta.dq_results"
+                                    " only (--engineer shows it as the warehouse's owner, read-only)") from None
+            width = len(cur.description)
+            if args.where:  # on lines of its own: a trailing -- comment cannot swallow the order and limit
+                query += sql.SQL(" where (\n") + sql.SQL(args.where) + sql.SQL("\n)")
+            order = sql.SQL(", ").join(sql.Literal(i) for i in range(1, width + 1))  # every column, left to right
+            try:
+                cur.execute(query + sql.SQL(" order by {} limit {}").format(order, sql.Literal(args.limit)))
+            except psycopg2.Error as exc:
+                first = (exc.pgerror or str(exc)).strip().splitlines()[0]
+                raise SalesopsError(f"--where {args.where!r} on {qualified}: {first}") from None
+            names = [d.name for d in cur.description]
+            rows = [["" if v is None else str(v) for v in row] for row in cur.fetchall()]
+    finally:
+        conn.close()
     widths = [max([len(n)] + [len(r[i]) for r in rows]) for i, n in enumerate(names)]
-    print(f"{args.schema}.{args.table}")
+    print(qualified)
     print("  ".join(n.ljust(w) for n, w in zip(names, widths, strict=True)))
     print("  ".join("-" * w for w in widths))
     for row in rows:
@@ -301,11 +337,13 @@ def build_parser() -> argparse.ArgumentParser:
     docs.add_argument("--date", type=_date, help="the night to document (default: the last published one)")
     docs.set_defaults(func=cmd_docs)
 
-    show = sub.add_parser("show", help="print a published marts table")
+    show = sub.add_parser("show", help="print a published marts table, read-only, as BI reads it")
     show.add_argument("table")
     show.add_argument("--schema", default="marts")
     show.add_argument("--where", help="SQL filter, e.g. \"period_type = 'quarter'\"")
     show.add_argument("--limit", type=int, default=50)
+    show.add_argument("--engineer", action="store_true",
+                      help="read as the warehouse's owner (still read-only): what BI may not read, e.g. --schema raw")
     show.set_defaults(func=cmd_show)
     return parser
 

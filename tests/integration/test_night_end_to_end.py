@@ -21,7 +21,6 @@ fixture adds CRM user U1 twice more (a warning: unique user_id per file), which 
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -35,6 +34,8 @@ import pytest
 
 from salesops import airflow_env, warehouse
 from salesops.config import load_settings
+
+from ..conftest import links, rendered
 
 pytestmark = pytest.mark.slow
 
@@ -254,20 +255,6 @@ def test_rollback_swaps_marts_and_marts_previous(run_env, warehouse_server):
     assert marts_snapshot(warehouse_server) == previous_rows
     assert salesops(run_env, "rollback").returncode == 0  # and back again
     assert table_oids(warehouse_server, "marts") == published
-
-
-def rendered(chromium: str, page: Path, profile: Path) -> str:
-    """The page's DOM after Chromium has loaded and rendered it (file:// URL, no network)."""
-    result = subprocess.run(
-        [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         f"--user-data-dir={profile}", "--dump-dom", page.as_uri()],
-        capture_output=True, text=True, timeout=120, check=True)
-    return result.stdout
-
-
-def links(dom: str) -> list[str]:
-    return [h for h in re.findall(r'(?:href|src)="([^"#]+)"', dom) if not h.startswith(("http:", "https:"))]
 
 
 def test_report_pages_in_a_real_browser(run_env, chromium, tmp_path):

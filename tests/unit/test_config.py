@@ -21,7 +21,11 @@ def test_settings_default_to_embedded_under_home(monkeypatch, tmp_path):
     monkeypatch.setenv("SALESOPS_PG_PORT", "55555")
     settings = load_settings()
     assert settings.uses_embedded_warehouse
-    assert settings.warehouse_url == "postgresql://postgres@127.0.0.1:55555/salesops"
+    # the password stays in the owner-only password file the URL names
+    assert settings.warehouse_url == (f"postgresql://postgres@127.0.0.1:55555/salesops"
+                                      f"?passfile={tmp_path / 'h' / 'secrets' / 'pgpass'}")
+    assert dbt_env(settings)["PGPASSFILE"] == str(tmp_path / "h" / "secrets" / "pgpass")
+    assert dbt_env(settings)["SALESOPS_DB_PASSWORD"] == ""
     assert settings.pgdata == tmp_path / "h" / "pgdata"
     assert settings.airflow_home == tmp_path / "h" / "airflow"
     assert settings.reports_dir == tmp_path / "h" / "reports"
@@ -44,6 +48,7 @@ def test_external_url_wins_and_feeds_dbt(monkeypatch):
     assert not settings.uses_embedded_warehouse
     assert dbt_env(settings)["SALESOPS_DB_HOST"] == "pg.example"
     assert dbt_env(settings)["SALESOPS_DB_PASSWORD"] == "secret"
+    assert "PGPASSFILE" not in dbt_env(settings)
 
 
 def test_dbt_profile_reads_only_the_environment():
