@@ -8,6 +8,7 @@ byte by byte with numpy; only values in any other shape go through the slower pa
 
 from __future__ import annotations
 
+import csv
 from dataclasses import dataclass
 
 import numpy as np
@@ -16,7 +17,15 @@ import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 
 from salesops.contracts import BOOLEAN, DATE, INTEGER, NUMERIC, TIMESTAMP, Entity
-from salesops.row_checks import BOOLEAN_WORDS, INTEGER_PATTERN, NUMERIC_PATTERN, value_check
+from salesops.row_checks import (
+    BOOLEAN_WORDS,
+    FORMULA_PATTERN,
+    INTEGER_PATTERN,
+    NUMERIC_PATTERN,
+    RowJudge,
+    SizeLimits,
+    formula_flag,
+)
 
 _INTEGER = f"^{INTEGER_PATTERN}$"
 _NUMERIC = f"^{NUMERIC_PATTERN}$"
@@ -29,6 +38,15 @@ _BOOLEANS = pa.array(BOOLEAN_WORDS)
 
 class ArrowCannotRead(Exception):
     """Arrow could not read the chunk as CSV of the header's width."""
+
+
+@dataclass
+class Flag:
+    """A loaded value worth a warning (a spreadsheet formula): where it is and why."""
+
+    line: int
+    column: str
+    reason: str
 
 
 @dataclass
@@ -128,12 +146,21 @@ def _suspect_rows(values: pa.Array, type_: str) -> list[int]:
     return rows[flagged].tolist()
 
 
-def check_chunk(entity: Entity, header: list[str], chunk: bytes, has_header: bool,
-                first_line: int) -> tuple[int, list[Rejection]]:
-    """(records, rejected rows in line order) for a chunk of whole lines whose header was checked."""
-    known = [name for name in header if name in entity.column_names]
-    required = [name for name in known if not entity.column(name).nullable]
-    typed = [name for name in known if value_check(entity.column(name)) is not None]
+@dataclass
+class CheckedChunk:
+    records: int
+    rejections: list[Rejection]
+    flags: list[Flag]
+
+
+def check_chunk(entity: Entity, header: list[str], chunk: bytes, has_header: bool, first_line: int,
+                limits: SizeLimits) -> CheckedChunk:
+    """The chunk's records, its rejected rows and its flagged values, in line order, for a chunk of whole
+    lines whose header was checked."""
+    judge = RowJudge(entity, header, limits)
+    required = [name for _, name in judge.required]
+    typed = [name for _, name, _ in judge.typed]
+    free_text = [name for _, name in judge.free_text]
     needed = list(dict.fromkeys(required + typed))
     try:
         table = pcsv.read_csv(
@@ -141,44 +168,46 @@ def check_chunk(entity: Entity, header: list[str], chunk: bytes, has_header: boo
             read_options=pcsv.ReadOptions(column_names=header, skip_rows=1 if has_header else 0,
                                           block_size=4 << 20, use_threads=False),
             parse_options=pcsv.ParseOptions(newlines_in_values=False),
-            convert_options=pcsv.ConvertOptions(column_types={name: pa.string() for name in needed},
-                                                include_columns=needed, null_values=[""],
-                                                strings_can_be_null=True, quoted_strings_can_be_null=True),
+            convert_options=pcsv.ConvertOptions(column_types={name: pa.string() for name in header},
+                                                include_columns=list(dict.fromkeys(needed + free_text)),
+                                                null_values=[""], strings_can_be_null=True,
+                                                quoted_strings_can_be_null=True),
         )
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
         raise ArrowCannotRead(f"Arrow could not read the file: {exc}") from exc
+    ends = np.flatnonzero(np.frombuffer(chunk, np.uint8) == ord("\n"))
+    offset = 1 if has_header else 0  # line index in the chunk of record 0
+
+    def span(index: int) -> tuple[int, int]:
+        """The record's bytes in the chunk, its line break included."""
+        at = index + offset
+        return (int(ends[at - 1]) + 1 if at else 0), (int(ends[at]) + 1 if at < len(ends) else len(chunk))
+
     suspects: set[int] = set()
+    starts = np.concatenate(([0], ends + 1))[offset:offset + table.num_rows]
+    stops = np.append(ends, len(chunk))[offset:offset + table.num_rows]
+    # a row longer than the smaller limit may hold a field or be a row over its limit: judged in Python
+    suspects.update(np.flatnonzero(stops - starts > min(limits.field_bytes, limits.row_bytes)).tolist())
     for name in required:
         values = table.column(name).combine_chunks()
         empty = pc.fill_null(pc.or_kleene(pc.is_null(values), pc.utf8_is_space(values)), True)
         suspects.update(pc.indices_nonzero(empty).to_pylist())
     for name in typed:
         suspects.update(_suspect_rows(table.column(name).combine_chunks(), entity.column(name).type))
-    if not suspects:
-        return table.num_rows, []
-    rows = sorted(suspects)
-    values = table.select(needed).take(pa.array(rows)).to_pylist()
-    ends = np.flatnonzero(np.frombuffer(chunk, np.uint8) == ord("\n"))
-    offset = 1 if has_header else 0  # line index in the chunk of record 0
     rejections = []
-    for index, row in zip(rows, values, strict=True):
-        found = _judge(entity, required, typed, {k: "" if v is None else v for k, v in row.items()})
+    for index in sorted(suspects):
+        start, end = span(index)
+        raw = chunk[start:end].decode("utf-8").rstrip("\r\n").replace("\x00", "\\x00")
+        found = judge.verdict(raw, next(csv.reader([raw])))
         if found:
-            at = index + offset
-            start = int(ends[at - 1]) + 1 if at else 0
-            end = int(ends[at]) + 1 if at < len(ends) else len(chunk)
-            raw = chunk[start:end].decode("utf-8").rstrip("\r\n").replace("\x00", "\\x00")
             rejections.append(Rejection(first_line + index, found[0], found[1], raw, start, end))
-    return table.num_rows, rejections
-
-
-def _judge(entity: Entity, required: list[str], typed: list[str], row: dict) -> tuple[str, str] | None:
-    """The precise path's verdict on one row, in its order: required values first, then types."""
-    for name in required:
-        if not row[name].strip():
-            return name, "expected a value, got an empty field"
-    for name in typed:
-        value = row[name]
-        if value and (problem := value_check(entity.column(name))(value)) is not None:
-            return name, problem
-    return None
+    rejected = {r.line for r in rejections}
+    flags = []
+    for name in free_text:
+        values = table.column(name).combine_chunks()
+        hits = pc.indices_nonzero(pc.fill_null(pc.match_substring_regex(values, FORMULA_PATTERN), False))
+        for index in hits.to_pylist():
+            if first_line + index not in rejected:
+                flags.append(Flag(first_line + index, name, formula_flag(values[index].as_py())))
+    flags.sort(key=lambda flag: flag.line)
+    return CheckedChunk(table.num_rows, rejections, flags)

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
+from salesops.errors import ConfigError
+
 PACKAGE_DIR = Path(__file__).resolve().parent
 # plugins/salesops -> repository root; the Docker image overrides with SALESOPS_PROJECT_DIR.
 PROJECT_DIR = Path(os.environ.get("SALESOPS_PROJECT_DIR", PACKAGE_DIR.parent.parent)).resolve()
@@ -27,6 +29,9 @@ class Settings:
     external_warehouse_url: str | None
     landing_dir: Path
     on_failure_webhook: str | None
+    # a landing field or row longer than this is quarantined with its size (SALESOPS_MAX_FIELD_BYTES/_ROW_BYTES)
+    max_field_bytes: int = 256 << 10
+    max_row_bytes: int = 1 << 20
 
     @property
     def pgdata(self) -> Path:
@@ -94,7 +99,20 @@ def load_settings() -> Settings:
         external_warehouse_url=os.environ.get("SALESOPS_WAREHOUSE_URL") or None,
         landing_dir=Path(landing).expanduser().resolve(),
         on_failure_webhook=os.environ.get("SALESOPS_ALERT_WEBHOOK_URL") or None,
+        max_field_bytes=_positive_int("SALESOPS_MAX_FIELD_BYTES", Settings.max_field_bytes),
+        max_row_bytes=_positive_int("SALESOPS_MAX_ROW_BYTES", Settings.max_row_bytes),
     )
+
+
+def _positive_int(name: str, default: int) -> int:
+    text = os.environ.get(name) or str(default)
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value <= 0:
+        raise ConfigError(f"{name} must be a whole number above 0, got {text!r}")
+    return value
 
 
 def connection_parts(url: str) -> dict[str, str]:

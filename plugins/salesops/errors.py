@@ -7,6 +7,10 @@ class SalesopsError(Exception):
     """Base class; the CLI prints these as one readable line instead of a traceback."""
 
 
+class ConfigError(SalesopsError, ValueError):
+    """A setting (an environment variable) has a value we cannot use."""
+
+
 class WarehouseError(SalesopsError):
     """The warehouse cannot be started, reached or used."""
 

@@ -24,9 +24,10 @@ from psycopg2 import sql
 from psycopg2.extensions import cursor as PgCursor
 
 from salesops.contracts import Entity
+from salesops.row_checks import SizeLimits
 
 if TYPE_CHECKING:
-    from salesops.arrow_checks import Rejection
+    from salesops.arrow_checks import Flag, Rejection
 
 COPY_BUFFER = 1 << 20  # psycopg2's default 8 KiB halves COPY throughput
 CHUNK_BYTES = 16 << 20  # small enough to keep memory flat, big enough that per-COPY overhead vanishes
@@ -41,8 +42,10 @@ class NeedsPreciseLoad(Exception):
 class FastLoad:
     records: int = 0
     loaded: int = 0
+    lines: int = 1  # the file's physical lines, its header included (a record is one line on this path)
     checksum: str = ""
     rejections: list[Rejection] = field(default_factory=list)
+    flags: list[Flag] = field(default_factory=list)
 
 
 class _CopyStream:
@@ -69,6 +72,7 @@ class _CheckedChunk:
     first: bool
     records: int
     rejections: list[Rejection]
+    flags: list[Flag]
     pieces: list[memoryview]  # the chunk with its rejected records blanked
 
 
@@ -107,7 +111,7 @@ def _blanked(chunk: bytes, rejections: list[Rejection], width: int) -> list[memo
     return pieces
 
 
-def _checked_chunks(entity: Entity, header: list[str], path: Path, sha256: hashlib._Hash,
+def _checked_chunks(entity: Entity, header: list[str], path: Path, limits: SizeLimits, sha256: hashlib._Hash,
                     ready: queue.Queue) -> None:
     """Producer (on its own thread): read, hash, count and check each chunk, then hand it to COPY."""
     # imported here: pyarrow and numpy take 0.5 s to import, and only a load needs them (not every
@@ -120,12 +124,13 @@ def _checked_chunks(entity: Entity, header: list[str], path: Path, sha256: hashl
             lines = _line_count(chunk) - (1 if first else 0)
             sha256.update(chunk)
             try:
-                records, rejections = arrow_checks.check_chunk(entity, header, chunk, first, line)
+                checked = arrow_checks.check_chunk(entity, header, chunk, first, line, limits)
             except arrow_checks.ArrowCannotRead as exc:
                 raise NeedsPreciseLoad(str(exc)) from exc
-            if records != lines:
-                raise NeedsPreciseLoad(f"Arrow read {records} records in {lines} lines")
-            ready.put(_CheckedChunk(first, records, rejections, _blanked(chunk, rejections, len(header))))
+            if checked.records != lines:
+                raise NeedsPreciseLoad(f"Arrow read {checked.records} records in {lines} lines")
+            ready.put(_CheckedChunk(first, checked.records, checked.rejections, checked.flags,
+                                    _blanked(chunk, checked.rejections, len(header))))
             line, first = line + lines, False
         ready.put(None)
     except BaseException as exc:  # noqa: BLE001 - handed to the COPY side, which raises it
@@ -141,7 +146,8 @@ def _prepare_partition(cur: PgCursor, partition: str) -> sql.Identifier:
     return sequence
 
 
-def copy_checked(cur: PgCursor, entity: Entity, partition: str, header: list[str], path: Path) -> FastLoad:
+def copy_checked(cur: PgCursor, entity: Entity, partition: str, header: list[str], path: Path,
+                 limits: SizeLimits) -> FastLoad:
     """COPY the file into the night's partition, leaving out the rows Arrow rejects (returned, by line)."""
     sequence = _prepare_partition(cur, partition)
     columns = sql.SQL(", ").join(sql.Identifier(name) for name in header)
@@ -155,7 +161,7 @@ def copy_checked(cur: PgCursor, entity: Entity, partition: str, header: list[str
     outcome = FastLoad()
     sha256 = hashlib.sha256()
     ready: queue.Queue = queue.Queue(maxsize=2)  # Arrow works up to two chunks ahead of COPY
-    producer = threading.Thread(target=_checked_chunks, args=(entity, header, path, sha256, ready), daemon=True)
+    producer = threading.Thread(target=_checked_chunks, args=(entity, header, path, limits, sha256, ready), daemon=True)
     producer.start()
     try:
         while (item := ready.get()) is not None:
@@ -165,8 +171,10 @@ def copy_checked(cur: PgCursor, entity: Entity, partition: str, header: list[str
             if cur.rowcount != item.records - len(item.rejections):
                 raise NeedsPreciseLoad(f"COPY took {cur.rowcount} of {item.records - len(item.rejections)} records")
             outcome.records += item.records
+            outcome.lines += item.records
             outcome.loaded += cur.rowcount
             outcome.rejections += item.rejections
+            outcome.flags += item.flags
     finally:
         while producer.is_alive():  # unblock and finish the producer whatever happened here
             try:

@@ -1,6 +1,9 @@
 """meta.load_ledger: one row per landing file and night, so nothing is ever lost unseen.
 
-Invariant, checked by tests and by the raw quality suite: rows_read = rows_loaded + rows_rejected.
+Invariant, checked by tests and by the raw quality suite: rows_read = rows_loaded + rows_rejected, and
+lines_read counts the file's physical lines (header, blank lines and records spanning lines included), so a
+reader sees the records cover the whole file. A file in a night's folder that no contract names is in the
+ledger too (`ignored`). meta.load_flags lists the loaded values worth a warning, by line and column.
 """
 
 from __future__ import annotations
@@ -29,10 +32,21 @@ create table if not exists meta.load_ledger (
     finished_at timestamptz,
     duration_seconds numeric,
     primary key (night, source, entity),
-    constraint rows_balance check (rows_read = rows_loaded + rows_rejected),
-    constraint known_status check (status in ('loaded', 'failed', 'missing'))
+    constraint rows_balance check (rows_read = rows_loaded + rows_rejected)
 );
+alter table meta.load_ledger add column if not exists lines_read bigint not null default 0;
+alter table meta.load_ledger add column if not exists rows_flagged bigint not null default 0;
+create table if not exists meta.load_flags (
+    night date not null,
+    source text not null,
+    entity text not null,
+    line_number bigint not null,
+    column_name text not null,
+    reason text not null
+);
+create index if not exists load_flags_file on meta.load_flags (night, source, entity);
 """
+STATUSES = ("loaded", "failed", "missing", "ignored")
 
 
 @dataclass
@@ -46,6 +60,8 @@ class LedgerEntry:
     rows_read: int
     rows_loaded: int
     rows_rejected: int
+    lines_read: int
+    rows_flagged: int
     extra_columns: list[str]
     status: str
     message: str | None
@@ -59,6 +75,13 @@ def ensure_ledger(cur: PgCursor) -> None:
     serialises this DDL (and the raw tables the loader creates next in the same transaction)."""
     cur.execute("select pg_advisory_xact_lock(hashtext('salesops.ddl'))")
     cur.execute(LEDGER_DDL)
+    cur.execute("select pg_get_constraintdef(oid) from pg_constraint where conname = 'known_status'"
+                " and conrelid = 'meta.load_ledger'::regclass")
+    found = cur.fetchone()
+    if found is None or any(f"'{status}'" not in found[0] for status in STATUSES):
+        cur.execute("alter table meta.load_ledger drop constraint if exists known_status")
+        cur.execute("alter table meta.load_ledger add constraint known_status check (status in ("
+                    + ", ".join(f"'{status}'" for status in STATUSES) + "))")
 
 
 def previous_load(cur: PgCursor, night: date, source: str, entity: str) -> tuple[str, int] | None:
@@ -78,20 +101,33 @@ def record(cur: PgCursor, entry: LedgerEntry) -> None:
         """
         insert into meta.load_ledger (
             night, source, entity, file_path, checksum_sha256, size_bytes, rows_read, rows_loaded,
-            rows_rejected, extra_columns, status, message, started_at, finished_at, duration_seconds
-        ) values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+            rows_rejected, lines_read, rows_flagged, extra_columns, status, message, started_at, finished_at,
+            duration_seconds
+        ) values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
         on conflict (night, source, entity) do update set
             file_path = excluded.file_path, checksum_sha256 = excluded.checksum_sha256,
             size_bytes = excluded.size_bytes, rows_read = excluded.rows_read,
             rows_loaded = excluded.rows_loaded, rows_rejected = excluded.rows_rejected,
+            lines_read = excluded.lines_read, rows_flagged = excluded.rows_flagged,
             extra_columns = excluded.extra_columns, status = excluded.status, message = excluded.message,
             started_at = excluded.started_at, finished_at = excluded.finished_at,
             duration_seconds = excluded.duration_seconds
         """,
         (
             entry.night, entry.source, entry.entity, entry.file_path, entry.checksum_sha256, entry.size_bytes,
-            entry.rows_read, entry.rows_loaded, entry.rows_rejected, entry.extra_columns, entry.status,
+            entry.rows_read, entry.rows_loaded, entry.rows_rejected, entry.lines_read, entry.rows_flagged,
+            entry.extra_columns, entry.status,
             entry.message, entry.started_at, entry.finished_at,
             round((entry.finished_at - entry.started_at).total_seconds(), 3),
         ),
     )
+
+
+def record_flags(cur: PgCursor, night: date, source: str, entity: str, flags: list[tuple[int, str, str]]) -> None:
+    """Replace the night's flagged values of one file: (line, column, reason) each."""
+    cur.execute("delete from meta.load_flags where night = %s and source = %s and entity = %s", (night, source, entity))
+    if flags:
+        from psycopg2.extras import execute_values
+
+        execute_values(cur, "insert into meta.load_flags (night, source, entity, line_number, column_name, reason)"
+                       " values %s", [(night, source, entity, *flag) for flag in flags], page_size=1000)

@@ -11,7 +11,10 @@ import csv
 import hashlib
 import io
 import logging
+import re
+import sys
 import tempfile
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -24,9 +27,10 @@ from psycopg2.extensions import connection as PgConnection
 from psycopg2.extensions import cursor as PgCursor
 
 from salesops import fast_copy, ledger
+from salesops.config import load_settings
 from salesops.contracts import ENTITIES, REQUIRED_SOURCES, Entity, entities_of
 from salesops.errors import SourceFileError
-from salesops.row_checks import value_check
+from salesops.row_checks import RowJudge, SizeLimits
 
 if TYPE_CHECKING:
     from salesops import arrow_checks
@@ -34,7 +38,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 COPY_BUFFER = 1 << 20  # psycopg2's default 8 KiB halves COPY throughput
-csv.field_size_limit(16 << 20)
+csv.field_size_limit(sys.maxsize)  # a long field is quarantined with its size (SizeLimits), not a parse error
+# The columns the loader adds to every raw row: a file can never set them (a header naming one fails).
+LINEAGE_COLUMNS = ("_batch_id", "_source_file", "_line_number", "_loaded_at")
+IDENTIFIER_BYTES = 63  # Postgres cuts longer column names, and two long names could become one
 
 
 @dataclass
@@ -46,6 +53,8 @@ class FileResult:
     rows_read: int = 0
     rows_loaded: int = 0
     rows_rejected: int = 0
+    lines_read: int = 0  # physical lines, the header's included: what read = loaded + rejected covers
+    rows_flagged: int = 0  # loaded, with a warning (a value a spreadsheet would run as a formula)
     extra_columns: list[str] = field(default_factory=list)
     message: str | None = None
     sample_rejections: list[str] = field(default_factory=list)
@@ -129,26 +138,39 @@ def _read_header(path: Path) -> list[str]:
         first_line = head.split(b"\n", 1)[0].decode("utf-8-sig").rstrip("\r")
     except UnicodeDecodeError as exc:
         raise SourceFileError(str(path), f"header is not valid UTF-8 ({exc.reason})", line=1) from exc
-    header = [name.strip().lower() for name in next(csv.reader([first_line]))]
-    duplicates = sorted({name for name in header if header.count(name) > 1})
-    if duplicates:
-        raise SourceFileError(str(path), f"duplicate column(s) in header: {', '.join(duplicates)}", line=1)
-    if any(not name for name in header):
-        raise SourceFileError(str(path), "header has an empty column name", line=1)
-    return header
+    return [name.strip().lower() for name in next(csv.reader([first_line]))]
 
 
 def check_header(path: Path, entity: Entity, header: list[str]) -> list[str]:
-    """Return the extra columns; raise if a required column is missing (naming renames)."""
+    """Return the extra columns; raise if the first line is not this entity's header (naming what is wrong)."""
     expected = set(entity.column_names)
+    where = str(path)
+    if not expected.intersection(header):
+        raise SourceFileError(where, f"line 1 is not a header: none of its {len(header)} field(s) names a column of"
+                              f" {entity.name} (is the header row missing?); expected a header such as: "
+                              f"{','.join(entity.column_names)}", line=1)
+    reserved = [name for name in header if name.startswith("_")]
+    if reserved:
+        raise SourceFileError(where, f"column(s) {', '.join(reserved)}: names starting with '_' belong to the"
+                              f" loader's lineage columns ({', '.join(LINEAGE_COLUMNS)}), which a file cannot set",
+                              line=1, column=reserved[0])
+    duplicates = sorted({name for name in header if header.count(name) > 1})
+    if duplicates:
+        raise SourceFileError(where, f"duplicate column(s) in header: {', '.join(duplicates)}", line=1)
+    if any(not name for name in header):
+        raise SourceFileError(where, "header has an empty column name", line=1)
     extra = [name for name in header if name not in expected]
+    too_long = [name for name in extra if len(name.encode()) > IDENTIFIER_BYTES]
+    if too_long:
+        raise SourceFileError(where, f"column name longer than {IDENTIFIER_BYTES} bytes: {too_long[0]!r}", line=1,
+                              column=too_long[0][:IDENTIFIER_BYTES])
     missing = [col.name for col in entity.columns if col.required and col.name not in header]
     if missing:
         message = f"missing required column(s) {', '.join(missing)}"
         if extra:
             message += f"; unexpected column(s) {', '.join(extra)} (renamed header?)"
         message += f"; expected columns: {', '.join(entity.column_names)}"
-        raise SourceFileError(str(path), message, line=1, column=missing[0])
+        raise SourceFileError(where, message, line=1, column=missing[0])
     return extra
 
 
@@ -195,12 +217,14 @@ class _RecordStream(io.TextIOBase):
 
 @dataclass
 class _Validation:
-    """Counts and quarantined rows gathered while streaming one file."""
+    """Counts, quarantined rows and flagged values gathered while streaming one file."""
 
     rows_read: int = 0
     rows_rejected: int = 0
+    lines_read: int = 0
     samples: list[str] = field(default_factory=list)
     rejected: _Spool = field(default_factory=_Spool)
+    flags: list[tuple[int, str, str]] = field(default_factory=list)  # (line, column, reason)
 
     def reject(self, meta: tuple[str, str], line: int, column: str | None, reason: str, raw: str) -> None:
         self.rows_rejected += 1
@@ -209,45 +233,70 @@ class _Validation:
             self.samples.append(f"{meta[1]}, line {line}" + (f", column {column}" if column else "") + f": {reason}")
 
 
+class _Lines:
+    """A file's physical lines, numbered, for csv.reader; the lines of a record it should not have taken
+    (a quote never closed swallows the lines after it) can be handed back and read again."""
+
+    def __init__(self, handle: io.TextIOBase) -> None:
+        self._handle = handle
+        self._again: deque[tuple[int, str]] = deque()
+        self.count = 0  # lines taken from the file so far
+        self.taken: list[tuple[int, str]] = []  # (number, text) of the record being read
+
+    def __iter__(self) -> _Lines:
+        return self
+
+    def __next__(self) -> str:
+        if self._again:
+            item = self._again.popleft()
+        else:
+            text = next(self._handle)
+            self.count += 1
+            item = (self.count, text)
+        self.taken.append(item)
+        return item[1]
+
+    def read_again(self, items: list[tuple[int, str]]) -> None:
+        self._again.extendleft(reversed(items))
+
+
 def _validated_rows(
-    path: Path, entity: Entity, header: list[str], night: date, state: _Validation
+    path: Path, entity: Entity, header: list[str], night: date, state: _Validation, limits: SizeLimits
 ) -> Iterator[list[str]]:
     """Yield the good rows (plus metadata) and quarantine the bad ones with their reason."""
-    width = len(header)
     meta = (night.isoformat(), source_label(entity, night))
-    known = set(entity.column_names)
-    required_idx = [(i, name) for i, name in enumerate(header) if name in known and not entity.column(name).nullable]
-    typed_idx = [
-        (i, name, check)
-        for i, name in enumerate(header)
-        if name in known and (check := value_check(entity.column(name))) is not None
-    ]
-    pending: list[str] = []
+    judge = RowJudge(entity, header, limits)
 
     with path.open("r", encoding="utf-8-sig", errors="surrogateescape", newline="") as handle:
-
-        def lines() -> Iterator[str]:
-            for text in handle:
-                pending.append(text)
-                yield text
-
-        reader = csv.reader(lines(), strict=True)
+        lines = _Lines(handle)
+        reader = csv.reader(lines, strict=True)
         next(reader)  # header, already checked
-        pending.clear()
         while True:
-            line = reader.line_num + 1  # a record is numbered by the line it starts on
+            lines.taken = []
             try:
                 row = next(reader)
+                error = None
             except StopIteration:
                 break
             except csv.Error as exc:
+                row, error = None, exc
+            taken = lines.taken
+            line = taken[0][0]  # a record is numbered by the line it starts on
+            if len(taken) > 1 and (error is not None or len(row) != judge.width):
+                # A quote opened on this line and never closed (or closed lines later) took the lines after
+                # it: only this line is bad. It is quarantined alone and the rest is read again.
+                lines.read_again(taken[1:])
                 state.rows_read += 1
-                raw = "".join(pending)
-                pending.clear()
-                state.reject(meta, line, None, f"malformed CSV: {exc}", _printable(raw))
+                found = f"got {len(row)} fields" if error is None else str(error)
+                state.reject(meta, line, None, f"malformed CSV: a quoted field opened on this line is not closed"
+                             f" before the next record ({found} reading on to line {taken[-1][0]}); expected"
+                             f" {judge.width} fields on one line", _printable(taken[0][1]))
                 continue
-            raw = "".join(pending)
-            pending.clear()
+            raw = "".join(text for _, text in taken)
+            if error is not None:
+                state.rows_read += 1
+                state.reject(meta, line, None, f"malformed CSV: {error}", _printable(raw))
+                continue
             if not row:  # a blank line is not a record
                 continue
             state.rows_read += 1
@@ -257,24 +306,15 @@ def _validated_rows(
                     raw.encode("utf-8")
                 except UnicodeEncodeError:
                     reason = "invalid UTF-8 byte sequence: expected UTF-8 text"
-            if reason is None and len(row) != width:
-                reason = f"wrong number of fields: expected {width}, got {len(row)}"
-            if reason is None:
-                for i, name in required_idx:
-                    if not row[i].strip():
-                        reason, column = "expected a value, got an empty field", name
-                        break
-            if reason is None:
-                for i, name, check in typed_idx:
-                    value = row[i]
-                    if value and (problem := check(value)) is not None:
-                        reason, column = problem, name
-                        break
+            if reason is None and (found := judge.verdict(raw, row)) is not None:
+                column, reason = found
             if reason is not None:
                 state.reject(meta, line, column, reason, _printable(raw))
                 continue
+            state.flags += [(line, name, why) for name, why in judge.flags(row)]
             row.append(str(line))
             yield row
+        state.lines_read = lines.count
 
 
 def _printable(raw: str) -> str:
@@ -290,6 +330,7 @@ def _drop_batch(cur: PgCursor, entity: Entity, night: date) -> None:
         sql.SQL("delete from raw.{} where _batch_id = %s").format(sql.Identifier(f"{entity.key}__rejected")),
         (night.isoformat(),),
     )
+    ledger.record_flags(cur, night, entity.source, entity.name, [])
 
 
 def _copy_rejected(cur: PgCursor, entity: Entity, spool: _Spool) -> None:
@@ -307,25 +348,45 @@ def _quarantine(cur: PgCursor, entity: Entity, night: date, rejections: list[arr
     return state.samples
 
 
-def _reject_whole_file(cur: PgCursor, entity: Entity, path: Path, night: date, reason: str) -> int:
-    """Keep every record of an unusable file in quarantine, so none is lost; returns the count."""
+def _reject_whole_file(cur: PgCursor, entity: Entity, path: Path, night: date, reason: str) -> _Validation:
+    """Keep every line of an unusable file in quarantine, its first included (it may be data, not a header),
+    so none is lost."""
     state = _Validation()
     meta = (night.isoformat(), source_label(entity, night))
     with path.open("r", encoding="utf-8-sig", errors="surrogateescape", newline="") as handle:
         for number, text in enumerate(handle, start=1):
-            if number == 1 or not text.strip():
+            state.lines_read = number
+            if not text.strip():
                 continue
             state.rows_read += 1
             state.reject(meta, number, None, reason, _printable(text))
     _copy_rejected(cur, entity, state.rejected)
-    return state.rows_read
+    return state
 
 
-def load_file(conn: PgConnection, entity: Entity, path: Path, night: date, force: bool = False) -> FileResult:
+def _fail_file(conn: PgConnection, cur: PgCursor, entity: Entity, path: Path, night: date, result: FileResult,
+               reason: str, started: datetime) -> FileResult:
+    """The whole file is unusable: nothing of it in raw, every line in quarantine, a `failed` ledger row."""
+    conn.rollback()
+    _drop_batch(cur, entity, night)
+    state = _reject_whole_file(cur, entity, path, night, reason)
+    result.status, result.message, result.extra_columns, result.rows_loaded = "failed", reason, [], 0
+    result.rows_read, result.rows_rejected, result.lines_read = state.rows_read, state.rows_rejected, state.lines_read
+    result.rows_flagged, result.sample_rejections = 0, state.samples
+    _record(cur, result, night, file_checksum(path), path.stat().st_size, started)
+    conn.commit()
+    return result
+
+
+def load_file(conn: PgConnection, entity: Entity, path: Path, night: date, force: bool = False,
+              limits: SizeLimits | None = None) -> FileResult:
     """Load one landing file as the night's batch of its raw table (one transaction)."""
     started = datetime.now(UTC)
     result = FileResult(entity.source, entity.name, str(path), "loaded")
     size = path.stat().st_size
+    if limits is None:
+        settings = load_settings()
+        limits = SizeLimits(settings.max_field_bytes, settings.max_row_bytes)
     with conn.cursor() as cur:
         ledger.ensure_ledger(cur)
         ensure_raw_tables(cur, entity)
@@ -340,60 +401,78 @@ def load_file(conn: PgConnection, entity: Entity, path: Path, night: date, force
             header = _read_header(path)
             extra = check_header(path, entity, header)
         except SourceFileError as exc:
-            conn.rollback()
-            _drop_batch(cur, entity, night)
-            result.status, result.message = "failed", str(exc)
-            result.rows_read = result.rows_rejected = _reject_whole_file(cur, entity, path, night, str(exc))
-            _record(cur, result, night, file_checksum(path), size, started)
-            conn.commit()
-            return result
-        result.extra_columns = extra
-        for name in extra:  # schema drift: keep the new column, report it
-            cur.execute(
-                sql.SQL("alter table raw.{} add column if not exists {} text").format(
-                    sql.Identifier(entity.key), sql.Identifier(name)
-                )
-            )
-        _drop_batch(cur, entity, night)
-        part = _create_partition(cur, entity, night)
-        cur.execute("savepoint fast_path")
+            return _fail_file(conn, cur, entity, path, night, result, str(exc), started)
         try:
-            fast = fast_copy.copy_checked(cur, entity, part, header, path)
-            result.sample_rejections = _quarantine(cur, entity, night, fast.rejections)
-            cur.execute("release savepoint fast_path")
-            checksum = fast.checksum
-            result.rows_read, result.rows_rejected, result.rows_loaded = fast.records, len(fast.rejections), fast.loaded
-        except (psycopg2.DataError, fast_copy.NeedsPreciseLoad) as exc:
-            cur.execute("rollback to savepoint fast_path")
-            log.info("%s: loading row by row (%s)", path, str(exc).splitlines()[0])
-            checksum = file_checksum(path)
-            _load_row_by_row(cur, entity, part, header, path, night, result)
-        if result.rows_rejected:
-            result.message = f"{result.rows_rejected} row(s) quarantined in {entity.rejected_table}"
-        if extra:
-            note = f"extra column(s) kept: {', '.join(extra)}"
-            result.message = f"{result.message}; {note}" if result.message else note
+            checksum = _load_checked(cur, entity, path, night, header, extra, limits, result)
+        except (psycopg2.OperationalError, psycopg2.InterfaceError):
+            raise  # the warehouse, not the file: the task retries
+        except psycopg2.Error as exc:
+            problem = (exc.pgerror or str(exc)).strip().splitlines()[0]
+            return _fail_file(conn, cur, entity, path, night, result,
+                              f"{path}: the warehouse refused the file ({problem})", started)
         _record(cur, result, night, checksum, size, started)
     conn.commit()
     return result
 
 
+def _load_checked(cur: PgCursor, entity: Entity, path: Path, night: date, header: list[str], extra: list[str],
+                  limits: SizeLimits, result: FileResult) -> str:
+    """The night's partition filled with the file's good rows (fast path, else row by row), its bad rows in
+    quarantine and its formula-like values flagged; returns the file's checksum."""
+    result.extra_columns = extra
+    for name in extra:  # schema drift: keep the new column, report it
+        cur.execute(
+            sql.SQL("alter table raw.{} add column if not exists {} text").format(
+                sql.Identifier(entity.key), sql.Identifier(name)
+            )
+        )
+    _drop_batch(cur, entity, night)
+    part = _create_partition(cur, entity, night)
+    cur.execute("savepoint fast_path")
+    try:
+        fast = fast_copy.copy_checked(cur, entity, part, header, path, limits)
+        result.sample_rejections = _quarantine(cur, entity, night, fast.rejections)
+        cur.execute("release savepoint fast_path")
+        checksum = fast.checksum
+        result.rows_read, result.rows_rejected, result.rows_loaded = fast.records, len(fast.rejections), fast.loaded
+        result.lines_read = fast.lines
+        flags = [(f.line, f.column, f.reason) for f in fast.flags]
+    except (psycopg2.DataError, fast_copy.NeedsPreciseLoad) as exc:
+        cur.execute("rollback to savepoint fast_path")
+        log.info("%s: loading row by row (%s)", path, str(exc).splitlines()[0])
+        checksum = file_checksum(path)
+        flags = _load_row_by_row(cur, entity, part, header, path, night, result, limits)
+    result.rows_flagged = len(flags)
+    ledger.record_flags(cur, night, entity.source, entity.name, flags)
+    notes = []
+    if result.rows_rejected:
+        notes.append(f"{result.rows_rejected} row(s) quarantined in {entity.rejected_table}")
+    if flags:
+        line, column, reason = flags[0]
+        notes.append(f"{len(flags)} value(s) flagged in meta.load_flags, e.g. line {line}, column {column}: {reason}")
+    if extra:
+        notes.append(f"extra column(s) kept: {', '.join(extra)}")
+    result.message = "; ".join(notes) or None
+    return checksum
+
+
 def _load_row_by_row(cur: PgCursor, entity: Entity, part: str, header: list[str], path: Path, night: date,
-                     result: FileResult) -> None:
-    """The precise path: parse and check every row in Python, stream the good ones to COPY."""
+                     result: FileResult, limits: SizeLimits) -> list[tuple[int, str, str]]:
+    """The precise path: parse and check every row in Python, stream the good ones to COPY; returns the flags."""
     state = _Validation()
     columns = sql.SQL(", ").join(sql.Identifier(name) for name in (*header, "_line_number"))
-    stream = _RecordStream(_validated_rows(path, entity, header, night, state))
+    stream = _RecordStream(_validated_rows(path, entity, header, night, state, limits))
     cur.copy_expert(
         sql.SQL("copy raw.{} ({}) from stdin with (format csv)").format(sql.Identifier(part), columns).as_string(cur),
         stream,
         size=COPY_BUFFER,
     )
-    result.rows_read, result.rows_rejected = state.rows_read, state.rows_rejected
+    result.rows_read, result.rows_rejected, result.lines_read = state.rows_read, state.rows_rejected, state.lines_read
     result.rows_loaded = cur.rowcount
     result.sample_rejections = state.samples
     if state.rows_rejected:
         _copy_rejected(cur, entity, state.rejected)
+    return state.flags
 
 
 def _record(
@@ -411,6 +490,8 @@ def _record(
             rows_read=result.rows_read,
             rows_loaded=result.rows_loaded,
             rows_rejected=result.rows_rejected,
+            lines_read=result.lines_read,
+            rows_flagged=result.rows_flagged,
             extra_columns=result.extra_columns,
             status=result.status,
             message=result.message,
@@ -425,7 +506,12 @@ def load_entity(conn: PgConnection, landing_dir: Path, entity: Entity, night: da
     """Load one extract of a night; a missing file is recorded in the ledger, not raised."""
     path = landing_path(landing_dir, entity, night)
     if not path.exists():
-        result = FileResult(entity.source, entity.name, str(path), "missing", message=f"no file at {path}")
+        message = f"no file at {path}"
+        if strays := _stray_files(landing_dir, entity.source, night):
+            message += f" (files there that no contract names: {', '.join(repr(p.name) for p in strays)})"
+        if odd := _folders_not_nights(landing_dir / entity.source):
+            message += f" (folders that are not a night's YYYY-MM-DD and are never read: {', '.join(odd)})"
+        result = FileResult(entity.source, entity.name, str(path), "missing", message=message)
         with conn.cursor() as cur:
             ledger.ensure_ledger(cur)
             _record(cur, result, night, None, None, datetime.now(UTC))
@@ -437,6 +523,49 @@ def load_entity(conn: PgConnection, landing_dir: Path, entity: Entity, night: da
     for sample in result.sample_rejections:
         log.warning("rejected: %s", sample)
     return result
+
+
+_NIGHT_FOLDER = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
+
+
+def _folders_not_nights(source_dir: Path) -> list[str]:
+    """The folders of a source no night will ever read (not named as a real day YYYY-MM-DD)."""
+    odd = []
+    for folder in sorted(p for p in source_dir.iterdir() if p.is_dir()) if source_dir.is_dir() else []:
+        try:
+            if _NIGHT_FOLDER.match(folder.name) and date.fromisoformat(folder.name):
+                continue
+        except ValueError:
+            pass
+        odd.append(repr(folder.name))
+    return odd
+
+
+def _stray_files(landing_dir: Path, source: str, night: date) -> list[Path]:
+    folder = landing_dir / source / night.isoformat()
+    expected = {f"{entity.name}.csv" for entity in entities_of(source)}
+    return sorted(p for p in folder.iterdir() if p.is_file() and p.name not in expected) if folder.is_dir() else []
+
+
+def record_ignored_files(conn: PgConnection, landing_dir: Path, source: str, night: date) -> list[FileResult]:
+    """Every file in the night's folder that no contract names is in the ledger as `ignored`, so a
+    misnamed extract (`Opportunities.csv`, `opportunities (1).csv`) is seen, never silently left behind."""
+    folder = landing_dir / source / night.isoformat()
+    expected = {f"{entity.name}.csv" for entity in entities_of(source)}
+    results = []
+    with conn.cursor() as cur:
+        ledger.ensure_ledger(cur)
+        cur.execute("delete from meta.load_ledger where night = %s and source = %s and status = 'ignored'",
+                    (night, source))
+        for stray in _stray_files(landing_dir, source, night):
+            message = (f"no contract for {stray.name!r}: not loaded (the extracts of {source} are "
+                       f"{', '.join(sorted(expected))})")
+            log.warning("%s: %s", folder, message)
+            result = FileResult(source, stray.name, str(stray), "ignored", message=message)
+            _record(cur, result, night, None, stray.stat().st_size, datetime.now(UTC))
+            results.append(result)
+    conn.commit()
+    return results
 
 
 # A parent's statistics are refreshed once its partitions hold this much more (or less) than it was
@@ -505,10 +634,7 @@ def load_source(conn: PgConnection, landing_dir: Path, source: str, night: date,
                 force: bool = False) -> list[FileResult]:
     """Load every extract of one source for a night; raise if the source cannot go on (see check_source)."""
     folder = landing_dir / source / night.isoformat()
-    known = {entity.name for entity in entities_of(source)}
-    if folder.is_dir():
-        for stray in sorted(p.name for p in folder.glob("*.csv") if p.stem not in known):
-            log.warning("%s: no contract for %s, file ignored", folder, stray)
+    record_ignored_files(conn, landing_dir, source, night)
     results = [load_entity(conn, landing_dir, entity, night, force) for entity in entities_of(source)]
     check_source(source, results, str(folder))
     return results

@@ -59,6 +59,11 @@ def check_source(source: str, night: date, results: list[dict], settings: Settin
     """Fail the night if a required source could not be loaded; summarise the source otherwise."""
     settings = settings or load_settings()
     files = [loader.FileResult(**r) for r in results]
+    conn = warehouse.connect(settings)
+    try:
+        files += loader.record_ignored_files(conn, settings.landing_dir, source, night)
+    finally:
+        conn.close()
     loader.check_source(source, files, str(settings.landing_dir / source / night.isoformat()))
     return {"source": source, "files": len(files), "rows_loaded": sum(f.rows_loaded for f in files),
             "rows_rejected": sum(f.rows_rejected for f in files)}

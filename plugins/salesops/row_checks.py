@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime
 
-from salesops.contracts import BOOLEAN, DATE, INTEGER, NUMERIC, TEXT, TIMESTAMP, Column
+from salesops.contracts import BOOLEAN, DATE, INTEGER, NUMERIC, TEXT, TIMESTAMP, Column, Entity
 
 # Shared with arrow_checks, which anchors the same patterns for Arrow's RE2.
 INTEGER_PATTERN = r"\s*[-+]?\d+\s*"
@@ -65,3 +66,78 @@ CHECKS: dict[str, Callable[[str], str | None] | None] = {
 def value_check(column: Column) -> Callable[[str], str | None] | None:
     """The type check for a column (None for free text, which needs none)."""
     return CHECKS[column.type]
+
+
+# A text value a spreadsheet would run as a formula when the marts are exported (=, +, -, @, tab, CR first):
+# loaded as it is, and flagged with its file, line and column.
+FORMULA_PATTERN = r"^[=+\-@\t\r]"
+_FORMULA = re.compile(FORMULA_PATTERN)
+
+
+def formula_flag(value: str) -> str | None:
+    if _FORMULA.match(value):
+        return f"starts with {value[0]!r}: a spreadsheet opening an export would read it as a formula"
+    return None
+
+
+@dataclass(frozen=True)
+class SizeLimits:
+    """The longest field and row a landing file may hold (config: SALESOPS_MAX_FIELD_BYTES, _ROW_BYTES)."""
+
+    field_bytes: int
+    row_bytes: int
+
+    def row_problem(self, raw: str) -> str | None:
+        """The reason a record (its text as in the file) is too long, or None."""
+        if 4 * len(raw) <= self.row_bytes:  # a character is at most 4 bytes: surely short enough
+            return None
+        size = len(raw.rstrip("\r\n").encode("utf-8", "surrogateescape"))
+        if size > self.row_bytes:
+            return f"row is {size:,} bytes: longer than the limit of {self.row_bytes:,} (SALESOPS_MAX_ROW_BYTES)"
+        return None
+
+    def field_problem(self, fields: list[str], header: list[str]) -> tuple[str, str] | None:
+        """(column, reason) of the first field too long, or None."""
+        for name, value in zip(header, fields, strict=False):
+            if 4 * len(value) > self.field_bytes:
+                size = len(value.encode("utf-8", "surrogateescape"))
+                if size > self.field_bytes:
+                    return name, (f"field is {size:,} bytes: longer than the limit of {self.field_bytes:,}"
+                                  " (SALESOPS_MAX_FIELD_BYTES)")
+        return None
+
+
+class RowJudge:
+    """The verdict on one record of a file, the same on the loader's two paths: its fields' size and its own,
+    its field count, its required values, its types, in that order; and a loaded row's formula-like values."""
+
+    def __init__(self, entity: Entity, header: list[str], limits: SizeLimits) -> None:
+        known = set(entity.column_names)
+        self.header, self.limits, self.width = header, limits, len(header)
+        self.required = [(i, name) for i, name in enumerate(header)
+                         if name in known and not entity.column(name).nullable]
+        self.typed = [(i, name, check) for i, name in enumerate(header)
+                      if name in known and (check := value_check(entity.column(name))) is not None]
+        self.free_text = [(i, name) for i, name in enumerate(header) if name in known
+                          and entity.column(name).type == TEXT and not entity.column(name).allowed]
+
+    def verdict(self, raw: str, fields: list[str]) -> tuple[str | None, str] | None:
+        """(column or None, reason) when the record must be quarantined, else None."""
+        if problem := self.limits.field_problem(fields, self.header):
+            return problem
+        if problem := self.limits.row_problem(raw):
+            return None, problem
+        if len(fields) != self.width:
+            return None, f"wrong number of fields: expected {self.width}, got {len(fields)}"
+        for i, name in self.required:
+            if not fields[i].strip():
+                return name, "expected a value, got an empty field"
+        for i, name, check in self.typed:
+            value = fields[i]
+            if value and (problem := check(value)) is not None:
+                return name, problem
+        return None
+
+    def flags(self, fields: list[str]) -> list[tuple[str, str]]:
+        """(column, reason) of each value a spreadsheet would take for a formula."""
+        return [(name, reason) for i, name in self.free_text if (reason := formula_flag(fields[i]))]

@@ -111,8 +111,9 @@ def test_missing_required_column_fails_the_file_naming_the_column_and_keeps_its_
     assert result.status == "failed"
     assert "missing required column(s) email" in result.message
     assert "unexpected column(s) mail (renamed header?)" in result.message
-    assert (result.rows_read, result.rows_rejected) == (1, 1)
-    assert rows(db, "select status, rows_read, rows_rejected from meta.load_ledger") == [("failed", 1, 1)]
+    # every line is kept, the header included: nothing of a failed file is lost
+    assert (result.rows_read, result.rows_rejected, result.lines_read) == (2, 2, 2)
+    assert rows(db, "select status, rows_read, rows_rejected from meta.load_ledger") == [("failed", 2, 2)]
 
 
 def test_extra_column_is_kept_and_missing_optional_column_loads_as_null(db, tmp_path):
