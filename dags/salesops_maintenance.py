@@ -41,27 +41,31 @@ def _today() -> date:
 def salesops_maintenance() -> None:
     @task
     def prune_raw() -> dict:
-        from salesops import maintenance
+        from salesops import maintenance, nightly
 
-        return maintenance.prune_raw(_today()).as_dict()
+        with nightly.night_task(first=True):  # never beside a night: the warehouse's lock, taken here
+            return maintenance.prune_raw(_today()).as_dict()
 
     @task
     def prune_reports() -> int:
-        from salesops import maintenance
+        from salesops import maintenance, nightly
 
-        return maintenance.prune_reports(_today())
+        with nightly.night_task():
+            return maintenance.prune_reports(_today())
 
     @task
     def vacuum_analyze() -> int:
-        from salesops import maintenance
+        from salesops import maintenance, nightly
 
-        return len(maintenance.vacuum_analyze())
+        with nightly.night_task():
+            return len(maintenance.vacuum_analyze())
 
-    @task
+    @task(trigger_rule="all_done")  # whatever happened before, the lock is given back here
     def rebuild_docs() -> str:
-        from salesops import maintenance
+        from salesops import maintenance, nightly
 
-        return str(maintenance.rebuild_docs())
+        with nightly.night_task(last=True):
+            return str(maintenance.rebuild_docs())
 
     prune_raw() >> prune_reports() >> vacuum_analyze() >> rebuild_docs()
 

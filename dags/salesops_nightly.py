@@ -53,7 +53,7 @@ def _build_options() -> dict:
     """The run's options (trigger conf)."""
     params = get_current_context()["params"]
     backfill = params.get("forecast_backfill_from")
-    return {"full_refresh": bool(params.get("full_refresh")),
+    return {"full_refresh": bool(params.get("full_refresh")), "rewind": bool(params.get("rewind")),
             "forecast_backfill_from": date.fromisoformat(backfill) if backfill else None}
 
 
@@ -76,6 +76,8 @@ def _run_id() -> str:
     deadline=orchestration.night_deadline(),
     params={
         "full_refresh": Param(False, type="boolean", description="rebuild every mart from scratch"),
+        "rewind": Param(False, type="boolean",
+                        description="publish even though marts holds a later night (moves BI back in time)"),
         "forecast_backfill_from": Param(None, type=["null", "string"], format="date",
                                         description="also forecast as of every accuracy day since this date"),
     },
@@ -85,21 +87,22 @@ def salesops_nightly() -> None:
     def prepare() -> str:
         from salesops import nightly
 
-        return nightly.prepare()
+        with nightly.night_task(first=True):  # a scheduled run takes the night lock here
+            return nightly.prepare()
 
     # none_failed: when an optional source's sensor gave up (skipped), the loads record its files as missing.
     @task(map_index_template="{{ entity_name }}", trigger_rule="none_failed")
     def load(source: str, entity_name: str) -> dict:
         from salesops import nightly
 
-        with nightly.no_retry_on_bad_data():
+        with nightly.night_task():
             return nightly.ingest_file(source, entity_name, _night())
 
     @task(trigger_rule="none_failed")
     def check(source: str, results: list[dict]) -> dict:
         from salesops import nightly
 
-        with nightly.no_retry_on_bad_data():
+        with nightly.night_task():
             return nightly.check_source(source, _night(), list(results))
 
     def ingest(source: str) -> object:
@@ -118,48 +121,51 @@ def salesops_nightly() -> None:
     def validate_raw() -> dict:
         from salesops import nightly
 
-        with nightly.no_retry_on_bad_data():
+        with nightly.night_task():
             return nightly.validate("raw", _night(), _run_id())
 
     @task
     def dbt_prepare() -> str:
         from salesops import nightly
 
-        return nightly.prepare_build(_night(), full_refresh=_build_options()["full_refresh"])
+        with nightly.night_task():
+            return nightly.prepare_build(_night(), full_refresh=_build_options()["full_refresh"])
 
     @task
     def relationship_tests() -> dict:
         from salesops import nightly
 
-        with nightly.no_retry_on_bad_data():
+        with nightly.night_task():
             return nightly.relationship_tests(_night())
 
     @task
     def forecast() -> dict:
         from salesops import nightly
 
-        with nightly.no_retry_on_bad_data():
+        with nightly.night_task():
             return nightly.forecast_time_series()
 
     @task
     def validate_marts() -> dict:
         from salesops import nightly
 
-        with nightly.no_retry_on_bad_data():
+        with nightly.night_task():
             return nightly.validate("marts", _night(), _run_id())
 
     @task(outlets=orchestration.mart_assets())
     def publish() -> dict:
         from salesops import nightly
 
-        return nightly.publish_night(_night(), _run_id())
+        with nightly.night_task():
+            return nightly.publish_night(_night(), _run_id(), rewind=_build_options()["rewind"])
 
     # Runs whatever happened upstream: a failed night gets its report too.
     @task(trigger_rule="all_done")
     def report() -> str:
         from salesops import nightly
 
-        return nightly.write_report(_night(), _run_id())
+        with nightly.night_task(last=True):  # and gives it back here
+            return nightly.write_report(_night(), _run_id())
 
     # The run's verdict: fails when publishing did not happen, even though the report ran.
     @task

@@ -69,8 +69,9 @@ def ensure_metadata_db(settings: Settings) -> None:
 
 
 def run_dag_test(settings: Settings, night: date, dag_id: str = NIGHTLY_DAG, log_file: Path | None = None,
-                 conf: dict | None = None) -> int:
-    """`airflow dags test <dag> <night> [--conf ...]`; returns its exit code, output streamed to log_file."""
+                 conf: dict | None = None, lock_token: str | None = None) -> int:
+    """`airflow dags test <dag> <night> [--conf ...]`; returns its exit code, output streamed to log_file.
+    `lock_token`: the night lock the caller holds (night_lock.hold), which the run's tasks then share."""
     ensure_metadata_db(settings)
     if dbt_tasks.build_manifest(settings) is not None:  # Cosmos renders the dbt tasks from it
         print(f"dbt manifest rebuilt: {dbt_tasks.manifest_path(settings)}")
@@ -80,8 +81,10 @@ def run_dag_test(settings: Settings, night: date, dag_id: str = NIGHTLY_DAG, log
     if conf:
         command += ["--conf", json.dumps(conf)]
     with log_file.open("w") as out:
-        process = subprocess.run(
-            command,
-            env=airflow_env(settings), stdout=out, stderr=subprocess.STDOUT, check=False,
-        )
+        env = airflow_env(settings)
+        if lock_token:
+            from salesops.night_lock import HOLDER_VARIABLE
+
+            env[HOLDER_VARIABLE] = lock_token
+        process = subprocess.run(command, env=env, stdout=out, stderr=subprocess.STDOUT, check=False)
     return process.returncode

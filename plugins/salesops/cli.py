@@ -11,7 +11,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from salesops import warehouse
-from salesops.config import dbt_env, load_settings
+from salesops.config import Settings, dbt_env, load_settings
 from salesops.errors import SalesopsError
 
 
@@ -67,24 +67,41 @@ def cmd_db(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Run the nightly DAG for a date through Airflow, then print what happened."""
-    from salesops import airflow_env, report, run_summary
+    from salesops import night_lock
 
     settings = warehouse.ensure_available(load_settings())
-    print(f"Running salesops_nightly for {args.date} (landing: {settings.landing_dir}) ...", flush=True)
-    log_file = settings.airflow_home / "runs" / f"salesops_nightly_{args.date}.log"
+    with night_lock.hold(settings, args.date, f"salesops run --date {args.date}") as token:
+        return _run_night(settings, args.date, token, full_refresh=args.full_refresh, rewind=args.rewind,
+                          forecast_backfill_from=args.forecast_backfill_from)
+
+
+def _run_night(settings: Settings, night: date, lock_token: str, full_refresh: bool = False, rewind: bool = False,
+               forecast_backfill_from: date | None = None) -> int:
+    """One night through Airflow under the caller's night lock; prints the summary of this run only."""
+    from datetime import UTC, datetime
+
+    from salesops import airflow_env, publish, report, run_summary
+
+    if not rewind:
+        publish.refuse_rewind(publish.live_night(settings), night)
+    print(f"Running salesops_nightly for {night} (landing: {settings.landing_dir}) ...", flush=True)
+    log_file = settings.airflow_home / "runs" / f"salesops_nightly_{night}.log"
     conf: dict = {}
-    if args.full_refresh:
+    if full_refresh:
         conf["full_refresh"] = True
-    if args.forecast_backfill_from:
-        conf["forecast_backfill_from"] = args.forecast_backfill_from.isoformat()
-    code = airflow_env.run_dag_test(settings, args.date, log_file=log_file, conf=conf or None)
-    summary = run_summary.summarize(settings, args.date)
+    if rewind:
+        conf["rewind"] = True
+    if forecast_backfill_from:
+        conf["forecast_backfill_from"] = forecast_backfill_from.isoformat()
+    started = datetime.now(UTC)
+    code = airflow_env.run_dag_test(settings, night, log_file=log_file, conf=conf or None, lock_token=lock_token)
+    summary = run_summary.summarize(settings, night, since=started)
     print(run_summary.format_text(summary))
-    if code == 0 and not summary.files:
+    if code == 0 and summary.run_id is None and all(f["earlier"] for f in summary.files):
         # a run Airflow marks successful without running a task (e.g. a night before the DAG's start_date)
-        print(f"\nAirflow ran no task for {args.date}: nothing was loaded. See {log_file}.", file=sys.stderr)
+        print(f"\nAirflow ran no task for {night}: nothing was loaded. See {log_file}.", file=sys.stderr)
         return 1
-    page = report.night_report_path(settings, args.date)
+    page = report.night_report_path(settings, night)
     print(f"\nData-quality report: {page}" if page.exists() else "")
     print(f"Airflow log: {log_file}")
     if code != 0:
@@ -97,18 +114,24 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     """Run the nightly DAG for every night of a range, oldest first, stopping at the first failure.
 
     Nights run one at a time (a night builds on the one before), each exactly as `salesops run`
-    would, so a backfill gives the same marts as the nights run one by one."""
+    would, so a backfill gives the same marts as the nights run one by one. The night lock is held
+    for the whole range."""
+    from salesops import night_lock
+
     if args.to_date < args.from_date:
         raise SalesopsError(f"--to {args.to_date} is before --from {args.from_date}")
     nights = [args.from_date + timedelta(days=i) for i in range((args.to_date - args.from_date).days + 1)]
+    settings = warehouse.ensure_available(load_settings())
     print(f"Backfilling {len(nights)} night(s), {nights[0]} to {nights[-1]}", flush=True)
-    for number, night in enumerate(nights, start=1):
-        print(f"\n[{number}/{len(nights)}] {night}", flush=True)
-        code = cmd_run(argparse.Namespace(date=night, full_refresh=False, forecast_backfill_from=None))
-        if code != 0:
-            print(f"\nBackfill stopped at {night} ({number - 1} of {len(nights)} night(s) done); fix it and rerun"
-                  f" `salesops backfill --from {night} --to {nights[-1]}`.", file=sys.stderr)
-            return code
+    with night_lock.hold(settings, nights[0], f"salesops backfill --from {nights[0]} --to {nights[-1]}") as token:
+        for number, night in enumerate(nights, start=1):
+            print(f"\n[{number}/{len(nights)}] {night}", flush=True)
+            night_lock.set_night(settings, token, night)
+            code = _run_night(settings, night, token, rewind=args.rewind and number == 1)
+            if code != 0:
+                print(f"\nBackfill stopped at {night} ({number - 1} of {len(nights)} night(s) done); fix it and"
+                      f" rerun `salesops backfill --from {night} --to {nights[-1]}`.", file=sys.stderr)
+                return code
     print(f"\nBackfill done: {len(nights)} night(s) published.")
     return 0
 
@@ -122,9 +145,16 @@ def cmd_dbt(args: argparse.Namespace) -> int:
 
 
 def cmd_maintenance(args: argparse.Namespace) -> int:
-    from salesops import maintenance
+    from salesops import night_lock
 
     settings = warehouse.ensure_available(load_settings())
+    with night_lock.hold(settings, None, "salesops maintenance"):
+        return _maintenance(args, settings)
+
+
+def _maintenance(args: argparse.Namespace, settings: Settings) -> int:
+    from salesops import maintenance
+
     today = args.date or date.today()
     raw = maintenance.prune_raw(today, settings, days=args.retention_days)
     files = maintenance.prune_reports(today, settings, days=args.retention_days)
@@ -137,12 +167,24 @@ def cmd_maintenance(args: argparse.Namespace) -> int:
 
 
 def cmd_rollback(args: argparse.Namespace) -> int:
-    from salesops import publish
+    from salesops import night_lock, publish
 
-    tables = publish.rollback(load_settings())
-    print("marts rolled back to the previous version:")
-    for table in tables:
-        print(f"  marts.{table.name}: {table.rows:,} rows")
+    settings = warehouse.ensure_available(load_settings())
+    with night_lock.hold(settings, None, "salesops rollback"):
+        done = publish.rollback(settings)
+    print(f"marts rolled back: it held the night of {done.live_before or 'an unknown night'}, it now holds"
+          f" the night of {done.live_after} ({len(done.tables)} tables; `salesops rollback` again undoes this)")
+    if args.verbose:
+        for table in done.tables:
+            print(f"  marts.{table.name}: {table.rows:,} rows")
+    return 0
+
+
+def cmd_unlock(args: argparse.Namespace) -> int:
+    from salesops import night_lock
+
+    cleared = night_lock.unlock(warehouse.ensure_available(load_settings()))
+    print(f"cleared the lock: {night_lock.describe(cleared)}" if cleared else "the warehouse was not locked")
     return 0
 
 
@@ -280,6 +322,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--date", type=_date, required=True, help="the night (logical date), YYYY-MM-DD")
     run.add_argument("--full-refresh", action="store_true",
                      help="rebuild every mart from scratch (after a change to an incremental model)")
+    run.add_argument("--rewind", action="store_true",
+                     help="publish this night even though marts holds a later one (moves BI back in time)")
     run.add_argument("--forecast-backfill-from", type=_date, metavar="DATE",
                      help="also forecast as of every accuracy day (period starts, 30 days before ends) since DATE,"
                           " rebuilt from the history as it stood on each day")
@@ -288,6 +332,8 @@ def build_parser() -> argparse.ArgumentParser:
     backfill = sub.add_parser("backfill", help="run the nightly DAG for every night of a range, oldest first")
     backfill.add_argument("--from", dest="from_date", type=_date, required=True, help="first night, YYYY-MM-DD")
     backfill.add_argument("--to", dest="to_date", type=_date, required=True, help="last night (included)")
+    backfill.add_argument("--rewind", action="store_true",
+                          help="start even though marts holds a later night (BI sees the older nights meanwhile)")
     backfill.set_defaults(func=cmd_backfill)
 
     dbt = sub.add_parser("dbt", help="dbt helpers")
@@ -324,6 +370,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     rollback = sub.add_parser("rollback", help="put the previous marts back (swap with marts_previous)")
     rollback.set_defaults(func=cmd_rollback)
+
+    unlock = sub.add_parser("unlock", help="clear the night lock a run that died left behind (never a live one's)")
+    unlock.set_defaults(func=cmd_unlock)
 
     gx = sub.add_parser("gx", help="Great Expectations project")
     gx.add_argument("action", choices=["sync"], help="sync: regenerate suites from the contracts")

@@ -32,5 +32,9 @@ class QualityGateError(DataError):
     """A critical data-quality check failed: the night must not publish."""
 
 
+class NightLockedError(SalesopsError):
+    """Another run holds the warehouse: this one may not start (or go on)."""
+
+
 class PublishError(SalesopsError):
     """The build schema could not be published into marts."""

@@ -10,23 +10,33 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 
-from salesops import dbt_runner, dbt_tasks, loader, publish, quality_gate, report, warehouse
+from salesops import dbt_runner, dbt_tasks, loader, night_lock, publish, quality_gate, report, warehouse
 from salesops.config import Settings, load_settings
 from salesops.contracts import entity
-from salesops.errors import DataError
+from salesops.errors import DataError, NightLockedError
 
 log = logging.getLogger(__name__)
 
 
 @contextmanager
-def no_retry_on_bad_data() -> Iterator[None]:
-    """In an Airflow task: bad data fails the task at once instead of retrying with backoff."""
-    try:
-        yield
-    except DataError as exc:
-        from airflow.sdk.exceptions import AirflowFailException
+def night_task(first: bool = False, last: bool = False) -> Iterator[None]:
+    """Around an Airflow task's work: it goes on only while its run holds the night lock (night_lock; the
+    `first` task of a scheduled run takes it, starting the embedded warehouse if need be, and the `last`
+    gives it back), and bad data or a warehouse another run holds fails it at once instead of retrying."""
+    from airflow.sdk import get_current_context
+    from airflow.sdk.exceptions import AirflowFailException
 
+    context = get_current_context()
+    night = (context.get("logical_date") or context["dag_run"].run_after).date()
+    settings = warehouse.ensure_available() if first else load_settings()
+    try:
+        night_lock.check_task(settings, night, context["run_id"])
+        yield
+    except (DataError, NightLockedError) as exc:
         raise AirflowFailException(str(exc)) from exc
+    finally:
+        if last:
+            night_lock.release_task(settings, context["run_id"])
 
 
 def prepare(settings: Settings | None = None) -> str:
@@ -146,8 +156,8 @@ def forecast(night: date, full_refresh: bool = False, forecast_backfill_from: da
     return {**written, "nodes": outcome.nodes}
 
 
-def publish_night(night: date, run_id: str, settings: Settings | None = None) -> dict[str, int]:
-    tables = publish.publish(settings or load_settings(), night, run_id)
+def publish_night(night: date, run_id: str, rewind: bool = False, settings: Settings | None = None) -> dict[str, int]:
+    tables = publish.publish(settings or load_settings(), night, run_id, rewind=rewind)
     return {t.name: t.rows for t in tables}
 
 

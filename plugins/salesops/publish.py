@@ -16,6 +16,7 @@ import json
 from dataclasses import dataclass
 from datetime import date
 
+from psycopg2 import sql
 from psycopg2.extensions import cursor as PgCursor
 
 from salesops import access, warehouse
@@ -87,17 +88,53 @@ def prepare_build_schema(settings: Settings, full_refresh: bool = False) -> str:
         return "empty"
 
 
-def publish(settings: Settings, night: date, run_id: str) -> list[PublishedTable]:
-    """Swap marts_build into marts atomically; the old marts becomes marts_previous."""
+def _stamp(cur: PgCursor, schema: str, night: date, run_id: str) -> None:
+    """Name the night a schema holds on the schema itself: the stamp moves with every rename."""
+    stamp = json.dumps({"night": night.isoformat(), "run_id": run_id})
+    cur.execute(sql.SQL("comment on schema {} is {}").format(sql.Identifier(schema), sql.Literal(stamp)))
+
+
+def night_of(cur: PgCursor, schema: str) -> tuple[date, str] | None:
+    """(night, run id) a published schema holds, from its stamp (None when it has none)."""
+    cur.execute("select obj_description(oid, 'pg_namespace') from pg_namespace where nspname = %s", (schema,))
+    row = cur.fetchone()
+    try:
+        stamp = json.loads(row[0]) if row and row[0] else None
+    except json.JSONDecodeError:
+        stamp = None
+    return (date.fromisoformat(stamp["night"]), stamp["run_id"]) if stamp else None
+
+
+def live_night(settings: Settings) -> date | None:
+    """The night BI reads now (None before the first publish)."""
+    with warehouse.transaction(settings) as conn, conn.cursor() as cur:
+        found = night_of(cur, PUBLISHED_SCHEMA)
+    return found[0] if found else None
+
+
+def refuse_rewind(live: date | None, night: date) -> None:
+    """A night older than the live one would move BI back in time: only on purpose (--rewind)."""
+    if live is not None and night < live:
+        raise PublishError(f"marts holds the night of {live}; publishing {night} would move BI back to an older"
+                           " night. Run it with --rewind to do that on purpose (a backfill of past nights, say).")
+
+
+def publish(settings: Settings, night: date, run_id: str, rewind: bool = False) -> list[PublishedTable]:
+    """Swap marts_build into marts atomically; the old marts becomes marts_previous. A night older than the
+    live one is refused unless `rewind` (and logged as a rewind)."""
     with warehouse.transaction(settings) as conn, conn.cursor() as cur:
         cur.execute(PUBLISH_LOG_DDL)
         # One publisher at a time; readers are never blocked by this lock.
         cur.execute("select pg_advisory_xact_lock(hashtext('salesops.publish'))")
+        live = night_of(cur, PUBLISHED_SCHEMA)
+        if not rewind:
+            refuse_rewind(live[0] if live else None, night)
         if not _schema_exists(cur, BUILD_SCHEMA):
             raise PublishError(f"nothing to publish: schema {BUILD_SCHEMA} does not exist (did dbt build run?)")
         tables = _tables_with_counts(cur, BUILD_SCHEMA)
         if not tables:
             raise PublishError(f"nothing to publish: schema {BUILD_SCHEMA} has no tables")
+        _stamp(cur, BUILD_SCHEMA, night, run_id)
         for build, published, previous in _schema_triples():
             cur.execute(f"drop schema if exists {previous} cascade")
             if _schema_exists(cur, published):
@@ -106,15 +143,24 @@ def publish(settings: Settings, night: date, run_id: str) -> list[PublishedTable
                 cur.execute(f"alter schema {build} rename to {published}")
         access.grant_published(cur)
         access.revoke_schema(cur, PREVIOUS_SCHEMA)
-        _log(cur, night, run_id, "publish", tables)
+        _log(cur, night, run_id, "rewind" if live and night < live[0] else "publish", tables)
     return tables
 
 
-def rollback(settings: Settings) -> list[PublishedTable]:
-    """Put marts_previous back as marts (the current marts becomes marts_previous)."""
+@dataclass
+class RolledBack:
+    live_before: date | None
+    live_after: date
+    tables: list[PublishedTable]
+
+
+def rollback(settings: Settings) -> RolledBack:
+    """Put marts_previous back as marts (the current marts becomes marts_previous); the log names the
+    night marts then holds, read from the schema's own stamp."""
     with warehouse.transaction(settings) as conn, conn.cursor() as cur:
         cur.execute(PUBLISH_LOG_DDL)
         cur.execute("select pg_advisory_xact_lock(hashtext('salesops.publish'))")
+        before = (night_of(cur, PUBLISHED_SCHEMA) or (None,))[0]
         if not _schema_exists(cur, PREVIOUS_SCHEMA):
             raise PublishError(f"no {PREVIOUS_SCHEMA} schema: there is no earlier version to roll back to (a night's"
                                " build recycles it as its build schema: roll back before the next night runs)")
@@ -128,11 +174,9 @@ def rollback(settings: Settings) -> list[PublishedTable]:
         access.grant_published(cur)
         access.revoke_schema(cur, PREVIOUS_SCHEMA)
         tables = _tables_with_counts(cur, PUBLISHED_SCHEMA)
-        cur.execute("select night, run_id from meta.publish_log where action = 'publish' order by published_at desc"
-                    " offset 1 limit 1")
-        row = cur.fetchone()
-        _log(cur, row[0] if row else date(1970, 1, 1), row[1] if row else "unknown", "rollback", tables)
-    return tables
+        night, run_id = night_of(cur, PUBLISHED_SCHEMA) or (date(1970, 1, 1), "unknown (published before stamps)")
+        _log(cur, night, run_id, "rollback", tables)
+    return RolledBack(before, night, tables)
 
 
 def _schema_triples() -> list[tuple[str, str, str]]:

@@ -16,13 +16,15 @@ from salesops.config import Settings
 from salesops.contracts import ENTITIES
 from salesops.errors import QualityGateError
 from salesops.gx_project import CHECKPOINTS, get_context
-from salesops.loader import ensure_raw_tables
+from salesops.loader import ensure_raw_tables, source_label
 from salesops.quality_suites import (
     AUDIT_SCHEMA,
     audit_view_sql,
     facts_written_whole,
+    failing_lines_sql,
     ledger_balance_view_sql,
     mart_check_views_sql,
+    raw_suite_name,
 )
 
 log = logging.getLogger(__name__)
@@ -75,12 +77,15 @@ class CheckResult:
     sample: list  # what BI and the reports may see (personal values masked)
     details: dict = field(default_factory=dict)
     restricted_sample: list | None = None  # the real values of a personal column's check, for engineers only
+    kwargs: dict = field(default_factory=dict)  # the expectation's arguments (which rows it counts)
 
     def describe(self) -> str:
         target = f" on {self.column}" if self.column else ""
         count = f": {self.unexpected_count} bad row(s)" if self.unexpected_count is not None else ""
         sample = f", e.g. {self.sample[:5]}" if self.sample else ""
-        return f"{self.suite}: {self.expectation}{target} failed{count}{sample}"
+        lines = self.details.get("lines")
+        where = f" at {self.details['file']} line(s) {', '.join(map(str, lines))}" if lines else ""
+        return f"{self.suite}: {self.expectation}{target} failed{count}{where}{sample}"
 
 
 @dataclass
@@ -159,6 +164,7 @@ def _check_from_result(suite: str, result) -> CheckResult:  # noqa: ANN001 - GX 
         sample=gx_safety.masked(sample) if personal else sample,
         details={"exception": exception} if exception else {},
         restricted_sample=sample if personal and sample else None,
+        kwargs=dict(kwargs),
     )
 
 
@@ -177,6 +183,8 @@ def run_gate(settings: Settings, layer: str, night: date, run_id: str | None = N
 
     context.build_data_docs(resource_identifiers=[ValidationResultIdentifier.from_tuple(r.result_key) for r in runs])
     gate = GateResult(layer, night, run_id, [check for r in runs for check in r.checks])
+    if layer == "raw":
+        locate_failing_lines(settings, gate)
     record_results(settings, gate)
     for check in gate.failed:
         log.warning("%s check failed (%s): %s", layer, check.severity, check.describe())
@@ -188,6 +196,22 @@ def run_gate(settings: Settings, layer: str, night: date, run_id: str | None = N
             + "; ".join(c.describe() for c in gate.critical_failures)
         )
     return gate
+
+
+def locate_failing_lines(settings: Settings, gate: GateResult) -> None:
+    """Name the file and the first lines of the rows each failed raw check counted (details: file, lines)."""
+    by_suite = {raw_suite_name(entity): entity for entity in ENTITIES}
+    failed = [check for check in gate.failed if check.suite in by_suite]
+    if not failed:
+        return
+    with warehouse.transaction(settings) as conn, conn.cursor() as cur:
+        for check in failed:
+            entity = by_suite[check.suite]
+            query = failing_lines_sql(entity, check.expectation, check.kwargs)
+            if query is None:
+                continue
+            cur.execute(query, {"night": gate.night.isoformat()})
+            check.details.update(file=source_label(entity, gate.night), lines=[row[0] for row in cur.fetchall()])
 
 
 def _run_time(night: date) -> datetime:

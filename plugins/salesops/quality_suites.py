@@ -13,7 +13,7 @@ from pathlib import Path
 import yaml
 
 from salesops.config import PROJECT_DIR
-from salesops.contracts import BOOLEAN, DATE, ENTITIES, INTEGER, NUMERIC, TIMESTAMP, Entity
+from salesops.contracts import BOOLEAN, DATE, ENTITIES, INTEGER, NUMERIC, TIMESTAMP, Column, Entity
 
 AUDIT_SCHEMA = "audit"
 
@@ -355,21 +355,56 @@ def _night_rows(mart: MartChecks, build_schema: str, night: str) -> str:
 _SQL_TYPES = {INTEGER: "bigint", NUMERIC: "numeric", DATE: "date", TIMESTAMP: "timestamptz"}
 
 
+def typed_sql(column: Column) -> str:
+    """A raw text column as its contract's type (the audit views' and the failing-lines queries' reading)."""
+    ident = f'"{column.name}"'
+    if column.type == BOOLEAN:
+        return (f"case when lower(trim({ident})) in ('true','t','1','yes','y') then true "
+                f"when lower(trim({ident})) in ('false','f','0','no','n') then false end")
+    if column.type in _SQL_TYPES:
+        return f"cast(nullif(trim({ident}), '') as {_SQL_TYPES[column.type]})"
+    return ident
+
+
 def audit_view_sql(entity: Entity, night: str) -> str:
     """A typed view of one night's batch, which the raw suite validates."""
-    selects = []
-    for col in entity.columns:
-        ident = f'"{col.name}"'
-        if col.type == BOOLEAN:
-            expr = (f"case when lower(trim({ident})) in ('true','t','1','yes','y') then true "
-                    f"when lower(trim({ident})) in ('false','f','0','no','n') then false end")
-        elif col.type in _SQL_TYPES:
-            expr = f"cast(nullif(trim({ident}), '') as {_SQL_TYPES[col.type]})"
-        else:
-            expr = ident
-        selects.append(f"{expr} as {ident}")
+    selects = [f'{typed_sql(col)} as "{col.name}"' for col in entity.columns]
     night_literal = night.replace("'", "")
     return (
         f"create or replace view {AUDIT_SCHEMA}.raw__{entity.key} as select {', '.join(selects)} "
         f"from raw.{entity.key} where _batch_id = '{night_literal}'"
     )
+
+
+def _literal(value: object) -> str:
+    """A SQL literal inside a query that psycopg2 formats (its % doubled)."""
+    if isinstance(value, str):
+        return "'" + value.replace("'", "''").replace("%", "%%") + "'"
+    return repr(float(value))
+
+
+def failing_lines_sql(entity: Entity, expectation: str, kwargs: dict, limit: int = 5) -> str | None:
+    """The query (one parameter: the night) for the file lines of the rows a failed raw check counted, so a
+    warning names file, line and column; None for a check that is not about rows."""
+    def typed(name: str) -> str:
+        return typed_sql(entity.column(name))
+
+    column = kwargs.get("column")
+    if expectation == "expect_column_values_to_not_be_null":
+        condition = f"{typed(column)} is null"
+    elif expectation == "expect_column_values_to_be_in_set":
+        condition = f"{typed(column)} not in ({', '.join(_literal(v) for v in kwargs['value_set'])})"
+    elif expectation == "expect_column_values_to_be_between":
+        bounds = [f"{typed(column)} < {_literal(kwargs['min_value'])}" if kwargs.get("min_value") is not None else "",
+                  f"{typed(column)} > {_literal(kwargs['max_value'])}" if kwargs.get("max_value") is not None else ""]
+        condition = " or ".join(b for b in bounds if b)
+    elif expectation == "expect_column_pair_values_a_to_be_greater_than_b":
+        condition = f"{typed(kwargs['column_A'])} {'<' if kwargs.get('or_equal') else '<='} {typed(kwargs['column_B'])}"
+    elif expectation in ("expect_column_values_to_be_unique", "expect_compound_columns_to_be_unique"):
+        names = ", ".join(typed(name) for name in kwargs.get("column_list") or [column])
+        condition = (f"({names}) in (select {names} from raw.{entity.key} where _batch_id = %(night)s"
+                     f" group by {names} having count(*) > 1)")
+    else:
+        return None
+    return (f"select _line_number from raw.{entity.key} where _batch_id = %(night)s and ({condition})"
+            f" order by 1 limit {int(limit)}")

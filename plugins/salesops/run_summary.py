@@ -6,7 +6,7 @@ Both the CLI's printed summary and the HTML report are built from this, so they 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 
 from psycopg2 import sql
 
@@ -43,18 +43,22 @@ def _shown_rejection(entity: Entity, column: str | None, reason: str, raw: str) 
     return {"reason": reason, "raw": f"[withheld: {entity.name}.csv holds personal data; see {entity.rejected_table}]"}
 
 
-def summarize(settings: Settings, night: date, run_id: str | None = None) -> NightSummary:
-    """The night's files, checks and publication; run_id None means the latest run of that night."""
+def summarize(settings: Settings, night: date, run_id: str | None = None, since: datetime | None = None
+              ) -> NightSummary:
+    """The night's files, checks and publication; run_id None means the latest run of that night, and
+    `since` (a run's start) keeps an earlier run's checks and publication out of the summary of a run that
+    did not get that far (its files loaded earlier, unchanged since, are marked `earlier`)."""
     summary = NightSummary(night, run_id)
     with warehouse.transaction(settings) as conn, conn.cursor() as cur:
         if _table_exists(cur, "meta.load_ledger"):
             cur.execute(
                 "select source, entity, status, rows_read, rows_loaded, rows_rejected, coalesce(message, ''),"
-                " array_to_string(extra_columns, ', ') from meta.load_ledger where night = %s"
-                " order by source, entity",
-                (night,),
+                " array_to_string(extra_columns, ', '), finished_at < %s"
+                " from meta.load_ledger where night = %s order by source, entity",
+                (since or datetime.min.replace(tzinfo=UTC), night),
             )
-            keys = ("source", "entity", "status", "rows_read", "rows_loaded", "rows_rejected", "message", "extra")
+            keys = ("source", "entity", "status", "rows_read", "rows_loaded", "rows_rejected", "message", "extra",
+                    "earlier")
             summary.files = [dict(zip(keys, row, strict=True)) for row in cur.fetchall()]
         for f in summary.files:
             if f["rows_rejected"]:
@@ -72,8 +76,8 @@ def summarize(settings: Settings, night: date, run_id: str | None = None) -> Nig
                     })
         if _table_exists(cur, "meta.dq_results"):
             if summary.run_id is None:
-                cur.execute("select run_id from meta.dq_results where night = %s order by checked_at desc limit 1",
-                            (night,))
+                cur.execute("select run_id from meta.dq_results where night = %s and checked_at >= %s"
+                            " order by checked_at desc limit 1", (night, since or datetime.min.replace(tzinfo=UTC)))
                 row = cur.fetchone()
                 summary.run_id = row[0] if row else None
             cur.execute(
@@ -88,12 +92,13 @@ def summarize(settings: Settings, night: date, run_id: str | None = None) -> Nig
                                          "warnings_failed": warning}
             cur.execute(
                 "select layer, suite, expectation, column_name, severity, unexpected_count, sample_bad_values,"
-                " element_count"
+                " element_count, details ->> 'file', details -> 'lines'"
                 " from meta.dq_results where run_id = %s and not success"
                 " order by severity, layer desc, suite",
                 (summary.run_id,),
             )
-            keys = ("layer", "suite", "expectation", "column", "severity", "unexpected_count", "sample", "observed")
+            keys = ("layer", "suite", "expectation", "column", "severity", "unexpected_count", "sample", "observed",
+                    "file", "lines")
             summary.failed_checks = [dict(zip(keys, row, strict=True)) for row in cur.fetchall()]
         if _table_exists(cur, "meta.publish_log") and summary.run_id:
             cur.execute(
@@ -115,7 +120,8 @@ def format_text(summary: NightSummary) -> str:
             continue
         note = f"  {f['message']}" if f["message"] else ""
         name = f"{f['source']}/{f['entity']}"
-        lines.append(f"  {name:<32} {f['status']:<8} loaded {f['rows_loaded']:>9,}"
+        status = "unchanged" if f.get("earlier") and f["status"] == "loaded" else f["status"]
+        lines.append(f"  {name:<32} {status:<9} loaded {f['rows_loaded']:>9,}"
                      f"  rejected {f['rows_rejected']:>7,}{note}")
     missing = [f"{f['source']}/{f['entity']}" for f in summary.files if f["status"] == "missing"]
     if missing:
@@ -130,7 +136,8 @@ def format_text(summary: NightSummary) -> str:
         # a table's expectation (a row count) has no bad rows: what it observed
         found = (f"{check['unexpected_count']} bad" if check["unexpected_count"] is not None
                  else f"observed {check['observed']}")
-        lines.append(f"    {check['severity']:<8} {check['suite']}: {check['expectation']}{column} ({found})")
+        where = f" at {check['file']} line(s) {', '.join(map(str, check['lines']))}" if check["lines"] else ""
+        lines.append(f"    {check['severity']:<8} {check['suite']}: {check['expectation']}{column} ({found}){where}")
     lines.append("")
     if summary.published:
         lines.append(f"Published to marts at {summary.published_at}:")

@@ -9,8 +9,9 @@ from datetime import date
 
 import pytest
 
-from salesops import arrow_checks
+from salesops import arrow_checks, quality_gate, run_summary
 from salesops.contracts import entity
+from salesops.errors import QualityGateError
 from salesops.loader import load_file, load_source
 from salesops.row_checks import SizeLimits
 
@@ -151,3 +152,30 @@ def test_a_file_the_warehouse_refuses_fails_with_its_ledger_row(db, tmp_path, mo
     result = load_file(db, ACCOUNTS, path, NIGHT, limits=LIMITS)
     assert result.status == "failed" and "the warehouse refused the file" in result.message
     assert rows(db, "select status, rows_read, rows_rejected from meta.load_ledger") == [("failed", 2, 2)]
+
+
+def test_values_out_of_the_contracts_bounds_are_named_by_file_line_and_column(db, warehouse_server, landing):
+    """A negative amount, a close before the creation, a probability of 150: loaded (they are numbers and
+    times), and the raw gate's warnings say where they are."""
+    opportunities = landing / "crm" / NIGHT.isoformat() / "opportunities.csv"
+    good = opportunities.read_text().splitlines()
+    bad = [good[1].replace(",60000,", ",-60000,"),  # line 2: a negative amount
+           good[2].replace("2026-07-01T10:00:00Z", "2026-10-01T10:00:00Z"),  # line 3: closed before created
+           good[3].split(",")]
+    bad[2][8] = "150"  # line 4: a probability over 100
+    bad[2] = ",".join(bad[2])
+    opportunities.write_text("\n".join([good[0], *bad, *good[4:]]) + "\n")
+    for source in ("crm", "hr"):
+        load_source(db, landing, source, NIGHT)
+    try:
+        quality_gate.run_gate(warehouse_server, "raw", NIGHT, "bounds-run")
+    except QualityGateError:
+        pass  # a share above a threshold is critical; the lines are recorded either way
+    found = rows(db, "select column_name, details from meta.dq_results where run_id = 'bounds-run' and not success"
+                     " and suite = 'raw__crm__opportunities' order by 1")
+    where = {column: (details["file"], details["lines"]) for column, details in found}
+    assert where == {"amount": ("crm/2026-11-20/opportunities.csv", [2]),
+                     "closed_at >= created_at": ("crm/2026-11-20/opportunities.csv", [3]),
+                     "probability": ("crm/2026-11-20/opportunities.csv", [4])}
+    text = run_summary.format_text(run_summary.summarize(warehouse_server, NIGHT, "bounds-run"))
+    assert "[probability] (1 bad) at crm/2026-11-20/opportunities.csv line(s) 4" in text

@@ -170,6 +170,9 @@ def test_incremental_night_survives_a_warehouse_outage_and_publishes_with_a_warn
     night = "2026-11-21"
     process, log = start_night(run_env, night)
     wait_for_task(process, log, "ingest_crm.load")
+    second = salesops(run_env, "run", "--date", night)  # a second run at once is refused, its summary unprinted
+    assert second.returncode == 2 and f"night {night} is already running since" in second.stderr, second.stderr
+    assert "Published" not in second.stdout and "Night" not in second.stdout
     warehouse.stop(warehouse_server)
     time.sleep(8)  # the loads take about as long: several find the server down
     warehouse.start(warehouse_server)
@@ -329,6 +332,6 @@ def test_the_weekly_maintenance_dag_runs(run_env, warehouse_server, monkeypatch)
 def test_a_night_airflow_runs_no_task_for_fails_loudly(run_env):
     """A night before salesops_nightly's start_date gets no task: Airflow marks the run successful with
     nothing done. `salesops run` says so and fails (the real dataset's 2017 night did this silently)."""
-    result = salesops(run_env, "run", "--date", "1999-12-31")
+    result = salesops(run_env, "run", "--date", "1999-12-31", "--rewind")  # older than the live night
     assert result.returncode == 1, result.stdout[-2000:]
     assert "Airflow ran no task for 1999-12-31: nothing was loaded" in result.stderr
