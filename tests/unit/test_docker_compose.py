@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from salesops.config import PROJECT_DIR
 from tests.conftest import compose_file
 
 
@@ -69,3 +70,17 @@ def test_scheduler_preloads_the_tools_tasks_import():
     assert all(find_spec(module) is not None for module in TASK_PRELOAD_MODULES)
     assert not any(module.startswith("salesops") for module in TASK_PRELOAD_MODULES), \
         "our own code is mounted: preloaded, a change would need a scheduler restart"
+
+
+def test_no_secret_has_a_default_and_no_port_leaves_the_machine():
+    """A password left at a default is a password anyone knows: the stack refuses to start without each
+    one (`${VAR:?...}`), and the warehouse and the UI listen on the host's loopback only."""
+    import re
+
+    text = (PROJECT_DIR / "docker-compose.yml").read_text()
+    for name in ("POSTGRES_PASSWORD", "SALESOPS_DB_PASSWORD", "SALESOPS_BI_PASSWORD", "AIRFLOW_JWT_SECRET"):
+        uses = re.findall(r"\$\{" + name + r"([^}]*)\}", text)
+        assert uses and all(use.startswith(":?") for use in uses), (name, uses)
+    for name, service in compose_file()["services"].items():
+        for port in service.get("ports", []):
+            assert port.startswith("127.0.0.1:"), (name, port)
