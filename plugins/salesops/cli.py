@@ -12,7 +12,7 @@ from pathlib import Path
 
 from salesops import warehouse
 from salesops.config import Settings, dbt_env, load_settings
-from salesops.errors import SalesopsError
+from salesops.errors import SalesopsError, WarehouseError
 
 
 def _date(text: str) -> date:
@@ -95,7 +95,12 @@ def _run_night(settings: Settings, night: date, lock_token: str, full_refresh: b
         conf["forecast_backfill_from"] = forecast_backfill_from.isoformat()
     started = datetime.now(UTC)
     code = airflow_env.run_dag_test(settings, night, log_file=log_file, conf=conf or None, lock_token=lock_token)
-    summary = run_summary.summarize(settings, night, since=started)
+    try:
+        summary = run_summary.summarize(settings, night, since=started)
+    except WarehouseError as exc:  # the warehouse went away during the night: say so, and where the log is
+        print(f"\nThe night FAILED (airflow exit code {code}) and its summary cannot be read: {exc}\n"
+              f"Airflow log: {log_file}", file=sys.stderr)
+        return code or 1
     print(run_summary.format_text(summary))
     if code == 0 and summary.run_id is None and all(f["earlier"] for f in summary.files):
         # a run Airflow marks successful without running a task (e.g. a night before the DAG's start_date)

@@ -11,6 +11,7 @@ died before giving its lease back leaves one that `salesops unlock` clears.
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 import socket
@@ -23,7 +24,9 @@ from psycopg2.extensions import cursor as PgCursor
 
 from salesops import warehouse
 from salesops.config import Settings
-from salesops.errors import NightLockedError
+from salesops.errors import NightLockedError, WarehouseError
+
+log = logging.getLogger(__name__)
 
 HOLDER_VARIABLE = "SALESOPS_NIGHT_LOCK_TOKEN"
 _SESSION_KEY = "hashtext('salesops.night')"  # held by the session of a CLI holder for its whole work
@@ -110,8 +113,11 @@ def _give_back(settings: Settings, conn: PgConnection, token: str) -> None:
             cur.execute("delete from meta.night_lock where token = %s", (token,))
             cur.execute(f"select pg_advisory_unlock({_SESSION_KEY})")
     except (psycopg2.OperationalError, psycopg2.InterfaceError):
-        with warehouse.transaction(settings) as fresh, fresh.cursor() as cur:
-            cur.execute("delete from meta.night_lock where token = %s", (token,))
+        try:
+            with warehouse.transaction(settings) as fresh, fresh.cursor() as cur:
+                cur.execute("delete from meta.night_lock where token = %s", (token,))
+        except WarehouseError as exc:  # the warehouse is down: our row is a dead holder's, which the next takes over
+            log.warning("could not clear the night lock (%s); the next run takes it over", exc)
 
 
 def set_night(settings: Settings, token: str, night: date) -> None:

@@ -215,6 +215,8 @@ def check_suite_expectations(thresholds: dict) -> dict[str, list[dict]]:
     return {
         LEDGER_SUITE: [
             _expectation("expect_table_row_count_to_equal", "ledger_balance", t, value=len(ENTITIES)),
+            # every extract has its ledger row tonight (loaded, failed or missing): none went unrecorded
+            _expectation("expect_column_values_to_not_be_null", "ledger_balance", t, column="ledger_rows_loaded"),
             _expectation("expect_column_values_to_be_between", "ledger_balance", t, column="difference",
                          min_value=0, max_value=0),
         ],
@@ -240,12 +242,13 @@ def all_suites(gx_root: Path) -> dict[str, list[dict]]:
 
 
 def ledger_balance_view_sql(night: str) -> str:
-    """One row per extract: rows in the night's raw batch against rows_loaded in meta.load_ledger."""
+    """One row per extract: rows in the night's raw batch against rows_loaded in meta.load_ledger (null
+    when the ledger has no row for it tonight)."""
     night = night.replace("'", "")
     rows = [
         f"select '{e.source}/{e.name}.csv' as file_name,"
-        f" coalesce((select rows_loaded from meta.load_ledger where night = '{night}' and source = '{e.source}'"
-        f" and entity = '{e.name}'), 0) as ledger_rows_loaded,"
+        f" (select rows_loaded from meta.load_ledger where night = '{night}' and source = '{e.source}'"
+        f" and entity = '{e.name}') as ledger_rows_loaded,"
         f" (select count(*) from raw.{e.key} where _batch_id = '{night}') as raw_rows"
         for e in ENTITIES
     ]

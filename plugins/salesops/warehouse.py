@@ -42,7 +42,9 @@ SERVER_OPTIONS = {
     "max_wal_size": "4GB",
     "checkpoint_timeout": "15min",
     "max_connections": "100",
-    "synchronous_commit": "off",
+    # on: a task Airflow saw succeed must not lose its commit to a server crash (off, the last commits of a
+    # killed server were gone while the ledger's next reader found nothing missing)
+    "synchronous_commit": "on",
     # the warehouse is read from memory (the OS cache) on this machine: a random page costs about what a
     # sequential one does. At 4 (a spinning disk's), Postgres hashed whole tables to find a night's few
     # thousand keys, e.g. the 49k stage changes of 16k deals among 4.2M: 0.89 s, by index 0.14 s
@@ -268,7 +270,11 @@ def _wait_for_connections(settings: Settings, timeout: float = 30) -> None:
 
 
 def ensure_database(settings: Settings) -> None:
-    conn = psycopg2.connect(settings.embedded_url(database="postgres"))
+    try:
+        conn = psycopg2.connect(settings.embedded_url(database="postgres"))
+    except psycopg2.OperationalError as exc:
+        raise WarehouseError(f"the embedded server at 127.0.0.1:{settings.pg_port} does not answer (did it stop"
+                             f" meanwhile? see {settings.pgdata / 'server.log'}): {str(exc).strip()}") from exc
     try:
         conn.autocommit = True
         with conn.cursor() as cur:

@@ -51,3 +51,23 @@ def test_incremental_nights_equal_a_full_rebuild(db, warehouse_server):
     assert set(full) == set(incremental) and len(full) >= 35
     for table, rows in full.items():
         assert incremental[table] == rows, table
+
+
+def test_a_night_that_failed_its_gate_leaves_the_next_night_equal_to_a_full_rebuild(db, warehouse_server):
+    """The second night is built but never published (its mart gate failed): the third night builds on the
+    schema it left ('kept', its slices replaced by the night's own) and publishes exactly what a full
+    rebuild of the third night gives."""
+    builds = []
+    for number, night in enumerate(NIGHTS):
+        for source in SOURCES:
+            load_source(db, SAMPLE_LANDING, source, night)
+        builds.append(nightly.build(night, settings=warehouse_server)["build_schema"])
+        if number != 1:  # the second night stops at its gate
+            publish.publish(warehouse_server, night, f"test-{night}")
+    assert builds == ["empty", "empty", "kept"]
+    published = tables(db, "marts")
+    nightly.build(NIGHTS[-1], full_refresh=True, settings=warehouse_server)
+    full = tables(db, "marts_build")
+    assert set(full) == set(published)
+    for table, rows in full.items():
+        assert published[table] == rows, table

@@ -179,3 +179,16 @@ def test_values_out_of_the_contracts_bounds_are_named_by_file_line_and_column(db
                      "probability": ("crm/2026-11-20/opportunities.csv", [4])}
     text = run_summary.format_text(run_summary.summarize(warehouse_server, NIGHT, "bounds-run"))
     assert "[probability] (1 bad) at crm/2026-11-20/opportunities.csv line(s) 4" in text
+
+
+def test_an_extract_with_no_ledger_row_tonight_stops_the_raw_gate(db, warehouse_server, landing):
+    """A load whose commit was lost (a server crash) leaves neither rows nor a ledger row: the gate sees
+    the ledger's silence instead of a balanced 0 = 0."""
+    for source in ("crm", "hr"):
+        load_source(db, landing, source, NIGHT)
+    with db.cursor() as cur:
+        cur.execute("delete from meta.load_ledger where entity = 'users'")
+        cur.execute("alter table raw.crm__users detach partition raw.crm__users__p20261120")
+    db.commit()
+    with pytest.raises(QualityGateError, match="raw__ledger_balance: expect_column_values_to_not_be_null"):
+        quality_gate.run_gate(warehouse_server, "raw", NIGHT, "lost-run")

@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import psutil
 import psycopg2
 
 from salesops import warehouse
@@ -57,3 +58,30 @@ def test_external_url_means_nothing_embedded_starts(monkeypatch, tmp_path):
     result = subprocess.run([str(cli), "db", "start"], capture_output=True, text=True, check=False)
     assert result.returncode == 1 and "SALESOPS_WAREHOUSE_URL is set" in result.stdout
     assert not settings.pgdata.exists()
+
+
+def test_a_server_killed_with_sigkill_is_reported_stopped_and_recovers_at_the_next_start(tmp_path, monkeypatch):
+    monkeypatch.setenv("SALESOPS_HOME", str(tmp_path / "killed"))
+    monkeypatch.setenv("SALESOPS_PG_PORT", str(free_port()))
+    monkeypatch.delenv("SALESOPS_WAREHOUSE_URL", raising=False)
+    settings = load_settings()
+    cli = Path(sys.executable).parent / "salesops"
+    try:
+        state = warehouse.start(settings)
+        with psycopg2.connect(settings.warehouse_url) as conn, conn.cursor() as cur:
+            cur.execute("create table kept (v int); insert into kept values (42)")
+        conn.close()
+        server = psutil.Process(state.pid)
+        server.kill()
+        server.wait(timeout=30)
+        status = subprocess.run([str(cli), "db", "status"], capture_output=True, text=True, check=False)
+        assert status.returncode == 3 and status.stdout.startswith("stopped:")
+        show = subprocess.run([str(cli), "show", "kpi_win_rate"], capture_output=True, text=True, check=False)
+        assert show.returncode == 2 and "Traceback" not in show.stderr and "salesops db start" in show.stderr
+        warehouse.start(settings)  # crash recovery, then the data as committed
+        with psycopg2.connect(settings.warehouse_url) as conn, conn.cursor() as cur:
+            cur.execute("select v from kept")
+            assert cur.fetchall() == [(42,)]
+        conn.close()
+    finally:
+        warehouse.destroy(settings)
