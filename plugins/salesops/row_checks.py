@@ -118,6 +118,7 @@ class RowJudge:
                          if name in known and not entity.column(name).nullable]
         self.typed = [(i, name, check) for i, name in enumerate(header)
                       if name in known and (check := value_check(entity.column(name))) is not None]
+        self.personal = entity.personal_columns
         self.free_text = [(i, name) for i, name in enumerate(header) if name in known
                           and entity.column(name).type == TEXT and not entity.column(name).allowed]
 
@@ -135,6 +136,8 @@ class RowJudge:
         for i, name, check in self.typed:
             value = fields[i]
             if value and (problem := check(value)) is not None:
+                if name in self.personal:  # the reason travels to logs and reports: never a personal value
+                    problem = problem.split(", got ", 1)[0] + ", got a value withheld here (personal data)"
                 return name, problem
         return None
 

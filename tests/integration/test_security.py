@@ -164,7 +164,10 @@ def test_personal_values_never_reach_what_bi_or_the_report_shows(db, warehouse_s
         with pytest.raises(psycopg2.errors.InsufficientPrivilege):
             cur.execute("select * from meta.dq_samples_restricted")
     bi.close()
-    with db.cursor() as cur:  # engineers keep the real values
+    with db.cursor() as cur:  # engineers keep the real values: the quarantined record, the restricted samples
+        cur.execute("select reason, raw_record from raw.hr__employees__rejected")
+        [(reason, record)] = cur.fetchall()
+        assert "12k" in record and "12k" not in reason and reason.endswith("(personal data)")
         cur.execute("select column_name, sample_bad_values from meta.dq_samples_restricted order by 1")
         assert cur.fetchall() == [("base_salary", ["-190800"]), ("commission_rate", ["-0.0731"])]
 
