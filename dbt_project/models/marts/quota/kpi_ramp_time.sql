@@ -1,6 +1,8 @@
 -- New-hire ramp time per quota-carrying rep: days from hire to the end of the first calendar month
--- (from the hire month on) whose closed-won bookings reach that month's quota (a third of the
--- quarter's); null while not ramped. Also days from hire to the first closed-won deal.
+-- (from the hire month on) whose closed-won bookings reach that month's quota (its share of the quota
+-- row); null while not ramped. Also days from hire to the first closed-won deal. Only reps hired on or
+-- after the first month with both quota and bookings data can be seen ramping: earlier hires are marked
+-- ramp_observable = false, with no ramp figures (SPEC: new-hire ramp time).
 with
 
 reps as (
@@ -58,6 +60,22 @@ ramped_months as (
     group by month_quotas.employee_id
 ),
 
+quota_months as (
+    select distinct period_start as month_start from month_quotas
+),
+
+booking_months as (
+    select distinct cast({{ dbt.date_trunc('month', 'closed_date') }} as date) as month_start from bookings
+),
+
+first_observable_month as (
+    -- the data's first month with both a quota and a booking: a rep hired before it ramped out of sight
+    select min(quota_months.month_start) as month_start
+    from quota_months
+    inner join booking_months
+        on quota_months.month_start = booking_months.month_start
+),
+
 first_deals as (
     select
         employee_id,
@@ -70,21 +88,40 @@ quota_carriers as (
     select distinct employee_id from month_quotas
 ),
 
-final as (
+observed_reps as (
     select
-        cast(reps.employee_id as text) as employee_id,
-        cast(reps.hire_date as date) as hire_date,
-        cast(reps.hire_cohort as date) as hire_cohort,
-        cast(ramped_months.ramped_month as date) as ramped_month,
-        cast({{ day_count('reps.hire_date', 'ramped_months.ramped_month_end') }} as integer) as ramp_days,
-        cast({{ day_count('reps.hire_date', 'first_deals.first_deal_date') }} as integer) as days_to_first_deal
+        reps.*,
+        coalesce(reps.hire_date >= first_observable_month.month_start, false) as ramp_observable
     from reps
     inner join quota_carriers
         on reps.employee_id = quota_carriers.employee_id
+    cross join first_observable_month
+),
+
+final as (
+    select
+        cast(observed_reps.employee_id as text) as employee_id,
+        cast(observed_reps.hire_date as date) as hire_date,
+        cast(observed_reps.hire_cohort as date) as hire_cohort,
+        cast(case when observed_reps.ramp_observable then ramped_months.ramped_month end as date) as ramped_month,
+        cast(
+            case
+                when observed_reps.ramp_observable
+                    then {{ day_count('observed_reps.hire_date', 'ramped_months.ramped_month_end') }}
+            end as integer
+        ) as ramp_days,
+        cast(
+            case
+                when observed_reps.ramp_observable
+                    then {{ day_count('observed_reps.hire_date', 'first_deals.first_deal_date') }}
+            end as integer
+        ) as days_to_first_deal,
+        cast(observed_reps.ramp_observable as boolean) as ramp_observable
+    from observed_reps
     left join ramped_months
-        on reps.employee_id = ramped_months.employee_id
+        on observed_reps.employee_id = ramped_months.employee_id
     left join first_deals
-        on reps.employee_id = first_deals.employee_id
+        on observed_reps.employee_id = first_deals.employee_id
 )
 
 select * from final

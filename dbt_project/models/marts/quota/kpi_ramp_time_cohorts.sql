@@ -1,8 +1,10 @@
--- Ramp time rolled up by hire cohort (the quarter of the hire date).
+-- Ramp time rolled up by hire cohort (the quarter of the hire date), over the reps whose ramp is observable.
 with
 
 ramp_times as (
+    -- hires made before the data could show their ramp would make old cohorts look slow
     select * from {{ ref('kpi_ramp_time') }}
+    where ramp_observable
 ),
 
 aggregated as (
