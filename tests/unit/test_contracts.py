@@ -26,3 +26,16 @@ def test_contracts_are_consistent():
 def test_stage_order_matches_the_spec():
     assert STAGES[:5] == ("prospecting", "qualification", "discovery", "proposal", "negotiation")
     assert entity("crm", "opportunities").column("stage").allowed == STAGES
+
+
+def test_dbt_stage_defaults_are_the_contracts():
+    """The stage default probabilities dbt applies (a missing CRM probability) are SPEC's, as contracts.py has them."""
+    import ast
+    import re
+
+    from salesops.config import PROJECT_DIR
+    from salesops.contracts import STAGE_PROBABILITY
+
+    macro = (PROJECT_DIR / "dbt_project" / "macros" / "stage_default_probabilities.sql").read_text()
+    table = re.search(r"return\((\{.*?\})\)", macro, re.S).group(1)
+    assert ast.literal_eval(table) == STAGE_PROBABILITY

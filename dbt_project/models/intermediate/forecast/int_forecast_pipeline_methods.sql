@@ -160,7 +160,7 @@ open_deals as (
         versions.region,
         versions.stage,
         versions.amount * fx_rates.rate_to_usd as amount_usd,
-        coalesce(versions.probability, 0) / 100 as crm_weight,
+        coalesce({{ crm_probability('versions.probability', 'versions.stage') }}, 0) / 100.0 as crm_weight,
         coalesce(
             case
                 when segment_rates.closed_deals >= {{ var('min_closed_deals_for_segment_rate') }}

@@ -1,10 +1,15 @@
 -- Renewal rate per period (month and quarter) of the contract end date: of the contracts that came
--- due (ended by the night; amendments and contracts terminated early are not due), the share renewed.
+-- due (signed and ended by the night; drafts, contracts never signed, amendments and contracts terminated
+-- early are not due), the share renewed.
 with
 
 contracts as (
     select * from {{ ref('fct_contracts') }}
-    where not is_amendment and terminated_at is null and end_date <= {{ night() }}
+    where
+        not is_amendment
+        and terminated_at is null
+        and end_date <= {{ night() }}
+        and {{ contract_is_signed('status') }}
 ),
 
 exploded as (

@@ -1,6 +1,8 @@
 -- The open pipeline on each snapshot date: one row per snapshot date and opportunity open that day
 -- (not closed and not deleted in the latest extract on or before it), in USD at that day's rate,
--- weighted by the CRM probability and by the stage's historical win rate. Incremental: a night
+-- weighted by the CRM probability (the stage's default where missing) and by the stage's historical
+-- win rate. A deal whose close date is past or missing is expected on the snapshot date itself and
+-- flagged overdue (SPEC: weighted pipeline; the forecast's rule). Incremental: a night
 -- replaces its own snapshot (delete+insert by snapshot_date) and carries over the nights published
 -- since this copy was built, so a rerun never duplicates and history is never recomputed.
 -- Indexed on snapshot_date: the table gains a snapshot a night, and delete+insert, the catch-up from
@@ -37,7 +39,7 @@ weighted as (
         opportunities.stage,
         opportunities.forecast_category,
         opportunities.amount_usd,
-        opportunities.probability,
+        {{ crm_probability('opportunities.probability', 'opportunities.stage') }} as probability,
         opportunities.close_date,
         coalesce(segment_rates.win_rate, company_rates.win_rate) as historical_win_rate
     from opportunities
@@ -60,6 +62,8 @@ final as (
         cast(forecast_category as text) as forecast_category,
         cast(close_date as date) as close_date,
         cast(close_date < {{ night() }} as boolean) as is_past_close_date,
+        cast(greatest(close_date, {{ night() }}) as date) as expected_close_date,
+        cast(close_date is null or close_date < {{ night() }} as boolean) as is_overdue,
         cast(round(amount_usd, 2) as numeric(18, 2)) as amount_usd,
         cast(probability as numeric(5, 2)) as probability,
         cast(round(historical_win_rate, 6) as numeric(8, 6)) as historical_win_rate,

@@ -54,7 +54,7 @@ pipeline_in_period as (
     inner join pipeline
         on
             quota_periods.employee_id = pipeline.employee_id
-            and pipeline.close_date between quota_periods.period_start and quota_periods.period_end
+            and pipeline.expected_close_date between quota_periods.period_start and quota_periods.period_end
     group by quota_periods.employee_id, quota_periods.period_type, quota_periods.period_start
 ),
 

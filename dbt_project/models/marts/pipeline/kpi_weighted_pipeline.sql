@@ -1,7 +1,8 @@
 -- Weighted open pipeline per snapshot date, close period and dimension value: the amount in USD
 -- weighted by the CRM probability / 100 and by the stage's historical win rate (trailing four
--- quarters). Incremental like fct_pipeline_daily: the night's snapshot is replaced, published
--- nights are carried over.
+-- quarters). A deal counts in the period of its expected close date: a past or missing close date
+-- puts it in the snapshot date's own period, and it is counted among the overdue deals. Incremental
+-- like fct_pipeline_daily: the night's snapshot is replaced, published nights are carried over.
 -- Indexed on snapshot_date: the table gains a snapshot a night, and delete+insert, the catch-up from
 -- the published copy, the night's tests and the quality gate each read one snapshot.
 {{
@@ -18,11 +19,11 @@ with
 
 pipeline as (
     select * from {{ ref('fct_pipeline_daily') }}
-    where snapshot_date = {{ night() }} and close_date is not null
+    where snapshot_date = {{ night() }}
 ),
 
 by_period as (
-    {{ by_period('pipeline', 'close_date') }}
+    {{ by_period('pipeline', 'expected_close_date') }}
 ),
 
 aggregated as (
@@ -35,7 +36,9 @@ aggregated as (
         count(*) as open_deals,
         coalesce(sum(amount_usd), 0) as pipeline_usd,
         coalesce(sum(weighted_crm_usd), 0) as weighted_crm_usd,
-        coalesce(sum(weighted_historical_usd), 0) as weighted_historical_usd
+        coalesce(sum(weighted_historical_usd), 0) as weighted_historical_usd,
+        count(*) filter (where is_overdue) as overdue_deals,
+        coalesce(sum(amount_usd) filter (where is_overdue), 0) as overdue_usd
     from by_period
     group by {{ dimension_grouping_sets(['snapshot_date', 'period_type', 'period_start']) }}
 ),
@@ -50,7 +53,9 @@ final as (
         cast(open_deals as integer) as open_deals,
         cast(pipeline_usd as numeric(18, 2)) as pipeline_usd,
         cast(weighted_crm_usd as numeric(18, 2)) as weighted_crm_usd,
-        cast(weighted_historical_usd as numeric(18, 2)) as weighted_historical_usd
+        cast(weighted_historical_usd as numeric(18, 2)) as weighted_historical_usd,
+        cast(overdue_deals as integer) as overdue_deals,
+        cast(overdue_usd as numeric(18, 2)) as overdue_usd
     from aggregated
 )
 
