@@ -221,7 +221,7 @@ def check_suite_expectations(thresholds: dict) -> dict[str, list[dict]]:
                          min_value=0, max_value=0),
         ],
         RECONCILIATION_SUITE: [
-            _expectation("expect_table_row_count_to_be_between", "mart_reconciliation", t, min_value=3, max_value=3),
+            _expectation("expect_table_row_count_to_be_between", "mart_reconciliation", t, min_value=4, max_value=4),
             _expectation("expect_column_values_to_be_between", "mart_reconciliation", t, column="difference",
                          min_value=-tolerance, max_value=tolerance),
         ],
@@ -282,7 +282,8 @@ def mart_check_views_sql(night: str, build_schema: str, written_whole: frozenset
     facts_written_whole); their views read the table as it is.
 
     Reconciliation: the won deals and their USD in the win-rate KPI against staging and the
-    enriched opportunities, and tonight's pipeline snapshot against the open deals. Freshness:
+    enriched opportunities, forecast accuracy's actuals against the win-rate KPI's bookings, and
+    tonight's pipeline snapshot against the open deals. Freshness:
     whole days from the newest opportunity change to the night.
     """
     night = night.replace("'", "")
@@ -303,6 +304,14 @@ def mart_check_views_sql(night: str, build_schema: str, written_whole: frozenset
                  where period_type = 'quarter' and dimension = 'all'),
                 (select coalesce(sum(amount_usd), 0) from intermediate.int_opportunities_enriched
                  where is_won and closed_date <= '{night}')
+            union all
+            select 'forecast_actuals_usd',
+                (select coalesce(sum(actual_usd), 0) from (select distinct period_start, actual_usd
+                 from {build_schema}.kpi_forecast_accuracy where period_type = 'quarter' and scope = 'company')
+                 as actuals),
+                (select coalesce(sum(won_usd), 0) from {build_schema}.kpi_win_rate
+                 where period_type = 'quarter' and dimension = 'all' and period_start in (select period_start
+                 from {build_schema}.kpi_forecast_accuracy where period_type = 'quarter' and scope = 'company'))
             union all
             select 'pipeline_snapshot_deals',
                 (select count(*) from {build_schema}.fct_pipeline_daily where snapshot_date = '{night}')::numeric,

@@ -1,6 +1,7 @@
 -- The days a night forecasts as of: the night itself and, when `forecast_backfill_from` is set, every
--- day in [forecast_backfill_from, night) that forecast accuracy measures against: each month's and
--- quarter's first day, and 30 days before each one's end.
+-- day in [forecast_backfill_from, night) that forecast accuracy measures against (SPEC: forecast
+-- accuracy): each month's and quarter's first day, each month's 15th, and 30 days before each
+-- quarter's end.
 with
 
 bounds as (
@@ -25,8 +26,8 @@ horizons as (
     from months
     union all
     select
-        cast({{ dbt.dateadd('day', -31, dbt.dateadd('month', 1, 'months.month_start')) }} as date) as as_of_date,
-        '30d_before_end' as horizon
+        cast({{ dbt.dateadd('day', 14, 'months.month_start') }} as date) as as_of_date,
+        'mid_month' as horizon
     from months
     union all
     select

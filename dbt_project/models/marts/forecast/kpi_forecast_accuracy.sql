@@ -1,7 +1,9 @@
 -- Forecast accuracy of every closed period (ended before the night), per scope, method and horizon:
--- the forecast made as of the period's first day, and as of 30 days before its end, against the
--- bookings actually won in the period. abs_pct_error = |forecast - actual| / actual; bias = (forecast -
--- actual) / actual (positive: over-forecast); within_interval = lower <= actual <= upper.
+-- the forecast made as of the period's first day, and late in it (quarters: 30 days before the end;
+-- months: the 15th), against the period's actual bookings: exactly the won_usd kpi_win_rate reports
+-- for the period and the scope's dimension (the mart gate reconciles the two). abs_pct_error =
+-- |forecast - actual| / actual; bias = (forecast - actual) / actual (positive: over-forecast);
+-- within_interval = lower <= actual <= upper.
 {{ config(tags=['forecast']) }}
 
 with
@@ -10,8 +12,9 @@ snapshots as (
     select * from {{ ref('fct_forecast_snapshots') }}
 ),
 
-won_deals as (
-    select * from {{ ref('int_won_deals_dated') }}
+bookings as (
+    select * from {{ ref('kpi_win_rate') }}
+    where dimension in ('all', 'segment', 'region')
 ),
 
 periods as (
@@ -43,30 +46,24 @@ horizons as (
         period_type,
         period_start,
         period_end,
-        '30d_before_end' as horizon,
-        cast({{ dbt.dateadd('day', -30, 'period_end') }} as date) as as_of_date
+        case period_type when 'quarter' then '30d_before_end' else 'mid_month' end as horizon,
+        case period_type
+            when 'quarter' then cast({{ dbt.dateadd('day', -30, 'period_end') }} as date)
+            else cast({{ dbt.dateadd('day', 14, 'period_start') }} as date)
+        end as as_of_date
     from closed_periods
-),
-
-won_in_scopes as (
-    select
-        won_deals.won_date,
-        won_deals.amount_usd,
-        {{ forecast_scope('scope_kinds.scope_kind', 'won_deals.segment', 'won_deals.region') }} as scope
-    from won_deals
-    cross join {{ forecast_scope_kinds() }} as scope_kinds
 ),
 
 actuals as (
     select
-        closed_periods.period_type,
-        closed_periods.period_start,
-        won_in_scopes.scope,
-        sum(won_in_scopes.amount_usd) as actual_usd
-    from closed_periods
-    inner join won_in_scopes
-        on won_in_scopes.won_date between closed_periods.period_start and closed_periods.period_end
-    group by closed_periods.period_type, closed_periods.period_start, won_in_scopes.scope
+        period_type,
+        period_start,
+        case dimension
+            when 'all' then 'company'
+            else dimension || ':' || dimension_value
+        end as scope,
+        won_usd as actual_usd
+    from bookings
 ),
 
 compared as (
