@@ -58,11 +58,11 @@ actuals as (
     select
         period_type,
         period_start,
+        won_usd as actual_usd,
         case dimension
             when 'all' then 'company'
             else dimension || ':' || dimension_value
-        end as scope,
-        won_usd as actual_usd
+        end as scope
     from bookings
 ),
 
