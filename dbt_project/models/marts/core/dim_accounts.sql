@@ -47,7 +47,7 @@ final as (
     select
         cast(accounts.account_id as text) as account_id,
         cast(accounts.account_name as text) as account_name,
-        cast(lower(trim(accounts.account_name)) as text) as account_name_normalized,
+        cast({{ normalized_company_name('accounts.account_name') }} as text) as account_name_normalized,
         cast(accounts.industry as text) as industry,
         cast(accounts.segment as text) as segment,
         cast(accounts.country as text) as country,

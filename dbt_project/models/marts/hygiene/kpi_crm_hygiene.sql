@@ -1,5 +1,6 @@
--- CRM hygiene per night: how many records fail each check. Incremental: the night's rows are
--- replaced, published nights are carried over.
+-- CRM hygiene per night: how many records fail each check (SPEC: CRM hygiene; activity on a deal, its
+-- account or its lead keeps it from being stale; duplicates share a normalised name and a country).
+-- Incremental: the night's rows are replaced, published nights are carried over.
 {{
     config(
         materialized='incremental',
@@ -19,8 +20,7 @@ opportunities as (
 activities as (
     select * from {{ ref('fct_activities') }}
     where
-        opportunity_id is not null
-        and activity_date > {{ dbt.dateadd('day', -30, night()) }}
+        activity_date > {{ dbt.dateadd('day', -30, night()) }}
         and activity_date <= {{ night() }}
 ),
 
@@ -30,6 +30,22 @@ accounts as (
 
 identities as (
     select * from {{ ref('int_rep_identities_matched') }}
+),
+
+-- a deal is touched when an activity of the last 30 days is on it, on its account or on its lead
+touched_deals as (
+    select opportunity_id as touched_id from activities
+    where opportunity_id is not null
+),
+
+touched_accounts as (
+    select account_id as touched_id from activities
+    where account_id is not null
+),
+
+touched_leads as (
+    select lead_id as touched_id from activities
+    where lead_id is not null
 ),
 
 duplicate_groups as (
@@ -57,10 +73,9 @@ checks as (
         count(*) as failing_rows
     from opportunities
     where
-        not exists (
-            select 1 from activities
-            where activities.opportunity_id = opportunities.opportunity_id
-        )
+        not exists (select 1 from touched_deals where touched_deals.touched_id = opportunities.opportunity_id)
+        and not exists (select 1 from touched_accounts where touched_accounts.touched_id = opportunities.account_id)
+        and not exists (select 1 from touched_leads where touched_leads.touched_id = opportunities.lead_id)
     union all
     select
         'duplicate_accounts' as check_name,
