@@ -73,9 +73,18 @@ checks as (
         count(*) as failing_rows
     from opportunities
     where
-        not exists (select 1 from touched_deals where touched_deals.touched_id = opportunities.opportunity_id)
-        and not exists (select 1 from touched_accounts where touched_accounts.touched_id = opportunities.account_id)
-        and not exists (select 1 from touched_leads where touched_leads.touched_id = opportunities.lead_id)
+        not exists (
+            select 1 from touched_deals
+            where touched_deals.touched_id = opportunities.opportunity_id
+        )
+        and not exists (
+            select 1 from touched_accounts
+            where touched_accounts.touched_id = opportunities.account_id
+        )
+        and not exists (
+            select 1 from touched_leads
+            where touched_leads.touched_id = opportunities.lead_id
+        )
     union all
     select
         'duplicate_accounts' as check_name,
