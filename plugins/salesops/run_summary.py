@@ -26,6 +26,7 @@ class NightSummary:
     failed_checks: list[dict] = field(default_factory=list)
     published: dict[str, int] = field(default_factory=dict)
     published_at: str | None = None
+    forecast_notes: list[dict] = field(default_factory=list)  # scopes the time series could not model as usual
 
 
 def _table_exists(cur, qualified: str) -> bool:  # noqa: ANN001
@@ -109,6 +110,11 @@ def summarize(settings: Settings, night: date, run_id: str | None = None, since:
             row = cur.fetchone()
             if row:
                 summary.published, summary.published_at = dict(row[0]), row[1].isoformat(timespec="seconds")
+        if _table_exists(cur, "forecast.time_series_notes"):
+            cur.execute("select scope, model, note from forecast.time_series_notes where as_of_date = %s"
+                        " order by scope", (night,))
+            summary.forecast_notes = [dict(zip(("scope", "model", "note"), row, strict=True))
+                                      for row in cur.fetchall()]
     return summary
 
 
@@ -138,6 +144,10 @@ def format_text(summary: NightSummary) -> str:
                  else f"observed {check['observed']}")
         where = f" at {check['file']} line(s) {', '.join(map(str, check['lines']))}" if check["lines"] else ""
         lines.append(f"    {check['severity']:<8} {check['suite']}: {check['expectation']}{column} ({found}){where}")
+    if summary.forecast_notes:
+        lines.append("")
+        lines.append("Forecast (time series):")
+        lines.extend(f"  {n['scope']:<24} {n['model']:<10} {n['note']}" for n in summary.forecast_notes)
     lines.append("")
     if summary.published:
         lines.append(f"Published to marts at {summary.published_at}:")
