@@ -370,7 +370,7 @@ def build_parser() -> argparse.ArgumentParser:
     maven.add_argument("--night", type=_date, help="the extract's night (default: the last close date)")
     maven.add_argument("--quarterly-quota", type=float, metavar="USD",
                        help="the dataset has no quotas: give every agent this flat quarterly bookings quota"
-                            " (a stand-in; without quotas the mart gate stops the night on the empty quota KPIs)")
+                            " (a stand-in; without it the quota KPIs are empty, with a warning saying why)")
     maven.set_defaults(func=cmd_convert_maven)
 
     rollback = sub.add_parser("rollback", help="put the previous marts back (swap with marts_previous)")

@@ -18,10 +18,9 @@ from salesops.config import Settings
 from salesops.contracts import ENTITIES
 from salesops.quality_suites import (
     AUDIT_SCHEMA,
-    FRESHNESS_SUITE,
+    CHECK_SUITES,
     LEDGER_SUITE,
     MARTS,
-    RECONCILIATION_SUITE,
     all_suites,
     mart_suite_name,
     raw_suite_name,
@@ -61,14 +60,14 @@ def get_context(settings: Settings):  # noqa: ANN201 - GX's context type is inte
 def suite_names(layer: str) -> list[str]:
     if layer == "raw":
         return [*(raw_suite_name(e) for e in ENTITIES), LEDGER_SUITE]
-    return [*(mart_suite_name(m) for m in MARTS), RECONCILIATION_SUITE, FRESHNESS_SUITE]
+    return [*(mart_suite_name(m) for m in MARTS), *CHECK_SUITES]
 
 
 def _asset_location(suite_name: str) -> tuple[str, str]:
     """Suite name -> (schema, table) it validates."""
     layer, _, table = suite_name.partition("__")
     night_sliced = {mart_suite_name(m) for m in MARTS if m.night_column}
-    if layer == "raw" or suite_name in (RECONCILIATION_SUITE, FRESHNESS_SUITE) or suite_name in night_sliced:
+    if layer == "raw" or suite_name in CHECK_SUITES or suite_name in night_sliced:
         return AUDIT_SCHEMA, suite_name
     return BUILD_SCHEMA, table
 

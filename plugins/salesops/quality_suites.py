@@ -27,7 +27,6 @@ class MartChecks:
     not_null: tuple[str, ...] = ()
     rates: tuple[str, ...] = ()  # fractions that must lie in [0, 1]
     non_negative: tuple[str, ...] = ()
-    may_be_empty: bool = False  # empty is legitimate (e.g. no open deals, no closed forecast period yet)
     # An incremental fact's column naming the night that wrote a row: the gate checks that night's rows
     # only, through an audit view (the others were checked the night they were written; the grain is
     # kept by dbt's delete+insert on it). Full-table scans of the big facts were half the gate's time.
@@ -38,10 +37,25 @@ class MartChecks:
     night_partition: str | None = None
 
 
-# Tables that are never empty after a published night; any other mart may legitimately be
-# (no open deals tonight, no closed forecast period yet).
-NEVER_EMPTY = frozenset({"kpi_quota_attainment", "kpi_quota_attainment_rate", "fct_opportunities", "kpi_win_rate",
-                         "kpi_crm_hygiene", "dim_date"})
+# The marts a night always fills unless their inputs are empty (SPEC section 5: a KPI may be empty only because
+# its inputs are): mart -> (a query counting its input's rows, with {night}; what an empty input means). Judged
+# by the emptiness suite against their inputs, not against a fixed expectation that they have rows; any other
+# mart may legitimately be empty (no open deals tonight, no closed forecast period yet).
+FILLED_FROM = {
+    **dict.fromkeys(("kpi_quota_attainment", "kpi_quota_attainment_rate"), (
+        "select count(*) from staging.stg_hr__quotas where quota_type = 'bookings'",
+        "hr/quotas holds no bookings quota (SPEC section 5: the quota KPIs stay empty, the rest publishes)")),
+    "fct_opportunities": (
+        "select count(*) from staging.stg_crm__opportunities"
+        " where is_deleted is not true and cast(created_at as date) <= '{night}'",
+        "crm/opportunities holds no deal created by the night"),
+    "kpi_win_rate": (
+        "select count(*) from staging.stg_crm__opportunities where is_deleted is not true"
+        " and stage in ('closed_won', 'closed_lost') and closed_at is not null"
+        " and cast(closed_at as date) <= '{night}' and cast(created_at as date) <= '{night}'",
+        "no deal has closed by the night"),
+    **dict.fromkeys(("kpi_crm_hygiene", "dim_date"), ("select 1", "it is never empty")),
+}
 MARTS_MODELS_DIR = PROJECT_DIR / "dbt_project" / "models" / "marts"
 
 
@@ -82,11 +96,8 @@ def mart_checks_from_dbt(models_dir: Path = MARTS_MODELS_DIR) -> tuple[MartCheck
                     (rates if bounds == (0, 1) else non_negative if bounds == (0, None) else []).append(name)
             meta = model.get("config", {}).get("meta", {})
             night_column = meta.get("gate_checks_rows_where_night_is")
-            # a night slice may be empty (no deal changed in the nights caught up: a quiet weekend);
-            # the whole fact being empty shows in the KPI tables built on it, checked whole
-            may_be_empty = model["name"] not in NEVER_EMPTY or night_column is not None
             checks.append(MartChecks(model["name"], grain, tuple(c for c in not_null if c not in grain),
-                                     tuple(rates), tuple(non_negative), may_be_empty, night_column,
+                                     tuple(rates), tuple(non_negative), night_column,
                                      meta.get("gate_checks_every_row_of_the_nights")))
     return tuple(checks)
 
@@ -139,6 +150,8 @@ def tests_the_mart_gate_repeats(manifest: dict, gx_root: Path) -> list[str]:
 LEDGER_SUITE = "raw__ledger_balance"
 RECONCILIATION_SUITE = "marts__reconciliation"
 FRESHNESS_SUITE = "marts__freshness"
+EMPTINESS_SUITE = "marts__emptiness"
+CHECK_SUITES = (RECONCILIATION_SUITE, FRESHNESS_SUITE, EMPTINESS_SUITE)  # cross-table: audit relations
 
 
 def raw_suite_name(entity: Entity) -> str:
@@ -190,8 +203,7 @@ def raw_suite_expectations(entity: Entity, thresholds: dict) -> list[dict]:
 
 def mart_suite_expectations(mart: MartChecks, thresholds: dict) -> list[dict]:
     t = thresholds
-    out = [] if mart.may_be_empty else [
-        _expectation("expect_table_row_count_to_be_between", "mart_not_empty", t, min_value=1, max_value=None)]
+    out = []  # whether it may be empty is the emptiness suite's question (FILLED_FROM)
     if len(mart.grain) == 1:
         out.append(_expectation("expect_column_values_to_be_unique", "mart_grain_unique", t, column=mart.grain[0]))
     else:
@@ -228,6 +240,14 @@ def check_suite_expectations(thresholds: dict) -> dict[str, list[dict]]:
         FRESHNESS_SUITE: [
             _expectation("expect_column_values_to_be_between", "mart_freshness", t,
                          column="days_since_last_change", min_value=0, max_value=t["freshness_max_days"]),
+        ],
+        EMPTINESS_SUITE: [
+            _expectation("expect_table_row_count_to_equal", "mart_not_empty", t, value=len(FILLED_FROM)),
+            # empty while its input has rows: a defect, the night stops
+            _expectation("expect_column_values_to_be_between", "mart_not_empty", t, column="empty_without_cause",
+                         min_value=0, max_value=0),
+            # empty because its input is: published, with a warning that says why
+            _expectation("expect_column_values_to_be_null", "mart_empty_input", t, column="empty_because"),
         ],
     }
 
@@ -283,7 +303,7 @@ def mart_check_views_sql(night: str, build_schema: str, written_whole: frozenset
 
     Reconciliation: the won deals and their USD in the win-rate KPI against staging and the
     enriched opportunities, forecast accuracy's actuals against the win-rate KPI's bookings, and
-    tonight's pipeline snapshot against the open deals. Freshness:
+    tonight's pipeline snapshot against the open deals. Emptiness: each FILLED_FROM mart against its input. Freshness:
     whole days from the newest opportunity change to the night.
     """
     night = night.replace("'", "")
@@ -318,6 +338,15 @@ def mart_check_views_sql(night: str, build_schema: str, written_whole: frozenset
                 (select count(*) from {build_schema}.fct_opportunities where not is_closed)::numeric
         )
         select check_name, marts_value, staged_value, marts_value - staged_value as difference from checks"""),
+        *_computed_once(EMPTINESS_SUITE, " union all ".join(
+            f"select '{table}' as table_name,"
+            f" (select count(*) from (select from {build_schema}.{table} limit 1) as any_row) as mart_rows,"
+            f" ({count.format(night=night)}) as input_rows,"
+            f" case when not exists (select from {build_schema}.{table}) and ({count.format(night=night)}) > 0"
+            f" then 1 else 0 end as empty_without_cause,"
+            f" case when not exists (select from {build_schema}.{table}) then '{table} is empty: {cause}' end"
+            f" as empty_because"
+            for table, (count, cause) in FILLED_FROM.items())),
         *_computed_once(FRESHNESS_SUITE, f"""
         select '{night}'::date - max(cast(updated_at as date)) as days_since_last_change
         from {build_schema}.fct_opportunities"""),
