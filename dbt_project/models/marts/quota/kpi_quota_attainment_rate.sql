@@ -1,23 +1,38 @@
--- Share of quota-carrying reps at or above quota, per period, company-wide and per direct manager.
+-- Share of quota-carrying reps at or above quota, per period, company-wide and per direct manager: the
+-- manager the rep had at the period's end (or on the night, for the current period), by the HR versions
+-- (int_employee_versions), not today's manager applied to every past period.
 with
 
 attainment as (
     select * from {{ ref('kpi_quota_attainment') }}
 ),
 
-employees as (
-    select * from {{ ref('stg_hr__employees') }}
+versions as (
+    select * from {{ ref('int_employee_versions') }}
+),
+
+attainment_measured as (
+    select
+        *,
+        least(
+            cast({{ dbt.dateadd('day', -1, dbt.dateadd('month', "case period_type when 'month' then 1 else 3 end",
+                                                        'period_start')) }} as date),
+            {{ night() }}
+        ) as measured_on
+    from attainment
 ),
 
 attainment_with_manager as (
     select
-        attainment.period_type,
-        attainment.period_start,
-        attainment.attainment,
-        employees.manager_employee_id
-    from attainment
-    left join employees
-        on attainment.employee_id = employees.employee_id
+        attainment_measured.period_type,
+        attainment_measured.period_start,
+        attainment_measured.attainment,
+        versions.manager_employee_id
+    from attainment_measured
+    left join versions
+        on
+            attainment_measured.employee_id = versions.employee_id
+            and {{ version_on('versions', 'attainment_measured.measured_on') }}
 ),
 
 company as (

@@ -1,10 +1,16 @@
 -- Team structure per month, measured on the month's last day (or the night for the current month):
 -- headcount of the sales and sales-ops organisations, quota-carrying reps, the sales-ops to
--- quota-carrying rep ratio, and managers' span of control (direct reports).
+-- quota-carrying rep ratio, and managers' span of control (direct reports). Role and manager are the
+-- ones in force on that day (HR versions: int_employee_versions, back to the oldest HR batch kept);
+-- hire and termination dates the latest HR says.
 with
 
 employees as (
-    select * from {{ ref('dim_reps') }}
+    select * from {{ ref('stg_hr__employees') }}
+),
+
+versions as (
+    select * from {{ ref('int_employee_versions') }}
 ),
 
 calendar as (
@@ -17,7 +23,11 @@ months as (
 
 active as (
     select
-        employees.*,
+        employees.employee_id,
+        versions.role,
+        versions.manager_employee_id,
+        versions.role in ({{ quoted_list(var('quota_carrying_roles')) }}) as is_quota_carrying_role,
+        versions.role in ({{ quoted_list(var('sales_ops_roles')) }}) as is_sales_ops,
         months.month_start,
         months.measured_on
     from months
@@ -25,6 +35,8 @@ active as (
         on
             months.measured_on >= employees.hire_date
             and (employees.termination_date is null or months.measured_on < employees.termination_date)
+    inner join versions
+        on employees.employee_id = versions.employee_id and {{ version_on('versions', 'months.measured_on') }}
 ),
 
 direct_reports as (
