@@ -5,7 +5,8 @@
     deletes are not looked for. dbt compares them with the current versions of those deals only
     (macros/snapshot_staging_table.sql), found through the index on the current versions' keys; the
     index on dbt_scd_id is the one dbt's merge closes the replaced versions by; the one on _batch_id
-    finds the newest batch snapshotted. -#}
+    finds the newest batch snapshotted; the one on closed versions' keys finds a deal's first closed
+    version (int_opportunities_enriched stamps owner and account at close from it). -#}
 {% snapshot opportunities_snapshot %}
     {{
         config(
@@ -19,6 +20,8 @@
                 'create index if not exists {{ this.identifier }}_current_key on {{ this }} (opportunity_id)'
                 ~ ' where dbt_valid_to is null',
                 'create index if not exists {{ this.identifier }}_scd_id on {{ this }} (dbt_scd_id)',
+                'create index if not exists {{ this.identifier }}_closed on {{ this }} (opportunity_id)'
+                ~ " where stage in ('closed_won', 'closed_lost')",
                 'create index if not exists {{ this.identifier }}_batch on {{ this }} (_batch_id)',
             ],
         )

@@ -22,7 +22,8 @@ build (the recycled schema skips a night), so changes the marts must catch up by
       Leads: L1 (U2, became O2), L2 (U2, became O4), L3 (U2), L5 (U1), L6 (U2, became O8).
       Activities (calls of 15 minutes, by U1 unless said): X1 on L1 10-21, X2 on L3 11-06, X3 on L3 11-10;
       X4 dated 11-21, logged ahead (kpi_activity counts it from the 21st on); X5 11-03; X6 by U2 09-01.
-  20: A1 re-delivered as Mid-Market (O5, closed, follows); the EUR rate of 11-01 revised to 1.15 (O2,
+  20: A1 re-delivered as Mid-Market (O5, closed before, keeps SMB: stamped at close; the forecast's won
+      deals follow the account); the EUR rate of 11-01 revised to 1.15 (O2,
       won 11-01, is worth 2000 x 1.15 = 2300.00); O4 won (L2 is won).
   21: E1's work email changes and E3 takes u1@acme: U1 is now E3 (O6 and L5 follow); O3 deleted; L1
       deleted; L4 new; O7's close corrected to 07-02 (it leaves June and Q2 for July and Q3); X2
@@ -32,10 +33,8 @@ build (the recycled schema skips a night), so changes the marts must catch up by
   22: O1 lost, at 11-22's rate (1000 x 1.25 = 1250.00); O8 deleted: Q2 and its months have no closed
       deal left, so the win-rate table has no row for them, and L6 is no longer won; O10, still open,
       is worth 500 x 1.25 = 625.00 at tonight's rate; X5 moved to 11-12 (it leaves the week of 11-02 for
-      the week of 11-09); A4 re-delivered as Enterprise in NA: O11's segment and region change and nothing
-      else, so the sales-cycle KPI recomputes only the segment and region rows of March and Q1 (SMB and
-      APAC lose O11, Enterprise and NA gain it) and the deal-size KPI (no region cut) only the segment rows;
-      they keep their other rows of those periods.
+      the week of 11-09); A4 re-delivered as Enterprise in NA: O11, won on 03-03 while A4 was SMB in APAC,
+      keeps them (stamped at close), so no KPI row of March or Q1 is recomputed.
 Contract chains (int_contracts_chained recomputes only the chains holding a contract delivered since):
   19: C1 (2024) renewed by C2 (2025); D1 (2024) renewed by D2 (2025); K2 (2025) whose parent K1 is not
       delivered yet, so K2 is a root; E1 alone.
@@ -281,7 +280,9 @@ def test_facts_kept_by_key_follow_changes_from_every_table(db, warehouse_server,
     assert opportunities["O1"]["stage"] == "closed_lost" and opportunities["O1"]["amount_usd"] == 1250
     assert opportunities["O2"]["amount_usd"] == 2300  # 2000 x 1.15, the revised rate of its close date
     assert opportunities["O4"]["is_won"] is True
-    assert opportunities["O5"]["segment"] == "Mid-Market" and opportunities["O11"]["segment"] == "Enterprise"
+    # closed before their accounts moved: segment and region as at close
+    assert opportunities["O5"]["segment"] == "SMB"
+    assert (opportunities["O11"]["segment"], opportunities["O11"]["region"]) == ("SMB", "APAC")
     assert opportunities["O6"]["employee_id"] == "E3"
     assert sorted(leads) == ["L2", "L3", "L4", "L5", "L6"]  # L1 deleted on 21
     assert (leads["L2"]["is_won"], leads["L2"]["first_activity_id"]) == (True, "X2")
@@ -293,15 +294,14 @@ def test_facts_kept_by_key_follow_changes_from_every_table(db, warehouse_server,
         cur.execute("select period_type, period_start::text, won_deals from marts.kpi_win_rate"
                     " where dimension = 'all' and period_start between '2026-04-01' and '2026-09-30' order by 1, 2")
         assert cur.fetchall() == [("month", "2026-07-01", 1), ("quarter", "2026-07-01", 1)]  # O7 moved; O8 gone
-        # the first quarter was untouched since the second night's fresh build (O9 came again unchanged) but
-        # for O11's segment and region (below): kept, not recomputed
+        # the first quarter was untouched since the second night's fresh build (O9 came again unchanged, O11's
+        # account moved after its close): kept, not recomputed
         cur.execute("select distinct loaded_through::text from marts.kpi_win_rate"
-                    " where period_start < '2026-04-01' and dimension not in ('segment', 'region')")
+                    " where period_start < '2026-04-01'")
         assert cur.fetchall() == [("2026-11-20",)]
         # (period, dimension, value, deals, median days, recomputed on) of Q1: O9 (Feb, 36 days: 01-05 09:00 to
         # 02-10 12:00) and O11 (March, 30 days: 02-01 to 03-03). O11's account moved to Enterprise in NA on the
-        # 22nd: the rows of its segments and regions are recomputed (March's SMB and APAC rows are gone), the
-        # others kept since the 20th
+        # 22nd, after its close: its bookings stay SMB in APAC, every row kept since the 20th
         cur.execute("select period_type, period_start::text, dimension, dimension_value, won_deals,"
                     " median_cycle_days::float, loaded_through::text from marts.kpi_sales_cycle"
                     " where period_start < '2026-04-01' order by 1, 2, 3, 4")
@@ -310,25 +310,22 @@ def test_facts_kept_by_key_follow_changes_from_every_table(db, warehouse_server,
             ("month", "2026-02-01", "all", "all", 1, 36, kept), ("month", "2026-02-01", "region", "EMEA", 1, 36, kept),
             ("month", "2026-02-01", "rep", "E2", 1, 36, kept), ("month", "2026-02-01", "segment", "SMB", 1, 36, kept),
             ("month", "2026-02-01", "type", "new_business", 1, 36, kept),
-            ("month", "2026-03-01", "all", "all", 1, 30, kept), ("month", "2026-03-01", "region", "NA", 1, 30, redone),
+            ("month", "2026-03-01", "all", "all", 1, 30, kept), ("month", "2026-03-01", "region", "APAC", 1, 30, kept),
             ("month", "2026-03-01", "rep", "E2", 1, 30, kept),
-            ("month", "2026-03-01", "segment", "Enterprise", 1, 30, redone),
+            ("month", "2026-03-01", "segment", "SMB", 1, 30, kept),
             ("month", "2026-03-01", "type", "new_business", 1, 30, kept),
             ("quarter", "2026-01-01", "all", "all", 2, 33, kept),
+            ("quarter", "2026-01-01", "region", "APAC", 1, 30, kept),
             ("quarter", "2026-01-01", "region", "EMEA", 1, 36, kept),
-            ("quarter", "2026-01-01", "region", "NA", 1, 30, redone),
             ("quarter", "2026-01-01", "rep", "E2", 2, 33, kept),
-            ("quarter", "2026-01-01", "segment", "Enterprise", 1, 30, redone),
-            ("quarter", "2026-01-01", "segment", "SMB", 1, 36, redone),
+            ("quarter", "2026-01-01", "segment", "SMB", 2, 33, kept),
             ("quarter", "2026-01-01", "type", "new_business", 2, 33, kept)]
-        # deal size has no region cut: a region change touches none of its rows. (dimension, recomputed on,
-        # rows) of Q1: 'all' and type kept (Feb, March, Q1); segment: Feb's SMB kept, March's Enterprise and Q1's
-        # SMB and Enterprise recomputed
+        # deal size: (dimension, recomputed on, rows) of Q1, Feb, March and Q1 each: all kept
         cur.execute("select dimension, loaded_through::text, count(*) from marts.kpi_deal_size"
                     " where period_start < '2026-04-01' group by 1, 2 order by 1, 2")
-        assert cur.fetchall() == [("all", kept, 3), ("segment", kept, 1), ("segment", redone, 3), ("type", kept, 3)]
+        assert cur.fetchall() == [("all", kept, 3), ("segment", kept, 3), ("type", kept, 3)]
         # stage conversion by creation month (cohort, deals, recomputed on): January's O9 came again unchanged
-        # and February's O11 changed only its segment: kept; April lost O8 (deleted on the 22nd): recomputed
+        # and February's O11 kept its segment (stamped): kept; April lost O8 (deleted on the 22nd): recomputed
         cur.execute("select cohort_month::text, min(cohort_deals), min(loaded_through)::text,"
                     " max(loaded_through)::text from marts.kpi_stage_conversion where cohort_month < '2026-09-01'"
                     " group by 1 order by 1")
@@ -374,7 +371,8 @@ def test_facts_kept_by_key_follow_changes_from_every_table(db, warehouse_server,
     kpis = {kpi: _table(db, f"marts.{kpi}") for kpi in KPIS}
     intermediate = {table: _rows(db, f"intermediate.{table}", key) for table, key in KEPT_BY_KEY}
     won, closes = intermediate["int_won_deals_dated"], intermediate["int_first_closes"]
-    # O2 won 11-01, its rate revised on the 20th; O5's account A1 became Mid-Market (neither delivered again);
+    # O2 won 11-01, its rate revised on the 20th; O5's account A1 became Mid-Market (neither delivered again: the
+    # forecast's won deals follow today's account, the bookings above keep the segment at close);
     # O4 won on the 20th; O7 closed again in July but its history still wins it on 06-30; O8 deleted, won still
     assert sorted(won) == ["O11", "O2", "O4", "O5", "O6", "O7", "O8", "O9"]
     assert (won["O2"]["amount_usd"], float(won["O2"]["fx_rate_to_usd"])) == (2300, 1.15)

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from salesops import nightly
-from salesops.contracts import SOURCES
+from salesops.contracts import SOURCES, STAGE_PROBABILITY
 from salesops.loader import load_source
 
 from ..conftest import SAMPLE_LANDING
@@ -132,8 +132,12 @@ def test_weighted_pipeline_matches_the_marts(built, raw):
     opps, rate = raw["opps"], raw["rate"]
     open_deals = opps[~opps["stage"].isin(["closed_won", "closed_lost"])].copy()
     open_deals["usd"] = [row.amount * rate(row.currency, NIGHT) for row in open_deals.itertuples()]
-    open_deals["weighted"] = open_deals["usd"] * open_deals["probability"] / 100
-    open_deals["quarter"] = _quarter(pd.to_datetime(open_deals["close_date"]))
+    # a missing probability takes the stage's default; a past or missing close date counts on the night
+    probability = open_deals["probability"].fillna(open_deals["stage"].map(STAGE_PROBABILITY))
+    open_deals["weighted"] = open_deals["usd"] * probability / 100
+    night = pd.Timestamp(NIGHT)
+    expected_close = pd.to_datetime(open_deals["close_date"]).fillna(night).clip(lower=night)
+    open_deals["quarter"] = _quarter(expected_close)
     expected = open_deals.groupby("quarter").agg(deals=("usd", "size"), usd=("usd", "sum"), crm=("weighted", "sum"))
     marts = pd.read_sql("select close_period_start, open_deals, pipeline_usd, weighted_crm_usd"
                         " from marts_build.kpi_weighted_pipeline where snapshot_date = %(night)s and"

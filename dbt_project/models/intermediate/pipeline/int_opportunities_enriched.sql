@@ -1,6 +1,9 @@
 -- One row per live opportunity as of the night, with its account's segment and region, the HR
 -- employee behind its owner, closed/won flags and its amount in USD: at the rate of the close date
--- once closed, of the night while open (SPEC section 3). Every pipeline mart reads it.
+-- once closed, of the night while open (SPEC section 3). Every pipeline mart reads it. A closed deal
+-- keeps the owner, segment, region and country of the first extract that showed it closed (its first
+-- closed version in opportunities_snapshot, its account's version of that batch): a later reassignment
+-- never moves past bookings (SPEC: owner at close).
 -- Incremental by deal (delete+insert): a night rewrites the deals delivered since the table's last
 -- build, those dated into the night since, and those whose account's segment, region or country,
 -- owner's employee, or rate (tonight's while open, the close day's once closed; the rate used is kept
@@ -61,6 +64,16 @@ fx_rates as (
     select * from {{ ref('int_fx_rates_daily') }}
 ),
 
+closed_versions as (
+    -- the snapshot only moves forward: a rerun of an older night must not see later extracts
+    select * from {{ ref('opportunities_snapshot') }}
+    where stage in ('closed_won', 'closed_lost') and _batch_id <= cast({{ night() }} as text)
+),
+
+account_versions as (
+    select * from {{ ref('stg_crm__account_versions') }}
+),
+
 changed_deals as (
     {% if is_incremental() -%}
         -- delivered since the last build (a version, a deletion), or dated into the nights since
@@ -80,7 +93,8 @@ changed_deals as (
         left join accounts
             on built.account_id = accounts.account_id
         where
-            built.account_id in ({{ accounts_delivered_since(since) }})
+            not built.is_closed  -- a closed deal keeps its account's values at close
+            and built.account_id in ({{ accounts_delivered_since(since) }})
             and (
                 built.segment is distinct from accounts.segment
                 or built.region is distinct from accounts.region
@@ -123,47 +137,94 @@ flagged as (
     from live
 ),
 
-enriched as (
+close_stamps as materialized (
+    -- the first extract that showed each closed deal closed: its owner and account then
+    select distinct on (closed_versions.opportunity_id)
+        closed_versions.opportunity_id,
+        closed_versions.owner_user_id,
+        closed_versions.account_id,
+        closed_versions._batch_id as closed_batch
+    from closed_versions
+    where
+        closed_versions.opportunity_id in (
+            select flagged.opportunity_id from flagged
+            where flagged.is_closed
+        )
+    order by closed_versions.opportunity_id asc, closed_versions._batch_id asc, closed_versions.updated_at asc
+),
+
+accounts_at_close as (
+    select distinct on (close_stamps.opportunity_id)
+        close_stamps.opportunity_id,
+        account_versions.segment,
+        account_versions.region,
+        account_versions.country
+    from close_stamps
+    inner join account_versions
+        on
+            close_stamps.account_id = account_versions.account_id
+            and close_stamps.closed_batch >= account_versions._batch_id
+    order by close_stamps.opportunity_id asc, account_versions.updated_at desc, account_versions._batch_id desc
+),
+
+stamped as (
     select
-        flagged.opportunity_id,
-        flagged.opportunity_name,
-        flagged.account_id,
-        accounts.segment,
-        accounts.region,
-        accounts.country,
-        flagged.owner_user_id,
-        identities.employee_id,
-        flagged.opportunity_type,
-        flagged.stage,
-        {{ stage_order('flagged.stage') }} as stage_order,
-        flagged.is_closed,
-        flagged.is_won,
-        flagged.forecast_category,
-        flagged.amount,
-        flagged.currency,
-        cast(round(flagged.amount * fx_rates.rate_to_usd, 2) as numeric(18, 2)) as amount_usd,
-        fx_rates.rate_to_usd as fx_rate_to_usd,
-        flagged.probability,
-        flagged.created_at,
-        flagged.created_date,
-        flagged.close_date,
-        flagged.closed_at,
-        flagged.closed_date,
-        flagged.lead_id,
-        flagged.loss_reason,
-        case when flagged.is_won then {{ day_count('flagged.created_at', 'flagged.closed_at') }} end as cycle_days,
-        flagged.updated_at,
-        {{ night() }} as loaded_through
+        flagged.*,
+        coalesce(close_stamps.owner_user_id, flagged.owner_user_id) as credited_user_id,
+        case when accounts_at_close.opportunity_id is not null then accounts_at_close.segment else accounts.segment end
+            as segment,
+        case when accounts_at_close.opportunity_id is not null then accounts_at_close.region else accounts.region end
+            as region,
+        case when accounts_at_close.opportunity_id is not null then accounts_at_close.country else accounts.country end
+            as country
     from flagged
+    left join close_stamps
+        on flagged.opportunity_id = close_stamps.opportunity_id
+    left join accounts_at_close
+        on flagged.opportunity_id = accounts_at_close.opportunity_id
     left join accounts
         on flagged.account_id = accounts.account_id
+),
+
+enriched as (
+    select
+        stamped.opportunity_id,
+        stamped.opportunity_name,
+        stamped.account_id,
+        stamped.segment,
+        stamped.region,
+        stamped.country,
+        stamped.credited_user_id as owner_user_id,
+        identities.employee_id,
+        stamped.opportunity_type,
+        stamped.stage,
+        {{ stage_order('stamped.stage') }} as stage_order,
+        stamped.is_closed,
+        stamped.is_won,
+        stamped.forecast_category,
+        stamped.amount,
+        stamped.currency,
+        cast(round(stamped.amount * fx_rates.rate_to_usd, 2) as numeric(18, 2)) as amount_usd,
+        fx_rates.rate_to_usd as fx_rate_to_usd,
+        stamped.probability,
+        stamped.created_at,
+        stamped.created_date,
+        stamped.close_date,
+        stamped.closed_at,
+        stamped.closed_date,
+        stamped.lead_id,
+        stamped.loss_reason,
+        case when stamped.is_won then {{ day_count('stamped.created_at', 'stamped.closed_at') }} end as cycle_days,
+        stamped.updated_at,
+        {{ night() }} as loaded_through
+    from stamped
     left join identities
-        on flagged.owner_user_id = identities.user_id
+        on stamped.credited_user_id = identities.user_id
     left join fx_rates
         on
-            flagged.currency = fx_rates.currency
+            stamped.currency = fx_rates.currency
             and fx_rates.rate_date = case
-                when flagged.is_closed then coalesce(flagged.closed_date, flagged.close_date)
+                when stamped.is_closed then coalesce(stamped.closed_date, stamped.close_date)
                 else {{ night() }}
             end
 )
