@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from datetime import date
@@ -86,5 +87,25 @@ def run_dag_test(settings: Settings, night: date, dag_id: str = NIGHTLY_DAG, log
             from salesops.night_lock import HOLDER_VARIABLE
 
             env[HOLDER_VARIABLE] = lock_token
-        process = subprocess.run(command, env=env, stdout=out, stderr=subprocess.STDOUT, check=False)
-    return process.returncode
+        # its own process group, ended with us: a salesops command killed mid-night leaves no run behind
+        process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+                                   preexec_fn=_die_with_parent)
+        if lock_token:
+            from salesops.night_lock import record_worker
+
+            record_worker(settings, lock_token, process.pid)
+        try:
+            return process.wait()
+        except BaseException:
+            os.killpg(process.pid, signal.SIGTERM)
+            raise
+
+
+def _die_with_parent() -> None:
+    """In the child before exec: the kernel sends it SIGKILL when the salesops command dies (Linux)."""
+    import ctypes
+
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass  # elsewhere the next holder stops an orphaned run (night_lock.record_worker)

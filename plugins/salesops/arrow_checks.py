@@ -16,12 +16,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 
-from salesops.contracts import BOOLEAN, DATE, INTEGER, NUMERIC, TIMESTAMP, Entity
+from salesops.contracts import BOOLEAN, DATE, INTEGER, NUMERIC, TIMESTAMP, Column, Entity
 from salesops.row_checks import (
     BOOLEAN_WORDS,
     FORMULA_PATTERN,
     INTEGER_PATTERN,
     NUMERIC_PATTERN,
+    TIMESTAMP_PATTERN,
     RowJudge,
     SizeLimits,
     formula_flag,
@@ -31,8 +32,8 @@ _INTEGER = f"^{INTEGER_PATTERN}$"
 _NUMERIC = f"^{NUMERIC_PATTERN}$"
 _DATE = r"^\d{4}-\d{2}-\d{2}$"
 # ISO-8601 shape with valid hours, minutes and seconds; a suspect row is judged again in Python.
-_TIMESTAMP = (r"^\d{4}-\d{2}-\d{2}([T ]([01]\d|2[0-3])(:?[0-5]\d(:?[0-5]\d([.,]\d{1,6})?)?)?)?"
-              r"(Z|[+-]([01]\d|2[0-3])(:?[0-5]\d)?)?$")
+_TIMESTAMP = f"^\\s*{TIMESTAMP_PATTERN}\\s*$"
+_HOUR_ONLY = r"[T ]\d\d(Z|[+-]\d\d(:?\d\d)?)?$"  # Arrow's cast reads a time without minutes; Postgres does not
 _BOOLEANS = pa.array(BOOLEAN_WORDS)
 
 
@@ -127,13 +128,23 @@ def _canonical_rows(values: pa.Array, type_: str) -> np.ndarray:
     return rows[ok]
 
 
-def _suspect_rows(values: pa.Array, type_: str) -> list[int]:
-    """Indices of the values that may not be of the type."""
+def _suspect_rows(values: pa.Array, column: Column) -> list[int]:
+    """Indices of the values that may not be of the column's type (or too large for what staging stores)."""
+    type_ = column.type
     if type_ not in _CANONICAL:
-        return pc.indices_nonzero(_pattern_suspects(values, type_)).to_pylist()
+        suspects = _pattern_suspects(values, type_)
+        if type_ in (INTEGER, NUMERIC):  # long enough to overflow staging's type, or an exponent: judged in Python
+            digits = column.digits if type_ == NUMERIC else 18
+            long = pc.or_(pc.greater(pc.utf8_length(pc.utf8_trim_whitespace(values)), digits),
+                          pc.match_substring_regex(values, "[eE]"))
+            suspects = pc.or_(suspects, pc.fill_null(long, False))
+        return pc.indices_nonzero(suspects).to_pylist()
     try:
         pc.cast(values, _STRICT_CASTS[type_])  # all or nothing, but fast: the usual case of a clean column
-        return pc.indices_nonzero(pc.fill_null(pc.starts_with(values, "0000"), False)).to_pylist()
+        odd = pc.starts_with(values, "0000")
+        if type_ == TIMESTAMP:
+            odd = pc.or_(odd, pc.match_substring_regex(values, _HOUR_ONLY))
+        return pc.indices_nonzero(pc.fill_null(odd, False)).to_pylist()
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         pass
     others = np.ones(len(values), bool)
@@ -193,7 +204,7 @@ def check_chunk(entity: Entity, header: list[str], chunk: bytes, has_header: boo
         empty = pc.fill_null(pc.or_kleene(pc.is_null(values), pc.utf8_is_space(values)), True)
         suspects.update(pc.indices_nonzero(empty).to_pylist())
     for name in typed:
-        suspects.update(_suspect_rows(table.column(name).combine_chunks(), entity.column(name).type))
+        suspects.update(_suspect_rows(table.column(name).combine_chunks(), entity.column(name)))
     rejections = []
     for index in sorted(suspects):
         start, end = span(index)

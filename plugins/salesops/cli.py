@@ -228,7 +228,7 @@ def cmd_docs(args: argparse.Namespace) -> int:
 
 def cmd_show(args: argparse.Namespace) -> int:
     """Print a published table as a BI tool reads it: as bi_reader, in a read-only transaction (with
-    --engineer, as the warehouse's owner, still read-only, for the schemas BI may not read)."""
+    --engineer, as the engineers' read-only login, which reads every schema and holds no other power)."""
     import psycopg2
     from psycopg2 import sql
 
@@ -237,8 +237,8 @@ def cmd_show(args: argparse.Namespace) -> int:
     settings = load_settings()
     if args.where and ";" in args.where:
         raise SalesopsError("--where takes one filter expression: ';' is not allowed")
-    login = "the warehouse's owner" if args.engineer else access.BI_ROLE
-    url = settings.warehouse_url if args.engineer else access.bi_url(settings)
+    login = "the engineers' read-only login" if args.engineer else access.BI_ROLE
+    url = access.engineer_url(settings) if args.engineer else access.bi_url(settings)
     try:
         conn = psycopg2.connect(url, application_name="salesops show")
     except psycopg2.OperationalError as exc:
@@ -256,8 +256,8 @@ def cmd_show(args: argparse.Namespace) -> int:
                     raise SalesopsError(f"no table {qualified} (has a night been published?)")
                 cur.execute(query + sql.SQL(" limit 0"))
             except psycopg2.errors.InsufficientPrivilege:
-                raise SalesopsError(f"{access.BI_ROLE} may not read {qualified}: BI reads marts and meta.dq_results"
-                                    " only (--engineer shows it as the warehouse's owner, read-only)") from None
+                raise SalesopsError(f"{login} may not read {qualified}: BI reads marts and meta.dq_results only"
+                                    " (--engineer shows what engineers may read, read-only)") from None
             width = len(cur.description)
             if args.where:  # on lines of its own: a trailing -- comment cannot swallow the order and limit
                 query += sql.SQL(" where (\n") + sql.SQL(args.where) + sql.SQL("\n)")
@@ -397,16 +397,36 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("--where", help="SQL filter, e.g. \"period_type = 'quarter'\"")
     show.add_argument("--limit", type=int, default=50)
     show.add_argument("--engineer", action="store_true",
-                      help="read as the warehouse's owner (still read-only): what BI may not read, e.g. --schema raw")
+                      help="read as the engineers' read-only login: what BI may not read, e.g. --schema raw")
     show.set_defaults(func=cmd_show)
     return parser
 
 
+_CONTROL = {code: f"\\x{code:02x}" for code in (*range(0x00, 0x20), *range(0x7f, 0xa0)) if chr(code) not in "\n\t"}
+
+
+class _TerminalSafe:
+    """An output stream that writes control characters (an ESC sequence in a file name or a value from a landing
+    file) as visible escapes: what the CLI prints can neither retitle nor repaint the user's terminal."""
+
+    def __init__(self, stream: object) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        return self._stream.write(text.translate(_CONTROL))
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._stream, name)
+
+
 def main(argv: list[str] | None = None) -> int:
+    os.umask(0o077)  # what the CLI and its Airflow runs write under SALESOPS_HOME is its owner's alone
+    sys.stdout, sys.stderr = _TerminalSafe(sys.stdout), _TerminalSafe(sys.stderr)
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
+        warehouse.secure_home(load_settings())
         return args.func(args)
     except SalesopsError as exc:
         print(f"salesops: error: {exc}", file=sys.stderr)

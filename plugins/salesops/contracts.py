@@ -38,6 +38,9 @@ class Column:
     # personal data (pay, private contact): its values never reach what BI or the reports show, not even
     # as a failed check's sample (quality_gate keeps those in a table only engineers read)
     personal: bool = False
+    # a number as staging stores it, numeric(digits + scale, scale): a larger one is quarantined
+    digits: int = 16
+    scale: int = 2
 
 
 @dataclass(frozen=True)
@@ -114,7 +117,7 @@ ENTITIES: tuple[Entity, ...] = (
         _pk("opportunity_id"), _c("account_id"), _c("owner_user_id"), _c("opportunity_name"),
         _c("type", allowed=("new_business", "expansion", "renewal")),
         _c("stage", nullable=False, allowed=STAGES), _c("amount", NUMERIC, min_value=0),
-        _c("currency"), _c("probability", NUMERIC, min_value=0, max_value=100),
+        _c("currency"), _c("probability", NUMERIC, min_value=0, max_value=100, digits=3),
         _c("forecast_category", allowed=FORECAST_CATEGORIES), _c("created_at", TIMESTAMP, nullable=False),
         _c("close_date", DATE), _c("closed_at", TIMESTAMP), _c("lead_id"), _c("loss_reason"),
         _UPDATED, _DELETED,
@@ -123,8 +126,9 @@ ENTITIES: tuple[Entity, ...] = (
         foreign_keys={"owner_user_id": "crm__users.user_id", "account_id": "crm__accounts.account_id"}),
     Entity("crm", "opportunity_history", (
         _pk("history_id"), _c("opportunity_id", nullable=False), _c("stage", allowed=STAGES),
-        _c("amount", NUMERIC, min_value=0), _c("currency"), _c("probability", NUMERIC, min_value=0, max_value=100),
-        _c("close_date", DATE), _c("forecast_category", allowed=FORECAST_CATEGORIES),
+        _c("amount", NUMERIC, min_value=0), _c("currency"),
+        _c("probability", NUMERIC, min_value=0, max_value=100, digits=3), _c("close_date", DATE),
+        _c("forecast_category", allowed=FORECAST_CATEGORIES),
         _c("changed_at", TIMESTAMP, nullable=False),
     ), ("history_id",), "One row per opportunity change, as Salesforce OpportunityHistory."),
     Entity("crm", "activities", (
@@ -133,7 +137,7 @@ ENTITIES: tuple[Entity, ...] = (
         _c("duration_minutes", INTEGER, min_value=0), _UPDATED,
     ), ("activity_id",), "Sales activities."),
     Entity("crm", "fx_rates", (
-        _pk("date", DATE), _pk("currency"), _c("rate_to_usd", NUMERIC, nullable=False, min_value=0),
+        _pk("date", DATE), _pk("currency"), _c("rate_to_usd", NUMERIC, nullable=False, min_value=0, digits=10, scale=8),
     ), ("date", "currency"), "Daily exchange rates: 1 unit of currency = rate_to_usd USD.",
         required_for_night=True),
     # --- contracts ---------------------------------------------------------------------
@@ -175,13 +179,13 @@ ENTITIES: tuple[Entity, ...] = (
         ordered_pairs=(("period_start", "period_end"),)),
     Entity("hr", "compensation_plans", (
         _pk("employee_id"), _pk("plan_year", INTEGER), _c("on_target_variable", NUMERIC, min_value=0, personal=True),
-        _c("commission_rate", NUMERIC, min_value=0, personal=True),
-        _c("accelerator_threshold", NUMERIC, min_value=0, personal=True),
-        _c("accelerator_multiplier", NUMERIC, min_value=0, personal=True),
+        _c("commission_rate", NUMERIC, min_value=0, personal=True, digits=3, scale=6),
+        _c("accelerator_threshold", NUMERIC, min_value=0, personal=True, digits=5, scale=4),
+        _c("accelerator_multiplier", NUMERIC, min_value=0, personal=True, digits=5, scale=4),
     ), ("employee_id", "plan_year"), "Variable-pay plans (personal data: marts_restricted only)."),
     Entity("hr", "training_completions", (
         _pk("employee_id"), _pk("course_id"), _c("course_name"), _pk("completed_at", TIMESTAMP),
-        _c("score", NUMERIC, min_value=0, max_value=100),
+        _c("score", NUMERIC, min_value=0, max_value=100, digits=3),
     ), ("employee_id", "course_id", "completed_at"), "Training courses completed."),
 )
 

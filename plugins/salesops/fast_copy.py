@@ -123,6 +123,8 @@ def _checked_chunks(entity: Entity, header: list[str], path: Path, limits: SizeL
         for chunk in _chunks(path):
             lines = _line_count(chunk) - (1 if first else 0)
             sha256.update(chunk)
+            if b"\x00" in chunk or b"\xef\xbb\xbf" in (chunk[3:] if first else chunk):
+                raise NeedsPreciseLoad("a NUL byte or a byte-order mark inside the file")
             try:
                 checked = arrow_checks.check_chunk(entity, header, chunk, first, line, limits)
             except arrow_checks.ArrowCannotRead as exc:

@@ -11,7 +11,9 @@ import csv
 import hashlib
 import io
 import logging
+import os
 import re
+import stat
 import sys
 import tempfile
 from collections import deque
@@ -138,7 +140,13 @@ def _read_header(path: Path) -> list[str]:
         first_line = head.split(b"\n", 1)[0].decode("utf-8-sig").rstrip("\r")
     except UnicodeDecodeError as exc:
         raise SourceFileError(str(path), f"header is not valid UTF-8 ({exc.reason})", line=1) from exc
-    return [name.strip().lower() for name in next(csv.reader([first_line]))]
+    if "\r" in first_line:
+        raise SourceFileError(str(path), "lines end in a bare CR (old Mac style): expected LF or CRLF line ends",
+                              line=1)
+    try:
+        return [name.strip().lower() for name in next(csv.reader([first_line]))]
+    except csv.Error as exc:
+        raise SourceFileError(str(path), f"header is not a CSV record ({exc})", line=1) from exc
 
 
 def check_header(path: Path, entity: Entity, header: list[str]) -> list[str]:
@@ -260,6 +268,12 @@ class _Lines:
         self._again.extendleft(reversed(items))
 
 
+def _swallowed(taken: list[tuple[int, str]], width: int) -> bool:
+    """A record spanning lines whose later lines each read as a whole record of the file's width: two stray
+    quotes, not a field with a line break in it (whose continuation is the rest of one record)."""
+    return all(len(next(csv.reader([text]), [])) == width for _, text in taken[1:])
+
+
 def _validated_rows(
     path: Path, entity: Entity, header: list[str], night: date, state: _Validation, limits: SizeLimits
 ) -> Iterator[list[str]]:
@@ -282,7 +296,7 @@ def _validated_rows(
                 row, error = None, exc
             taken = lines.taken
             line = taken[0][0]  # a record is numbered by the line it starts on
-            if len(taken) > 1 and (error is not None or len(row) != judge.width):
+            if len(taken) > 1 and (error is not None or len(row) != judge.width or _swallowed(taken, judge.width)):
                 # A quote opened on this line and never closed (or closed lines later) took the lines after
                 # it: only this line is bad. It is quarantined alone and the rest is read again.
                 lines.read_again(taken[1:])
@@ -501,11 +515,39 @@ def _record(
     )
 
 
+def unusable_path(landing_dir: Path, path: Path) -> str | None:
+    """Why a landing path must not be read at all, or None: only regular files inside the landing folder are
+    (a link could pull in any file the pipeline can read, its secrets included; a FIFO or a device never ends)."""
+    try:
+        mode = path.lstat().st_mode
+    except OSError as exc:
+        return f"cannot be examined ({exc.strerror})"
+    if stat.S_ISLNK(mode):
+        return "is a symbolic link: landing files must be regular files (links are never followed)"
+    if not stat.S_ISREG(mode):
+        return "is not a regular file (a directory, a pipe or a device): expected a CSV file"
+    if not path.resolve().is_relative_to(landing_dir.resolve()):
+        return "lies outside the landing folder (a linked folder): expected a file inside it"
+    if not os.access(path, os.R_OK):
+        return "cannot be read: permission denied"
+    return None
+
+
 def load_entity(conn: PgConnection, landing_dir: Path, entity: Entity, night: date,
                 force: bool = False) -> FileResult:
     """Load one extract of a night; a missing file is recorded in the ledger, not raised."""
     path = landing_path(landing_dir, entity, night)
-    if not path.exists():
+    present = path.is_symlink() or path.exists()
+    problem = unusable_path(landing_dir, path) if present else None
+    if problem:  # nothing of it is read
+        result = FileResult(entity.source, entity.name, str(path), "failed", message=f"{path}: {problem}")
+        with conn.cursor() as cur:
+            ledger.ensure_ledger(cur)
+            ensure_raw_tables(cur, entity)
+            _drop_batch(cur, entity, night)
+            _record(cur, result, night, None, None, datetime.now(UTC))
+        conn.commit()
+    elif not present:
         message = f"no file at {path}"
         if strays := _stray_files(landing_dir, entity.source, night):
             message += f" (files there that no contract names: {', '.join(repr(p.name) for p in strays)})"
@@ -562,7 +604,7 @@ def record_ignored_files(conn: PgConnection, landing_dir: Path, source: str, nig
                        f"{', '.join(sorted(expected))})")
             log.warning("%s: %s", folder, message)
             result = FileResult(source, stray.name, str(stray), "ignored", message=message)
-            _record(cur, result, night, None, stray.stat().st_size, datetime.now(UTC))
+            _record(cur, result, night, None, stray.lstat().st_size, datetime.now(UTC))
             results.append(result)
     conn.commit()
     return results

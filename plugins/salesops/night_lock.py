@@ -14,10 +14,12 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+import signal
 import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
+from pathlib import Path
 
 from psycopg2.extensions import connection as PgConnection
 from psycopg2.extensions import cursor as PgCursor
@@ -44,6 +46,7 @@ create table if not exists meta.night_lock (
     token text not null,
     since timestamptz not null default now()
 );
+alter table meta.night_lock add column if not exists worker_pgid integer;
 """
 
 
@@ -56,12 +59,12 @@ def _ensure(cur: PgCursor) -> None:
 def _current(cur: PgCursor) -> dict | None:
     """The lock's row, with whether its holder's session (a CLI holder's) is still alive."""
     cur.execute("select night, holder, run_id, pid, backend_pid, token, since,"
-                " backend_pid is not null and exists (select 1 from pg_stat_activity where pid = backend_pid)"
-                " from meta.night_lock")
+                " backend_pid is not null and exists (select 1 from pg_stat_activity where pid = backend_pid),"
+                " worker_pgid from meta.night_lock")
     row = cur.fetchone()
     if row is None:
         return None
-    keys = ("night", "holder", "run_id", "pid", "backend_pid", "token", "since", "alive")
+    keys = ("night", "holder", "run_id", "pid", "backend_pid", "token", "since", "alive", "worker_pgid")
     return dict(zip(keys, row, strict=True))
 
 
@@ -89,6 +92,8 @@ def hold(settings: Settings, night: date | None, what: str) -> Iterator[str]:
                         raise NightLockedError("another salesops command holds the warehouse")
                     gone = " (if that run is gone for good: `salesops unlock`)" if row["backend_pid"] is None else ""
                     raise NightLockedError(describe(row) + gone)
+                if row is not None and row["worker_pgid"]:
+                    _stop_orphaned_run(row["worker_pgid"])
                 token = secrets.token_hex(16)
                 cur.execute("delete from meta.night_lock")
                 cur.execute("insert into meta.night_lock (night, holder, pid, backend_pid, token)"
@@ -118,6 +123,28 @@ def _give_back(settings: Settings, conn: PgConnection, token: str) -> None:
                 cur.execute("delete from meta.night_lock where token = %s", (token,))
         except WarehouseError as exc:  # the warehouse is down: our row is a dead holder's, which the next takes over
             log.warning("could not clear the night lock (%s); the next run takes it over", exc)
+
+
+def record_worker(settings: Settings, token: str, pgid: int) -> None:
+    """The process group of the Airflow run a holder started: stopped by whoever takes over after the holder
+    died, so an orphaned run never works beside the next one."""
+    with warehouse.transaction(settings) as conn, conn.cursor() as cur:
+        cur.execute("update meta.night_lock set worker_pgid = %s where token = %s", (pgid, token))
+
+
+def _stop_orphaned_run(pgid: int) -> None:
+    """Kill a dead holder's Airflow run (its process group), when it is still there and still Airflow's."""
+    try:
+        command = Path(f"/proc/{pgid}/cmdline").read_bytes()
+    except OSError:
+        return  # gone already (or not Linux: nothing to check it by)
+    if b"airflow" not in command:
+        return  # the group id was reused by something else
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+        log.warning("stopped the Airflow run (process group %s) a killed salesops command left behind", pgid)
+    except (ProcessLookupError, PermissionError):
+        pass
 
 
 def set_night(settings: Settings, token: str, night: date) -> None:

@@ -9,6 +9,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
+import psycopg2
 from psycopg2.extras import execute_values
 
 from salesops import access, gx_safety, gx_workers, ledger, warehouse
@@ -149,8 +150,8 @@ def _check_from_result(suite: str, result) -> CheckResult:  # noqa: ANN001 - GX 
               for v in details.get("partial_unexpected_list") or []][:20]
     personal = gx_safety.is_personal(suite, kwargs)
     exception = (result.exception_info or {}).get("exception_message") if not result.success else None
-    if exception and personal:
-        exception = "the check could not run (details withheld: a personal column)"
+    if exception and gx_safety.holds_personal_data(suite):
+        exception = gx_safety.WITHHELD
     return CheckResult(
         suite=suite,
         expectation=config.type,
@@ -210,7 +211,14 @@ def locate_failing_lines(settings: Settings, gate: GateResult) -> None:
             query = failing_lines_sql(entity, check.expectation, check.kwargs)
             if query is None:
                 continue
-            cur.execute(query, {"night": gate.night.isoformat()})
+            cur.execute("savepoint locating")
+            try:
+                cur.execute(query, {"night": gate.night.isoformat()})
+            except psycopg2.Error as exc:  # the lines are a help, never a reason for the gate to fail
+                cur.execute("rollback to savepoint locating")
+                log.warning("could not locate the lines of %s %s on %s: %s", check.suite, check.expectation,
+                            check.column, type(exc).__name__)
+                continue
             check.details.update(file=source_label(entity, gate.night), lines=[row[0] for row in cur.fetchall()])
 
 

@@ -10,25 +10,47 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 
 from salesops.contracts import BOOLEAN, DATE, INTEGER, NUMERIC, TEXT, TIMESTAMP, Column, Entity
 
-# Shared with arrow_checks, which anchors the same patterns for Arrow's RE2.
+# Shared with arrow_checks, which anchors the same patterns for Arrow's RE2. ASCII only: Python's \d
+# also matches other scripts' digits (fullwidth, Arabic-Indic), which Postgres refuses to cast.
 INTEGER_PATTERN = r"\s*[-+]?\d+\s*"
 NUMERIC_PATTERN = r"\s*[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?\s*"
+# ISO-8601 as Postgres reads it: a time needs its minutes, a fraction its point; Z or an offset.
+TIMESTAMP_PATTERN = (r"\d{4}-\d{2}-\d{2}([T ]([01]\d|2[0-3]):?[0-5]\d(:?[0-5]\d(\.\d+)?)?)?"
+                     r"(Z|[+-]([01]\d|2[0-3])(:?[0-5]\d)?)?")
 BOOLEAN_WORDS = ("true", "false", "t", "f", "1", "0", "yes", "no", "y", "n")
-_INTEGER = re.compile(INTEGER_PATTERN + r"\Z")
-_NUMERIC = re.compile(NUMERIC_PATTERN + r"\Z")
+_INTEGER = re.compile(INTEGER_PATTERN + r"\Z", re.ASCII)
+_NUMERIC = re.compile(NUMERIC_PATTERN + r"\Z", re.ASCII)
+_TIMESTAMP = re.compile(r"\s*" + TIMESTAMP_PATTERN + r"\s*\Z", re.ASCII)
 _BOOLEANS = frozenset(BOOLEAN_WORDS)
-_DATE_SHAPE = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
+_DATE_SHAPE = re.compile(r"\d{4}-\d{2}-\d{2}\Z", re.ASCII)
+BIGINT = 2**63 - 1  # staging casts whole numbers to bigint
 
 
 def _check_integer(value: str) -> str | None:
-    return None if _INTEGER.match(value) else f"expected a whole number, got {value!r}"
+    if not _INTEGER.match(value):
+        return f"expected a whole number, got {value!r}"
+    if abs(int(value)) > BIGINT:
+        return f"expected a whole number the warehouse can store (at most {BIGINT:,} in magnitude), got {value!r}"
+    return None
 
 
-def _check_numeric(value: str) -> str | None:
-    return None if _NUMERIC.match(value) else f"expected a number, got {value!r}"
+def _numeric_check(digits: int, scale: int) -> Callable[[str], str | None]:
+    """A number staging can cast to numeric(digits + scale, scale): its whole part fits `digits` digits."""
+    limit = Decimal(10) ** digits - Decimal(5) * Decimal(10) ** -(scale + 1)  # what rounds below 10^digits
+
+    def check(value: str) -> str | None:
+        if not _NUMERIC.match(value):
+            return f"expected a number, got {value!r}"
+        number = Decimal(value.strip())
+        if abs(number) >= limit:
+            return f"expected a number below {10 ** digits:,} in magnitude (what the warehouse stores), got {value!r}"
+        return None
+
+    return check
 
 
 def _check_boolean(value: str) -> str | None:
@@ -38,25 +60,26 @@ def _check_boolean(value: str) -> str | None:
 def _check_date(value: str) -> str | None:
     if _DATE_SHAPE.match(value):
         try:
-            date.fromisoformat(value)
-            return None
+            if date.fromisoformat(value).year >= 1:
+                return None
         except ValueError:
             pass
     return f"expected an ISO date YYYY-MM-DD, got {value!r}"
 
 
 def _check_timestamp(value: str) -> str | None:
-    try:
-        datetime.fromisoformat(value)
-        return None
-    except ValueError:
-        return f"expected an ISO-8601 timestamp, got {value!r}"
+    if _TIMESTAMP.match(value):
+        try:
+            datetime.fromisoformat(value.strip())
+            return None
+        except ValueError:
+            pass
+    return f"expected an ISO-8601 timestamp, got {value!r}"
 
 
 CHECKS: dict[str, Callable[[str], str | None] | None] = {
     TEXT: None,
     INTEGER: _check_integer,
-    NUMERIC: _check_numeric,
     BOOLEAN: _check_boolean,
     DATE: _check_date,
     TIMESTAMP: _check_timestamp,
@@ -65,6 +88,8 @@ CHECKS: dict[str, Callable[[str], str | None] | None] = {
 
 def value_check(column: Column) -> Callable[[str], str | None] | None:
     """The type check for a column (None for free text, which needs none)."""
+    if column.type == NUMERIC:
+        return _numeric_check(column.digits, column.scale)
     return CHECKS[column.type]
 
 
@@ -128,6 +153,10 @@ class RowJudge:
             return problem
         if problem := self.limits.row_problem(raw):
             return None, problem
+        for name, value in zip(self.header, fields, strict=False):
+            if "\x00" in value or "\ufeff" in value:  # Postgres text cannot hold a NUL; a BOM inside: files glued
+                what = "a NUL byte" if "\x00" in value else "a byte-order mark (files concatenated?)"
+                return name, f"the value holds {what}: expected plain UTF-8 text"
         if len(fields) != self.width:
             return None, f"wrong number of fields: expected {self.width}, got {len(fields)}"
         for i, name in self.required:

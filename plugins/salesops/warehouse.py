@@ -94,8 +94,10 @@ def _ensure_service_user(pgdata: Path) -> str | None:
     except KeyError:
         subprocess.run(["useradd", "--system", "--no-create-home", SERVICE_USER], check=True, capture_output=True)
     entry = pwd.getpwnam(SERVICE_USER)
-    traverse = stat.S_IXOTH | stat.S_IROTH | stat.S_IXGRP | stat.S_IRGRP
-    # Every parent directory must be traversable by the service user.
+    # Every parent directory must be traversable by the service user: execute only, so no other user can
+    # list SALESOPS_HOME (the wheel's binaries must be readable too)
+    traverse = stat.S_IXOTH | stat.S_IXGRP
+    readable = traverse | stat.S_IROTH | stat.S_IRGRP
     for path in [*reversed(pgdata.parents), *reversed(bin_dir().parents)]:
         mode = path.stat().st_mode
         if mode & traverse != traverse:
@@ -104,7 +106,7 @@ def _ensure_service_user(pgdata: Path) -> str | None:
         for name in dirs + files:
             p = Path(root, name)
             if not p.is_symlink():
-                p.chmod(p.stat().st_mode | traverse)
+                p.chmod(p.stat().st_mode | readable)
     os.chown(pgdata, entry.pw_uid, entry.pw_gid)
     return SERVICE_USER
 
@@ -175,6 +177,19 @@ def _port_in_use(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
+def secure_home(settings: Settings) -> None:
+    """SALESOPS_HOME is its owner's: others may only pass through it (the server's account, to its data);
+    its folders (reports, logs, Airflow's metadata, GX results) are readable by the owner alone. Applies to
+    a home made before this rule too."""
+    home = settings.home
+    if not home.is_dir() or home.stat().st_uid != os.geteuid():
+        return
+    home.chmod(stat.S_IRWXU | (stat.S_IXGRP | stat.S_IXOTH if _running_as_root() else 0))
+    for child in home.iterdir():
+        if child.name != settings.pgdata.name and not child.is_symlink():
+            child.chmod(stat.S_IMODE(child.stat().st_mode) & ~(stat.S_IRWXG | stat.S_IRWXO))
+
+
 def status(settings: Settings | None = None) -> ServerStatus:
     settings = settings or load_settings()
     pid = None
@@ -203,6 +218,7 @@ def start(settings: Settings | None = None) -> ServerStatus:
             "set SALESOPS_PG_PORT to a free port"
         )
     settings.pgdata.mkdir(parents=True, exist_ok=True)
+    secure_home(settings)
     user = _ensure_service_user(settings.pgdata)
     bins = bin_dir()
     if not (settings.pgdata / "PG_VERSION").exists():

@@ -5,13 +5,14 @@ precise row-by-row one), and the two must agree."""
 
 from __future__ import annotations
 
+import os
 from datetime import date
 
 import pytest
 
 from salesops import arrow_checks, quality_gate, run_summary
 from salesops.contracts import entity
-from salesops.errors import QualityGateError
+from salesops.errors import QualityGateError, SourceFileError
 from salesops.loader import load_file, load_source
 from salesops.row_checks import SizeLimits
 
@@ -192,3 +193,75 @@ def test_an_extract_with_no_ledger_row_tonight_stops_the_raw_gate(db, warehouse_
     db.commit()
     with pytest.raises(QualityGateError, match="raw__ledger_balance: expect_column_values_to_not_be_null"):
         quality_gate.run_gate(warehouse_server, "raw", NIGHT, "lost-run")
+
+
+def test_a_link_a_folder_or_a_pipe_in_place_of_an_extract_is_never_read(db, tmp_path, landing):
+    """A symlink could pull any file the pipeline reads into quarantine and the night's page (the password file
+    was one); a FIFO or a device would never end. Each fails with its ledger row, and nothing of it is read."""
+    secret = tmp_path / "secret.txt"
+    secret.write_text("host:5432:*:postgres:hunter2\n")
+    night = landing / "crm" / NIGHT.isoformat()
+    (night / "users.csv").unlink()
+    (night / "users.csv").symlink_to(secret)
+    (night / "fx_rates.csv").unlink()
+    (night / "fx_rates.csv").mkdir()
+    (night / "accounts.csv").write_text("")
+    (night / "accounts.csv").unlink()
+    os.mkfifo(night / "accounts.csv")
+    with pytest.raises(SourceFileError):  # users and fx_rates are required
+        load_source(db, landing, "crm", NIGHT)
+    ledger = dict(rows(db, "select entity, message from meta.load_ledger where status = 'failed'"))
+    assert "is a symbolic link" in ledger["users"]
+    assert "is not a regular file" in ledger["fx_rates"] and "is not a regular file" in ledger["accounts"]
+    assert rows(db, "select count(*) from raw.crm__users__rejected") == [(0,)]
+    assert rows(db, "select count(*) from meta.load_ledger where message like '%%hunter2%%'") == [(0,)]
+
+
+def test_bare_cr_line_ends_fail_the_file_with_what_was_expected(db, tmp_path):
+    path = tmp_path / "accounts.csv"
+    path.write_bytes((ACCOUNTS_HEADER + account(1) + account(2)).replace("\n", "\r").encode())
+    result = load_file(db, ACCOUNTS, path, NIGHT, limits=LIMITS)
+    assert result.status == "failed" and "bare CR" in result.message and "expected LF or CRLF" in result.message
+    # every CR-ended line kept in quarantine: the header and the two records
+    assert rows(db, "select status, rows_read, rows_rejected from meta.load_ledger") == [("failed", 3, 3)]
+
+
+def test_two_stray_quotes_that_make_a_record_of_the_right_width_still_cost_one_line(db, tmp_path, path_kind):
+    """Line 501 opens a quote, line 502 closes it: as one record the two lines have the file's width, yet
+    each of them reads as a whole record on its own. The first is quarantined, the second loads."""
+    lines = [account(n) for n in range(1, 1001)]
+    lines[499] = account(500, name='"Acme Sales')  # file line 501
+    lines[500] = account(501, name='Ops Team"')  # file line 502
+    path = tmp_path / "accounts.csv"
+    path.write_text(ACCOUNTS_HEADER + "".join(lines))
+    result = load_file(db, ACCOUNTS, path, NIGHT, limits=LIMITS)
+    assert (result.rows_read, result.rows_loaded, result.rows_rejected) == (1000, 999, 1)
+    assert rows(db, "select _line_number from raw.crm__accounts__rejected") == [(501,)]
+    assert rows(db, "select account_name from raw.crm__accounts where account_id = 'A501'") == [('Ops Team"',)]
+
+
+@pytest.mark.parametrize(("value", "reason"), [
+    ("\uff11\uff10\uff19\uff12\uff10\uff10", "expected a number"),  # fullwidth digits: Postgres cannot cast them
+    ("1e999999", "expected a number below"),
+    ("\ufeff1000", "a byte-order mark"),
+])
+def test_values_the_warehouse_cannot_cast_are_quarantined_not_loaded(db, tmp_path, path_kind, value, reason):
+    """Once loaded, such a value stopped staging's cast every night after it (and leaked into the logs)."""
+    path = tmp_path / "accounts.csv"
+    path.write_text(ACCOUNTS_HEADER + account(1) + account(2).replace(",1000,10,", f",{value},10,") + account(3))
+    result = load_file(db, ACCOUNTS, path, NIGHT, limits=LIMITS)
+    assert (result.rows_loaded, result.rows_rejected) == (2, 1)
+    [(line, column, why)] = rows(db, "select _line_number, column_name, reason from raw.crm__accounts__rejected")
+    assert (line, column) == (3, "annual_revenue") and reason in why
+
+
+def test_a_nul_byte_deep_in_a_file_costs_its_row_only(db, tmp_path, path_kind):
+    """Past the first 64 KiB (read to tell text from binary), a NUL in one value: that row is quarantined with
+    its line and column, the 2,000 others load (the whole file used to be refused by the warehouse)."""
+    lines = [account(n) for n in range(1, 2001)]
+    lines[1500] = account(1501, name="Acme\x00Corp")
+    path = tmp_path / "accounts.csv"
+    path.write_text(ACCOUNTS_HEADER + "".join(lines))
+    result = load_file(db, ACCOUNTS, path, NIGHT, limits=LIMITS)
+    assert (result.status, result.rows_loaded, result.rows_rejected) == ("loaded", 1999, 1)
+    assert rows(db, "select _line_number, column_name from raw.crm__accounts__rejected") == [(1502, "account_name")]

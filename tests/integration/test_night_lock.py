@@ -146,3 +146,27 @@ def test_after_any_number_of_rollbacks_the_log_names_the_night_marts_holds(db, w
         cur.execute("select obj_description('marts'::regnamespace, 'pg_namespace')")
         assert json.loads(cur.fetchone()[0]) == {"night": "2026-11-20", "run_id": "run-2026-11-20"}
     db.commit()
+
+
+def test_the_airflow_run_of_a_killed_command_ends_with_it(db, warehouse_server, tmp_path):
+    """`salesops run` killed with -9: the Airflow run it started (its own process group) is ended by the kernel
+    with it, so it never works beside the next run."""
+    import psutil
+
+    from ..conftest import HANDMADE_LANDING
+
+    env = {**os.environ, "SALESOPS_LANDING_DIR": str(HANDMADE_LANDING), "SALESOPS_AIRFLOW_HOME": str(tmp_path / "af")}
+    command = subprocess.Popen([str(CLI), "run", "--date", NIGHT.isoformat()], env=env, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    cli = psutil.Process(command.pid)
+    deadline = time.monotonic() + 300
+    airflow = None
+    while airflow is None and time.monotonic() < deadline:  # until the Airflow run has started
+        airflow = next((child for child in cli.children() if "dags" in " ".join(child.cmdline())), None)
+        assert command.poll() is None, "the run ended before Airflow started"
+        time.sleep(0.1)
+    assert airflow is not None
+    command.kill()
+    command.wait()
+    airflow.wait(timeout=60)  # raises if it outlives its command
+    assert not airflow.is_running()

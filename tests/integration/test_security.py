@@ -117,9 +117,17 @@ def test_show_reads_as_bi_does_and_nothing_it_is_given_can_write(db, warehouse_s
     assert "Traceback" not in other_schema.stderr
     engineer = salesops("show", "secret", "--schema", "raw", "--engineer")
     assert engineer.returncode == 0 and "pay" in engineer.stdout
-    # a write hidden in an expression runs in a read-only transaction, even as the owner
+    # a write hidden in an expression: refused (a read-only transaction, as a login that may only read)
     writes = salesops("show", "secret", "--schema", "raw", "--engineer", "--where", "nextval('public.counter') > 0")
-    assert writes.returncode == 2 and "read-only transaction" in writes.stderr
+    assert writes.returncode == 2 and ("read-only transaction" in writes.stderr or "permission denied" in writes.stderr)
+    # the engineers' login holds no superuser power a function call could use
+    for call in ("pg_reload_conf()", "pg_create_physical_replication_slot('x', true) is not null",
+                 "pg_read_file('pg_hba.conf') is not null", "pg_advisory_lock(hashtext('salesops.night')) is null"):
+        power = salesops("show", "secret", "--schema", "raw", "--engineer", "--where", call)
+        assert power.returncode == 2 and "permission denied" in power.stderr, (call, power.stderr)
+    # nor may BI take the locks the pipeline runs under (it would stall every night)
+    locks = salesops("show", "kpi_x", "--where", "pg_advisory_lock(hashtext('salesops.night')) is null")
+    assert locks.returncode == 2 and "permission denied for function pg_advisory_lock" in locks.stderr
     bad_column = salesops("show", "kpi_x", "--where", "nope = 1")
     assert bad_column.returncode == 2 and 'column "nope" does not exist' in bad_column.stderr
     assert len(bad_column.stderr.strip().splitlines()) == 1
@@ -217,3 +225,37 @@ def test_a_value_from_a_landing_file_cannot_run_in_an_analysts_browser(db, wareh
     night_page = report.write_night_report(warehouse_server, NIGHT, "xss-run")
     dom = rendered(chromium, night_page, tmp_path / "profile")
     assert "XSS-1" not in dom.split("</title>")[0] and 'data-xss="3"' not in dom
+
+
+def test_control_characters_from_a_file_name_reach_the_terminal_as_escapes(db, warehouse_server, tmp_path):
+    """A landing file named with an escape sequence (retitle the terminal, clear it, print a fake verdict)
+    is listed as ignored; the CLI prints it with its control characters escaped."""
+    from salesops import loader
+
+    folder = tmp_path / "landing" / "crm" / NIGHT.isoformat()
+    folder.mkdir(parents=True)
+    (folder / "x\x1b]0;PWNED\x07\x1b[2J\x1b[31mFAKE: all checks passed\x1b[0m.csv").write_text("a\n1\n")
+    loader.record_ignored_files(db, tmp_path / "landing", "crm", NIGHT)
+    shown = salesops("report", "--date", NIGHT.isoformat())
+    assert shown.returncode == 0, shown.stderr
+    assert "\x1b" not in shown.stdout and "\x07" not in shown.stdout
+    assert "x\\x1b]0;PWNED\\x07" in shown.stdout
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to act as another local user")
+def test_salesops_home_is_its_owners_alone(warehouse_server):
+    """Reports, logs and Airflow's metadata under SALESOPS_HOME (even a folder made before this rule) are out of
+    another local user's reach; the server's account may still pass through to its data."""
+    reports = warehouse_server.reports_dir
+    reports.mkdir(exist_ok=True)
+    reports.chmod(0o755)
+    (reports / "night.html").write_text("a night's page")
+    (reports / "night.html").chmod(0o644)
+    assert salesops("db", "status").returncode == 0
+    assert stat.S_IMODE(warehouse_server.home.stat().st_mode) == 0o711
+    assert stat.S_IMODE(reports.stat().st_mode) == 0o700
+    nobody = pwd.getpwnam("nobody")
+    for target in (reports / "night.html", warehouse_server.home):
+        peek = subprocess.run(["ls", str(target)] if target.is_dir() else ["cat", str(target)], user=nobody.pw_uid,
+                              group=nobody.pw_gid, extra_groups=[], capture_output=True, text=True, check=False)
+        assert peek.returncode != 0 and "Permission denied" in peek.stderr, (target, peek.stdout)

@@ -162,8 +162,9 @@ def generate(out: Path, scale: float, start: date, days: int, seed: int = 42, de
     }
     from tqdm import tqdm
 
+    # the terminal itself: the bar redraws with a carriage return, which the CLI's stream shows as an escape
     with tqdm(total=total, unit="rows", unit_scale=True, desc="writing", disable=not show_progress,
-              file=sys.stderr) as bar:
+              file=sys.__stderr__) as bar:
         for t in range(len(tables)):
             table, per_night = tables[t], selections[t]
             entity = table.entity

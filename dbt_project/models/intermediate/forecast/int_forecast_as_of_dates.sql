@@ -1,13 +1,14 @@
--- The days a night forecasts as of: the night itself and, when `forecast_backfill_from` is set, every
--- day in [forecast_backfill_from, night) that forecast accuracy measures against (SPEC: forecast
--- accuracy): each month's and quarter's first day, each month's 15th, and 30 days before each
--- quarter's end.
+-- The days a night forecasts as of: the night itself and, from a backfill's first day, every day before
+-- the night that forecast accuracy measures against (SPEC: forecast accuracy): each month's and quarter's
+-- first day, each month's 15th, and 30 days before each quarter's end. The backfill starts at
+-- `forecast_backfill_from` when set, and on a warehouse's first night 8 closed quarters back, so accuracy
+-- is there from day one (macros/forecast_backfill_start.sql). Each as-of day is rebuilt from the history
+-- as it stood that day.
 with
 
 bounds as (
     select
-        cast({{ "'" ~ var('forecast_backfill_from') ~ "'" if var('forecast_backfill_from') else night() }} as date)
-            as first_day,
+        {{ forecast_backfill_start() }} as first_day,
         {{ night() }} as last_day
 ),
 
