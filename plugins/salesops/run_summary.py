@@ -103,7 +103,8 @@ def summarize(settings: Settings, night: date, run_id: str | None = None, since:
             summary.failed_checks = [dict(zip(keys, row, strict=True)) for row in cur.fetchall()]
         if _table_exists(cur, "meta.publish_log") and summary.run_id:
             cur.execute(
-                "select tables, published_at from meta.publish_log where run_id = %s and action = 'publish'"
+                "select tables, published_at from meta.publish_log where run_id = %s"
+                " and action in ('publish', 'rewind')"
                 " order by published_at desc limit 1",
                 (summary.run_id,),
             )

@@ -13,7 +13,7 @@ from pathlib import Path
 import psycopg2
 import pytest
 
-from salesops import night_lock, publish
+from salesops import night_lock, publish, run_summary
 from salesops.errors import NightLockedError, PublishError
 
 CLI = Path(sys.executable).parent / "salesops"
@@ -126,6 +126,8 @@ def test_an_older_night_never_replaces_a_newer_one_unless_asked(db, warehouse_se
         cur.execute("select action from meta.publish_log order by published_at desc limit 1")
         assert cur.fetchone()[0] == "rewind"
     db.commit()
+    # and the run's summary says it published (a rewind is a publication)
+    assert run_summary.summarize(warehouse_server, date(2026, 11, 19), "run-old").published == {"kpi_label": 1}
 
 
 def test_after_any_number_of_rollbacks_the_log_names_the_night_marts_holds(db, warehouse_server):
