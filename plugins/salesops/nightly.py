@@ -92,7 +92,7 @@ def prepare_build(night: date, full_refresh: bool = False, settings: Settings | 
         loader.analyze_night(conn, night)  # autovacuum never analyses a partitioned parent
     finally:
         conn.close()
-    how = publish.prepare_build_schema(settings, full_refresh=full_refresh)
+    how = publish.prepare_build_schema(settings, night, full_refresh=full_refresh)
     log.info("build schema %s: %s", publish.BUILD_SCHEMA, how)
     return how
 

@@ -68,24 +68,32 @@ def restricted(schema: str) -> str:
     return f"{schema}{RESTRICTED}"
 
 
-def prepare_build_schema(settings: Settings, full_refresh: bool = False) -> str:
+def prepare_build_schema(settings: Settings, night: date, full_refresh: bool = False) -> str:
     """Give the night a build schema; returns how: 'kept' (left by an unpublished night, whose slices
-    tonight replaces), 'recycled' (the previous-but-one marts) or 'empty' (a full build)."""
+    tonight replaces), 'recycled' (the previous-but-one marts) or 'empty' (a full build). A schema holding a
+    later night than tonight's (a rerun of an older night) is never reused: its later slices would stay."""
     with warehouse.transaction(settings) as conn, conn.cursor() as cur:
         cur.execute("select pg_advisory_xact_lock(hashtext('salesops.publish'))")
         cur.execute(f"drop schema if exists {restricted(BUILD_SCHEMA)} cascade")  # small: always rebuilt
-        if full_refresh:
+
+        def later(schema: str) -> bool:
+            held = night_of(cur, schema)
+            return held is not None and held[0] > night
+
+        if full_refresh or later(BUILD_SCHEMA):
             cur.execute(f"drop schema if exists {BUILD_SCHEMA} cascade")
-            return "empty"
+        how = "empty"
         if _schema_exists(cur, BUILD_SCHEMA):
-            access.revoke_schema(cur, BUILD_SCHEMA)
-            return "kept"
-        if _schema_exists(cur, PREVIOUS_SCHEMA):
+            how = "kept"
+        elif not full_refresh and _schema_exists(cur, PREVIOUS_SCHEMA) and not later(PREVIOUS_SCHEMA):
             cur.execute(f"alter schema {PREVIOUS_SCHEMA} rename to {BUILD_SCHEMA}")
             cur.execute(f"drop schema if exists {restricted(PREVIOUS_SCHEMA)} cascade")
-            access.revoke_schema(cur, BUILD_SCHEMA)  # it was published once: BI must not see it being built
-            return "recycled"
-        return "empty"
+            how = "recycled"
+        else:  # a later night's marts_previous stays, for rollback
+            cur.execute(f"create schema {BUILD_SCHEMA}")
+        access.revoke_schema(cur, BUILD_SCHEMA)  # published once, maybe: BI must not see it being built
+        _stamp(cur, BUILD_SCHEMA, night, "building")  # which night's slices it holds, should it be kept
+        return how
 
 
 def _stamp(cur: PgCursor, schema: str, night: date, run_id: str) -> None:
