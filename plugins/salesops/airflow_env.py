@@ -35,6 +35,7 @@ def airflow_env(settings: Settings) -> dict[str, str]:
         "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(home / "logs"),
         "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "True",
         "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",  # no network calls from our machines
+        "DBT_USE_COLORS": "false",  # task logs are files: no terminal colour codes in them
         "SALESOPS_HOME": str(settings.home),
         "SALESOPS_LANDING_DIR": str(settings.landing_dir),
         "SALESOPS_PG_PORT": str(settings.pg_port),

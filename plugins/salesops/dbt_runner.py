@@ -41,6 +41,8 @@ def run_dbt(settings: Settings, command: list[str], night: date | None = None, b
     from dbt.cli.main import dbtRunner
 
     os.environ.update(dbt_env(settings))
+    # plain text: the CLI shows control characters as escapes, and task logs are read as files
+    os.environ["DBT_USE_COLORS"] = "false"
     target = target_path or settings.dbt_target_dir
     args = [
         *command,

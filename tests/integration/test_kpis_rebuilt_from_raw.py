@@ -1,4 +1,4 @@
-"""Three headline KPIs rebuilt in Python straight from the raw tables, compared with the marts.
+"""Headline KPIs rebuilt in Python straight from the raw tables, compared with the marts.
 
 The Python side shares no SQL with dbt: it reads the raw text rows of every batch up to the night,
 keeps the latest `updated_at` per key, drops soft deletes, converts at the latest published rate on
@@ -53,6 +53,7 @@ def built(warehouse_server, tmp_path_factory):
         for source in SOURCES:
             load_source(conn, SAMPLE_LANDING, source, date.fromisoformat(night))
     nightly.build(NIGHT, full_refresh=True, settings=warehouse_server)
+    nightly.forecast(NIGHT, full_refresh=True, settings=warehouse_server)  # a first night: accuracy from day one
     yield conn
     conn.close()
 
@@ -148,3 +149,19 @@ def test_weighted_pipeline_matches_the_marts(built, raw):
         assert marts.loc[quarter, "open_deals"] == row["deals"]
         assert float(marts.loc[quarter, "pipeline_usd"]) == pytest.approx(row["usd"], abs=0.01 * row["deals"])
         assert float(marts.loc[quarter, "weighted_crm_usd"]) == pytest.approx(row["crm"], abs=0.02 * row["deals"])
+
+
+def test_forecast_accuracy_actuals_are_the_bookings(built, raw):
+    """The actual each closed quarter's forecasts are judged against is that quarter's closed-won USD, computed
+    here from the raw deals (the same bookings as the win rate and attainment), for every method and horizon."""
+    opps, rate = raw["opps"], raw["rate"]
+    won = opps[(opps["stage"] == "closed_won") & opps["closed_date"].notna() & (opps["closed_date"] <= NIGHT)]
+    won = won.assign(quarter=_quarter(pd.to_datetime(won["closed_date"])),
+                     usd=[row.amount * rate(row.currency, row.closed_date) for row in won.itertuples()])
+    bookings = won.groupby("quarter")["usd"].agg(["sum", "size"])
+    marts = pd.read_sql("select period_start, method, horizon, actual_usd from marts_build.kpi_forecast_accuracy"
+                        " where period_type = 'quarter' and scope = 'company'", built)
+    assert len(marts["period_start"].unique()) >= 4 and set(marts["horizon"]) == {"period_start", "30d_before_end"}
+    for row in marts.itertuples():
+        expected, deals = bookings.loc[row.period_start] if row.period_start in bookings.index else (0.0, 0)
+        assert float(row.actual_usd) == pytest.approx(expected, abs=0.01 * (deals + 1)), (row.period_start, row.method)
