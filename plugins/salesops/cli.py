@@ -295,6 +295,24 @@ def cmd_generate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_backtest(args: argparse.Namespace) -> int:
+    """Score the forecasts on generated data, every accuracy day since 2024 rebuilt as it stood."""
+    from salesops import forecast_backtest
+
+    settings = warehouse.ensure_available(load_settings())
+    scores = []
+    for seed in args.seed or [42]:
+        print(f"backtest: scale {args.scale:g}, seed {seed} ...", flush=True)
+        landing = forecast_backtest.landing_for(args.data, args.scale, seed)
+        scores += forecast_backtest.run(settings, landing, seed)
+    text = forecast_backtest.table(scores, args.scale)
+    print(text)
+    if args.readme:
+        forecast_backtest.write_readme(settings.project_dir / "README.md", text)
+        print(f"written into {settings.project_dir / 'README.md'}")
+    return 0 if all(score.meets_targets() for score in scores) else 1
+
+
 def cmd_convert_maven(args: argparse.Namespace) -> int:
     """Maven Analytics' CRM practice dataset as one night's landing extracts (salesops.realdata_maven)."""
     from salesops import realdata_maven
@@ -363,6 +381,14 @@ def build_parser() -> argparse.ArgumentParser:
                      help="a night the sources do not deliver (repeatable): the next extract carries its changes")
     gen.add_argument("--quiet", action="store_true", help="no progress bar")
     gen.set_defaults(func=cmd_generate)
+
+    backtest = sub.add_parser("backtest", help="score the forecasts on generated data (a home of its own: its"
+                              " warehouse's schemas are emptied)")
+    backtest.add_argument("--scale", type=float, default=0.1)
+    backtest.add_argument("--seed", type=int, action="append", help="repeatable (default 42)")
+    backtest.add_argument("--data", type=Path, default=Path("bench/data/backtest"), help="where generated data is kept")
+    backtest.add_argument("--readme", action="store_true", help="write the table into README.md")
+    backtest.set_defaults(func=cmd_backtest)
 
     maven = sub.add_parser("convert-maven", help="write Maven Analytics' CRM dataset as one night's extracts")
     maven.add_argument("--src", type=Path, required=True, help="the dataset's folder (accounts.csv, ...)")

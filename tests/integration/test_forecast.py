@@ -4,16 +4,14 @@ trend and seasonality, and no look-ahead in a backfill."""
 from __future__ import annotations
 
 import math
-import subprocess
-import sys
 from datetime import date
 from pathlib import Path
 
 import pytest
 
 from salesops import dbt_runner, nightly
-from salesops.contracts import SOURCES, entity
-from salesops.loader import load_file, load_source
+from salesops.contracts import ENTITIES, SOURCES, entity
+from salesops.loader import ensure_raw_tables, load_file, load_source
 
 from ..conftest import SAMPLE_LANDING
 
@@ -86,6 +84,10 @@ def test_pipeline_methods_match_the_hand_computed_expected_values(db, warehouse_
     landing = _landing(tmp_path)
     for name in ("accounts", "fx_rates", "opportunity_history", "opportunities"):
         load_file(db, entity("crm", name), landing / "crm" / NIGHT.isoformat() / f"{name}.csv", NIGHT)
+    with db.cursor() as cur:  # the other extracts are absent tonight: their raw tables exist, empty
+        for other in ENTITIES:
+            ensure_raw_tables(cur, other)
+    db.commit()
     dbt_runner.run_dbt(warehouse_server, ["build", "--select", "+int_forecast_pipeline_methods",
                                           "--exclude-resource-type", "unit_test", "test"], night=NIGHT)
     with db.cursor() as cur:
@@ -119,28 +121,23 @@ def test_pipeline_methods_match_the_hand_computed_expected_values(db, warehouse_
 
 @pytest.mark.slow
 def test_backtest_on_generated_data_meets_the_accuracy_targets(db, warehouse_server, tmp_path):
-    """The generator grows deal flow linearly with a Q4 peak and an August dip; forecasts are rebuilt as
-    of every accuracy day since 2024-01-01 from the history as it stood. At quarter level, at least one
-    method must keep its mean absolute percentage error under 15% with 60-95% of the actuals inside
-    its 80% interval, over at least six closed quarters."""
-    landing = tmp_path / "landing"
-    subprocess.run([sys.executable, "-m", "salesops.cli", "generate", "--scale", "0.05", "--start", "2026-11-19",
-                    "--days", "1", "--out", str(landing), "--quiet"], check=True)
-    night = date(2026, 11, 19)
-    for source in SOURCES:
-        load_source(db, landing, source, night)
-    nightly.build(night, forecast_backfill_from=date(2024, 1, 1), settings=warehouse_server, select=FORECAST_INPUTS)
-    nightly.forecast(night, forecast_backfill_from=date(2024, 1, 1), settings=warehouse_server)
-    with db.cursor() as cur:
-        cur.execute("select method, count(*), avg(abs_pct_error), avg(case when within_interval then 1.0 else 0 end)"
-                    " from marts_build.kpi_forecast_accuracy where scope = 'company' and period_type = 'quarter'"
-                    " and abs_pct_error is not null group by method")
-        backtest = {method: (n, float(mape), float(coverage)) for method, n, mape, coverage in cur.fetchall()}
-    db.commit()
-    print("backtest (quarters, MAPE, coverage):", backtest)
-    assert set(backtest) == {"crm_probability", "historical_stage_rate", "time_series"}
-    good = [m for m, (n, mape, coverage) in backtest.items() if n >= 6 and mape < 0.15 and 0.6 <= coverage <= 0.95]
-    assert good, backtest
+    """The generator grows deal flow with a Q4 peak and an August dip; forecasts are rebuilt as of every accuracy
+    day since 2024-01-01 from the history as it stood, and calibrated on their earlier errors. On a smaller
+    scale than `make backtest` (0.05 here): each pipeline method's MAPE as of a quarter's first day is at most
+    10% (they under-forecast by 25-34% before they learned the deals not created yet), and every method's 80%
+    interval covers 60-95% of the closed months at both horizons, and at least half of the 7-10 closed quarters
+    (one quarter moves it 10-14 points; the pipeline methods covered none before calibration)."""
+    from salesops import forecast_backtest
+
+    landing = forecast_backtest.landing_for(tmp_path, 0.05, 42)
+    scores = forecast_backtest.run(warehouse_server, landing, 42)
+    print(forecast_backtest.table(scores, 0.05))
+    assert {s.method for s in scores} == {"crm_probability", "historical_stage_rate", "time_series"}
+    for score in scores:
+        if score.method in forecast_backtest.PIPELINE_METHODS and (score.period_type, score.horizon) == (
+                "quarter", "period_start"):
+            assert score.periods >= 8 and score.mape <= 0.10, score
+        assert (0.6 <= score.coverage <= 0.95) if score.period_type == "month" else score.coverage >= 0.5, score
 
 
 @pytest.mark.slow

@@ -1,11 +1,14 @@
 -- The two pipeline forecasts, as of each forecast day (int_forecast_as_of_dates), for every month and
 -- quarter from the as-of day's period through the next four quarters, company-wide and per segment and
 -- region: bookings won so far in the period + the expected value of the deals open that day closing in
--- it (a deal already past its close date is expected on the as-of day). The expected value weighs each
+-- it (a deal already past its close date is expected on the as-of day) + the bookings expected from deals
+-- not created yet: the mean of what deals created after the same point of the `new_pipeline_analogs`
+-- earlier periods booked in them (complete ones only: no forecast before one is). The expected value weighs each
 -- deal by its CRM probability (crm_probability) or by its stage's win rate learned from the deals
 -- closed in the four complete quarters before (historical_stage_rate; the segment's own rate once it
 -- closed `min_closed_deals_for_segment_rate` deals reaching the stage). The 80% interval treats deals
--- as independent wins or losses: expected value +/- 1.2816 standard deviations of sum(amount x outcome).
+-- as independent wins or losses (expected value +/- 1.2816 standard deviations of sum(amount x outcome)),
+-- plus the spread of the earlier periods' new-deal bookings; fct_forecast_snapshots calibrates it.
 -- Everything is read as it stood that day: history versions dated on or before it, rates of that day
 -- (the closes counted are those before the as-of day's quarter; their deals' accounts are tonight's).
 {{ config(materialized='table', post_hook='analyze {{ this }}') }}
@@ -22,16 +25,28 @@ versions as not materialized (
     select * from {{ ref('int_opportunity_versions') }}
 ),
 
+won_deals_dated as (
+    select * from {{ ref('int_won_deals_dated') }}
+),
+
+deals as (
+    select * from {{ ref('int_opportunities_enriched') }}
+),
+
 won_deals as (
-    -- summed per day, segment and region first (248k deals -> 13k rows at --scale 1): the scopes and
-    -- periods below only add them up, and joining every deal with every period took seconds
+    -- summed per day, creation day, segment and region first: the scopes and periods below only add them
+    -- up, and joining every deal with every period took seconds (a deal since deleted keeps no creation day:
+    -- counted as created long before)
     select
-        won_date,
-        segment,
-        region,
-        sum(amount_usd) as amount_usd
-    from {{ ref('int_won_deals_dated') }}
-    group by won_date, segment, region
+        won_deals_dated.won_date,
+        deals.created_date,
+        won_deals_dated.segment,
+        won_deals_dated.region,
+        sum(won_deals_dated.amount_usd) as amount_usd
+    from won_deals_dated
+    left join deals
+        on won_deals_dated.opportunity_id = deals.opportunity_id
+    group by won_deals_dated.won_date, deals.created_date, won_deals_dated.segment, won_deals_dated.region
 ),
 
 first_closes as (
@@ -269,12 +284,106 @@ bookings_by_period as (
     group by periods.as_of_date, periods.period_type, periods.period_start, won_deal_scopes.scope
 ),
 
+analog_offsets as (
+    select generate_series(1, {{ var('new_pipeline_analogs') }}) as periods_back
+),
+
+analogs as (
+    -- the same stretch of time 1 to 4 periods earlier, complete by the as-of day: what deals created after
+    -- the analog as-of day booked in the analog period is what tonight's pipeline cannot show yet
+    select
+        periods.as_of_date,
+        periods.period_type,
+        periods.period_start,
+        analog_offsets.periods_back,
+        cast({{ dbt.dateadd('month', period_months('periods.period_type') ~ ' * -analog_offsets.periods_back',
+                            'periods.as_of_date') }} as date) as analog_as_of_date,
+        cast({{ dbt.dateadd('month', period_months('periods.period_type') ~ ' * -analog_offsets.periods_back',
+                            'periods.period_start') }} as date) as analog_start,
+        cast({{ dbt.dateadd('month', period_months('periods.period_type') ~ ' * -analog_offsets.periods_back',
+                            'periods.period_end') }} as date) as analog_end
+    from periods
+    cross join analog_offsets
+),
+
+history_start as (
+    -- the first day the CRM history covers: an analog period starting earlier is only partly seen
+    select min(created_date) as first_day from won_deals
+),
+
+complete_analogs as (
+    select analogs.* from analogs
+    cross join history_start
+    where analogs.analog_end < analogs.as_of_date and analogs.analog_start >= history_start.first_day
+),
+
+won_by_month as (
+    select
+        cast({{ dbt.date_trunc('month', 'won_date') }} as date) as won_month,
+        created_date,
+        segment,
+        region,
+        sum(amount_usd) as amount_usd
+    from won_deals
+    group by {{ dbt.date_trunc('month', 'won_date') }}, created_date, segment, region
+),
+
+won_by_month_scopes as (
+    select
+        won_by_month.*,
+        {{ forecast_scope('scope_kinds.scope_kind', 'won_by_month.segment', 'won_by_month.region') }} as scope
+    from won_by_month
+    cross join scope_kinds
+),
+
+new_deal_bookings as (
+    -- per analog and scope: bookings in the analog period by deals created after the analog as-of day
+    select
+        complete_analogs.as_of_date,
+        complete_analogs.period_type,
+        complete_analogs.period_start,
+        complete_analogs.periods_back,
+        won_by_month_scopes.scope,
+        sum(won_by_month_scopes.amount_usd) as new_usd
+    from complete_analogs
+    inner join won_by_month_scopes
+        on
+            won_by_month_scopes.won_month between complete_analogs.analog_start and complete_analogs.analog_end
+            and complete_analogs.analog_as_of_date < won_by_month_scopes.created_date
+    group by
+        complete_analogs.as_of_date, complete_analogs.period_type, complete_analogs.period_start,
+        complete_analogs.periods_back, won_by_month_scopes.scope
+),
+
+new_pipeline as (
+    -- the mean of the analogs (zero where one booked nothing new) and their spread
+    select
+        complete_analogs.as_of_date,
+        complete_analogs.period_type,
+        complete_analogs.period_start,
+        scopes.scope,
+        avg(coalesce(new_deal_bookings.new_usd, 0)) as new_expected_usd,
+        coalesce(var_samp(coalesce(new_deal_bookings.new_usd, 0)), 0) as new_variance
+    from complete_analogs
+    cross join scopes
+    left join new_deal_bookings
+        on
+            complete_analogs.as_of_date = new_deal_bookings.as_of_date
+            and complete_analogs.period_type = new_deal_bookings.period_type
+            and complete_analogs.period_start = new_deal_bookings.period_start
+            and complete_analogs.periods_back = new_deal_bookings.periods_back
+            and scopes.scope = new_deal_bookings.scope
+    group by complete_analogs.as_of_date, complete_analogs.period_type, complete_analogs.period_start, scopes.scope
+),
+
 combined as (
     select
         periods.as_of_date,
         periods.period_type,
         periods.period_start,
         scopes.scope,
+        new_pipeline.new_expected_usd,
+        new_pipeline.new_variance,
         coalesce(bookings_by_period.bookings_to_date_usd, 0) as bookings_to_date_usd,
         coalesce(pipeline_by_period.open_pipeline_usd, 0) as open_pipeline_usd,
         coalesce(pipeline_by_period.crm_expected_usd, 0) as crm_expected_usd,
@@ -295,6 +404,14 @@ combined as (
             and periods.period_type = pipeline_by_period.period_type
             and periods.period_start = pipeline_by_period.period_start
             and scopes.scope = pipeline_by_period.scope
+    -- no forecast without a complete earlier period to learn the deals not created yet from (a history too
+    -- short: its first weeks), as the time series needs a year of months
+    inner join new_pipeline
+        on
+            periods.as_of_date = new_pipeline.as_of_date
+            and periods.period_type = new_pipeline.period_type
+            and periods.period_start = new_pipeline.period_start
+            and scopes.scope = new_pipeline.scope
 ),
 
 methods as (
@@ -306,8 +423,8 @@ methods as (
         'crm_probability' as method,
         bookings_to_date_usd,
         open_pipeline_usd,
-        crm_expected_usd as expected_usd,
-        sqrt(crm_variance) as standard_deviation_usd
+        crm_expected_usd + new_expected_usd as expected_usd,
+        sqrt(crm_variance + new_variance) as standard_deviation_usd
     from combined
     union all
     select
@@ -318,8 +435,8 @@ methods as (
         'historical_stage_rate' as method,
         bookings_to_date_usd,
         open_pipeline_usd,
-        historical_expected_usd as expected_usd,
-        sqrt(historical_variance) as standard_deviation_usd
+        historical_expected_usd + new_expected_usd as expected_usd,
+        sqrt(historical_variance + new_variance) as standard_deviation_usd
     from combined
 ),
 
