@@ -171,16 +171,20 @@ def ensure_data(scale: float) -> Path:
 
 def with_empty_nights(landing: Path, count: int) -> Path:
     """The cached nights plus `count` nights whose every extract is its header only (nothing changed):
-    a landing folder of links to the real nights and the empty ones beside them."""
+    a landing folder of hard links to the real nights' files (the loader never follows a symbolic link out
+    of its landing folder) and the empty nights beside them."""
     out = landing.parent / f"{landing.name}_then_{count}_empty"
     real = sorted(p.name for p in (landing / "crm").iterdir())
     first_empty = date.fromisoformat(real[-1]) + timedelta(days=1)
     for source_dir in (p for p in landing.iterdir() if p.is_dir()):
         for night in real:
-            link = out / source_dir.name / night
-            if not link.exists():
-                link.parent.mkdir(parents=True, exist_ok=True)
-                link.symlink_to(source_dir / night, target_is_directory=True)
+            folder = out / source_dir.name / night
+            if folder.is_symlink():  # made by an earlier version of this script
+                folder.unlink()
+            folder.mkdir(parents=True, exist_ok=True)
+            for extract in (source_dir / night).iterdir():
+                if not (folder / extract.name).exists():
+                    (folder / extract.name).hardlink_to(extract)
         for offset in range(count):
             empty = out / source_dir.name / (first_empty + timedelta(days=offset)).isoformat()
             empty.mkdir(parents=True, exist_ok=True)
