@@ -7,7 +7,8 @@
 -- over the last `forecast_calibration_periods` closed periods (shrunk towards none while few are known),
 -- and the interval spans the errors' 80% distance from that mean (split conformal, its level raised for
 -- the few periods known). Until `forecast_calibration_min_periods` are known, the method's own forecast
--- and interval stand, the interval at least `forecast_uncalibrated_sd` wide.
+-- stands, its interval at least as wide as 80% of the method's errors on the periods of its type and scope
+-- closed by then, and at least `forecast_uncalibrated_sd` wide.
 {{
     config(
         materialized='incremental',
@@ -207,23 +208,57 @@ calibrated as (
             and raw_with_horizon.method = error_statistics.method
 ),
 
+method_error_sizes as (
+    -- a forecast not yet calibrated: the 80% size of its method's errors on every period of its type and scope
+    -- closed by its as-of day, whatever the horizon (a short history's errors, not a fixed width)
+    select
+        calibrated.as_of_date,
+        calibrated.period_type,
+        calibrated.period_start,
+        calibrated.scope,
+        calibrated.method,
+        percentile_disc(0.8) within group (order by abs(errors.log_error)) as error_size
+    from calibrated
+    inner join errors
+        on
+            calibrated.method = errors.method
+            and calibrated.scope = errors.scope
+            and calibrated.period_type = errors.period_type
+            and calibrated.as_of_date >= errors.period_after
+    where calibrated.calibration_periods < {{ var('forecast_calibration_min_periods') }}
+    group by
+        calibrated.as_of_date, calibrated.period_type, calibrated.period_start, calibrated.scope,
+        calibrated.method
+),
+
 bounded as (
     select
-        as_of_date,
-        period_type,
-        period_start,
-        scope,
-        method,
-        forecast_usd,
-        lower_usd,
-        upper_usd,
-        bookings_to_date_usd,
-        calibration_periods,
-        mean_error,
-        -- the error's 80% distance, at most a factor e^0.75 either way
-        least(error_distance, 0.75) as spread,
-        calibration_periods >= {{ var('forecast_calibration_min_periods') }} as is_calibrated
+        calibrated.as_of_date,
+        calibrated.period_type,
+        calibrated.period_start,
+        calibrated.scope,
+        calibrated.method,
+        calibrated.forecast_usd,
+        calibrated.lower_usd,
+        calibrated.upper_usd,
+        calibrated.bookings_to_date_usd,
+        calibrated.calibration_periods,
+        calibrated.mean_error,
+        -- the error's 80% distance (calibrated) or size (not yet), at most a factor e^0.75 either way
+        least(calibrated.error_distance, 0.75) as spread,
+        least(
+            greatest(coalesce(method_error_sizes.error_size, 0), 1.2816 * {{ var('forecast_uncalibrated_sd') }}),
+            0.75
+        ) as uncalibrated_spread,
+        calibrated.calibration_periods >= {{ var('forecast_calibration_min_periods') }} as is_calibrated
     from calibrated
+    left join method_error_sizes
+        on
+            calibrated.as_of_date = method_error_sizes.as_of_date
+            and calibrated.period_type = method_error_sizes.period_type
+            and calibrated.period_start = method_error_sizes.period_start
+            and calibrated.scope = method_error_sizes.scope
+            and calibrated.method = method_error_sizes.method
 ),
 
 forecasts as (
@@ -241,13 +276,13 @@ forecasts as (
             case
                 when is_calibrated
                     then forecast_usd * exp(mean_error - spread)
-                else least(lower_usd, forecast_usd * exp(-1.2816 * {{ var('forecast_uncalibrated_sd') }}))
+                else least(lower_usd, forecast_usd * exp(-uncalibrated_spread))
             end
         ) as lower_usd,
         case
             when is_calibrated
                 then forecast_usd * exp(mean_error + spread)
-            else greatest(upper_usd, forecast_usd * exp(1.2816 * {{ var('forecast_uncalibrated_sd') }}))
+            else greatest(upper_usd, forecast_usd * exp(uncalibrated_spread))
         end as upper_usd
     from bounded
 ),
