@@ -16,6 +16,7 @@ help:
 	@echo "make sample - regenerate the demo sample (sample/landing)"
 	@echo "make bench  - the whole night at --scale 1 (BENCH_SCALE=2: twice as large), stage by stage: full vs incremental nights"
 	@echo "make bench-ingest - loader vs bare COPY vs pandas at --scale 1 (generates data once)"
+	@echo "make bench-readme - rewrite the tables of bench/README.md from bench/results*.json"
 	@echo "make backtest - score the forecasts on generated data (scale 0.1, two seeds), table into README.md"
 	@echo "make realdata - Maven Analytics' public CRM dataset (REALDATA=../shared/realdata/maven_crm) as one night"
 	@echo "make clean  - stop the embedded warehouse and delete local state (.salesops/)"
@@ -102,6 +103,10 @@ backtest: setup
 bench-ingest: setup
 	SALESOPS_HOME=$$(pwd)/bench/.salesops SALESOPS_PG_PORT=$${SALESOPS_BENCH_PORT:-54339} \
 	  $(BIN)/python bench/bench_ingest.py
+
+# The tables of bench/README.md, regenerated from the results files the benchmarks wrote (stdlib only).
+bench-readme:
+	$(BIN)/python bench/render_readme.py
 
 gx-sync: setup
 	$(BIN)/salesops gx sync
