@@ -18,8 +18,9 @@ import psycopg2
 import pytest
 import yaml
 
-from salesops import dbt_tasks, warehouse
+from salesops import warehouse
 from salesops.config import PROJECT_DIR, Settings, load_settings
+from salesops.transform import dbt_tasks
 
 SAMPLE_LANDING = PROJECT_DIR / "sample" / "landing"  # generated: `make sample`
 HANDMADE_LANDING = Path(__file__).parent / "fixtures" / "handmade_landing"  # numbers checked by hand

@@ -58,9 +58,10 @@ from pathlib import Path
 
 import pytest
 
-from salesops import nightly, publish
 from salesops.contracts import entity
-from salesops.loader import load_file
+from salesops.ingest.loader import load_file
+from salesops.orchestration import nightly
+from salesops.publish import swap
 
 pytestmark = pytest.mark.slow
 NIGHTS = [date(2026, 11, 19), date(2026, 11, 20), date(2026, 11, 21), date(2026, 11, 22)]
@@ -263,7 +264,7 @@ def test_facts_kept_by_key_follow_changes_from_every_table(db, warehouse_server,
         outcome = nightly.build(night, settings=warehouse_server, select=MODELS)
         assert outcome["success"]
         builds.append(outcome["build_schema"])
-        publish.publish(warehouse_server, night, f"test-{night}")
+        swap.publish(warehouse_server, night, f"test-{night}")
         if night == NIGHTS[1]:  # X4, dated 11-21, is not counted before its day
             assert _table(db, "marts.kpi_activity") == [("E1", date(2026, 10, 19), 1, 0, 0, 0, 1, 15),
                                                         ("E1", date(2026, 11, 2), 2, 0, 0, 0, 2, 30),

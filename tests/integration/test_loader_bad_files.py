@@ -10,11 +10,13 @@ from datetime import date
 
 import pytest
 
-from salesops import arrow_checks, quality_gate, run_summary
 from salesops.contracts import entity
 from salesops.errors import QualityGateError, SourceFileError
-from salesops.loader import load_file, load_source
-from salesops.row_checks import SizeLimits
+from salesops.ingest import arrow_checks
+from salesops.ingest.loader import load_file, load_source
+from salesops.ingest.row_checks import SizeLimits
+from salesops.quality import quality_gate
+from salesops.report import run_summary
 
 NIGHT = date(2026, 11, 20)
 ACCOUNTS = entity("crm", "accounts")

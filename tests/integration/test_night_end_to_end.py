@@ -32,8 +32,9 @@ from pathlib import Path
 import psutil
 import pytest
 
-from salesops import airflow_env, warehouse
+from salesops import warehouse
 from salesops.config import load_settings
+from salesops.orchestration import airflow_env
 
 from ..conftest import links, rendered
 
@@ -220,7 +221,7 @@ def test_incremental_night_survives_a_warehouse_outage_and_publishes_with_a_warn
 def test_a_gate_records_the_same_checks_in_one_process_or_in_workers(run_env, warehouse_server, monkeypatch):
     """The raw gate of the night above (a warning, no critical failure), validated in the task's own
     process and in two forked workers (gx_workers): the same checks, in the same order."""
-    from salesops import quality_gate
+    from salesops.quality import quality_gate
 
     found = {}
     for workers in ("1", "2"):

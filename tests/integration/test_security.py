@@ -15,10 +15,13 @@ import psutil
 import psycopg2
 import pytest
 
-from salesops import access, credentials, quality_gate, report, warehouse
+from salesops import credentials, warehouse
 from salesops.config import load_settings
 from salesops.errors import QualityGateError
-from salesops.loader import load_source
+from salesops.ingest.loader import load_source
+from salesops.publish import access
+from salesops.quality import quality_gate
+from salesops.report import night_page
 
 from ..conftest import HANDMADE_LANDING, free_port, rendered
 
@@ -182,11 +185,11 @@ def test_personal_values_never_reach_what_bi_or_the_report_shows(db, warehouse_s
     docs = warehouse_server.reports_dir / "data_docs"
     pages = [p.read_text() for p in docs.rglob("*.html")] + [p.read_text() for p in
                                                             (warehouse_server.home / "gx_results").rglob("*.json")]
-    night_page = report.write_night_report(warehouse_server, NIGHT, "personal-run").read_text()
-    for text in [*pages, night_page]:
+    page = night_page.write_night_report(warehouse_server, NIGHT, "personal-run").read_text()
+    for text in [*pages, page]:
         for value in ("190800", "0731", "12k", "ann.private"):
             assert value not in text
-    assert "[redacted: personal data]" in night_page  # the quarantined 12k says why, without the value
+    assert "[redacted: personal data]" in page  # the quarantined 12k says why, without the value
 
 
 # Values that would change the page if a browser ran them: the title, and an attribute on <body>.
@@ -222,15 +225,15 @@ def test_a_value_from_a_landing_file_cannot_run_in_an_analysts_browser(db, wareh
         assert 'data-xss="3"' not in dom
         assert "&lt;" in page.read_text()  # the value is on the page, as text
         assert "document.title='XSS-1'" in dom or "data-xss" in dom  # shown, escaped
-    night_page = report.write_night_report(warehouse_server, NIGHT, "xss-run")
-    dom = rendered(chromium, night_page, tmp_path / "profile")
+    page_path = night_page.write_night_report(warehouse_server, NIGHT, "xss-run")
+    dom = rendered(chromium, page_path, tmp_path / "profile")
     assert "XSS-1" not in dom.split("</title>")[0] and 'data-xss="3"' not in dom
 
 
 def test_control_characters_from_a_file_name_reach_the_terminal_as_escapes(db, warehouse_server, tmp_path):
     """A landing file named with an escape sequence (retitle the terminal, clear it, print a fake verdict)
     is listed as ignored; the CLI prints it with its control characters escaped."""
-    from salesops import loader
+    from salesops.ingest import loader
 
     folder = tmp_path / "landing" / "crm" / NIGHT.isoformat()
     folder.mkdir(parents=True)
