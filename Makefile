@@ -16,7 +16,7 @@ help:
 	@echo "make sample - regenerate the demo sample (sample/landing)"
 	@echo "make bench  - the whole night at --scale 1 (BENCH_SCALE=2: twice as large), stage by stage: full vs incremental nights"
 	@echo "make bench-ingest - loader vs bare COPY vs pandas at --scale 1 (generates data once)"
-	@echo "make backtest - score the forecasts on generated data (scale 0.1, two seeds), table into README.md"
+	@echo "make backtest - score the forecasts on generated data (scale 0.1, two seeds), table into docs/forecasts.md"
 	@echo "make realdata - Maven Analytics' public CRM dataset (REALDATA=../shared/realdata/maven_crm) as one night"
 	@echo "make clean  - stop the embedded warehouse and delete local state (.salesops/)"
 
@@ -93,10 +93,10 @@ realdata: setup
 	  echo "stop its warehouse with: SALESOPS_HOME=$$(pwd)/.salesops_maven $(BIN)/salesops db stop"; exit $$code
 
 # The forecast backtest (salesops backtest) at --scale 0.1 on two seeds, on a warehouse of its own; writes the
-# table into README.md.
+# table into docs/forecasts.md.
 backtest: setup
 	SALESOPS_HOME=$$(pwd)/bench/.salesops_backtest SALESOPS_PG_PORT=$${SALESOPS_BACKTEST_PORT:-54342} \
-	  $(BIN)/salesops backtest --scale $${BACKTEST_SCALE:-0.1} --seed 42 --seed 7 --readme
+	  $(BIN)/salesops backtest --scale $${BACKTEST_SCALE:-0.1} --seed 42 --seed 7 --docs
 
 # Ingestion benchmark at --scale 1 (data generated once into bench/data/), on its own embedded server.
 bench-ingest: setup

@@ -310,9 +310,10 @@ def cmd_backtest(args: argparse.Namespace) -> int:
         scores += backtest.run(settings, landing, seed)
     text = backtest.table(scores, args.scale)
     print(text)
-    if args.readme:
-        backtest.write_readme(settings.project_dir / "README.md", text)
-        print(f"written into {settings.project_dir / 'README.md'}")
+    if args.docs:
+        doc = settings.project_dir / "docs" / "forecasts.md"
+        backtest.write_doc(doc, text)
+        print(f"written into {doc}")
     return 0 if all(score.meets_targets() for score in scores) else 1
 
 
@@ -390,7 +391,7 @@ def build_parser() -> argparse.ArgumentParser:
     backtest.add_argument("--scale", type=float, default=0.1)
     backtest.add_argument("--seed", type=int, action="append", help="repeatable (default 42)")
     backtest.add_argument("--data", type=Path, default=Path("bench/data/backtest"), help="where generated data is kept")
-    backtest.add_argument("--readme", action="store_true", help="write the table into README.md")
+    backtest.add_argument("--docs", action="store_true", help="write the table into docs/forecasts.md")
     backtest.set_defaults(func=cmd_backtest)
 
     maven = sub.add_parser("convert-maven", help="write Maven Analytics' CRM dataset as one night's extracts")

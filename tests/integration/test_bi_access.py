@@ -8,11 +8,11 @@ from datetime import date
 import psycopg2
 import pytest
 
+from salesops import schema
 from salesops.contracts import SOURCES
 from salesops.ingest.loader import load_source
 from salesops.orchestration import nightly
 from salesops.publish import access, swap
-from salesops.quality import quality_gate
 
 from ..conftest import SAMPLE_LANDING
 
@@ -38,7 +38,7 @@ def readable(url: str, table: str) -> bool:
 
 def test_bi_reader_reads_marts_and_data_quality_only(db, warehouse_server):
     with db.cursor() as cur:
-        cur.execute(quality_gate.DQ_RESULTS_DDL)
+        cur.execute(schema.DQ_RESULTS_DDL)
     db.commit()
     access.create_bi_reader(warehouse_server, password="not-a-real-secret")  # noqa: S106 - test-only password
     bi_url = warehouse_server.warehouse_url.replace("postgres@", f"{access.BI_ROLE}:not-a-real-secret@")

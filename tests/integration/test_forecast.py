@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from salesops.contracts import ENTITIES, SOURCES, entity
-from salesops.ingest.loader import ensure_raw_tables, load_file, load_source
+from salesops.ingest.loader import load_file, load_source
 from salesops.orchestration import nightly
+from salesops.schema import ensure_raw_tables
 from salesops.transform import dbt_runner
 
 from ..conftest import SAMPLE_LANDING

@@ -4,7 +4,7 @@
 current SALESOPS_HOME (its schemas emptied first: use a home of its own), builds what the forecasts read and
 the forecasts themselves as of every accuracy day since `since` (no look-ahead), and scores
 kpi_forecast_accuracy per method, period type and horizon: periods, MAPE, bias and the share of actuals
-inside the 80% interval. `--readme` writes the table into the README between its backtest markers.
+inside the 80% interval. `--docs` writes the table into docs/forecasts.md between its backtest markers.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ SINCE = date(2024, 1, 1)
 COVERAGE = (0.70, 0.90)
 PIPELINE_MAPE_AT_QUARTER_START = 0.10
 PIPELINE_METHODS = ("crm_probability", "historical_stage_rate")
-README_MARKERS = ("<!-- backtest: start (salesops backtest --readme) -->", "<!-- backtest: end -->")
+DOC_MARKERS = ("<!-- backtest: start (salesops backtest --docs) -->", "<!-- backtest: end -->")
 
 
 @dataclass(frozen=True)
@@ -100,10 +100,10 @@ def table(scores: list[Score], scale: float) -> str:
     return "\n".join(lines)
 
 
-def write_readme(readme: Path, text: str) -> None:
-    start, end = README_MARKERS
-    content = readme.read_text()
+def write_doc(doc: Path, text: str) -> None:
+    start, end = DOC_MARKERS
+    content = doc.read_text()
     pattern = re.compile(re.escape(start) + ".*?" + re.escape(end), re.S)
     if not pattern.search(content):
-        raise ValueError(f"{readme} has no backtest markers ({start} ... {end})")
-    readme.write_text(pattern.sub(lambda _: f"{start}\n{text}\n{end}", content))
+        raise ValueError(f"{doc} has no backtest markers ({start} ... {end})")
+    doc.write_text(pattern.sub(lambda _: f"{start}\n{text}\n{end}", content))

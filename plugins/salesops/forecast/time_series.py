@@ -24,7 +24,7 @@ import pandas as pd
 from psycopg2.extensions import connection as PgConnection
 from psycopg2.extras import execute_values
 
-from salesops import warehouse
+from salesops import schema, warehouse
 from salesops.config import Settings
 
 log = logging.getLogger(__name__)
@@ -37,29 +37,6 @@ SIMULATIONS = 1000
 # fit's tail is cut there, and a fit whose median month exceeds it ran away (months are resampled instead).
 PLAUSIBLE_FACTOR = 3.0
 RESAMPLED_MONTHS = 12
-TABLE_DDL = """
-create schema if not exists forecast;
-create table if not exists forecast.time_series_forecasts (
-    as_of_date date not null,
-    period_type text not null,
-    period_start date not null,
-    scope text not null,
-    method text not null,
-    forecast_usd numeric(18, 2) not null,
-    lower_usd numeric(18, 2) not null,
-    upper_usd numeric(18, 2) not null,
-    fitted_months integer not null,
-    primary key (as_of_date, period_type, period_start, scope)
-);
-alter table forecast.time_series_forecasts add column if not exists model text not null default 'ets';
--- the scopes a day's forecast could not model as usual (a fallback, or none), and why: the night's report shows them
-create table if not exists forecast.time_series_notes (
-    as_of_date date not null,
-    scope text not null,
-    model text not null,
-    note text not null
-);
-"""
 
 
 @dataclass(frozen=True)
@@ -207,7 +184,7 @@ def _run(conn: PgConnection) -> dict:
                              row["fitted_months"], simulation.model))
     days = sorted({d.date() for d in periods_by_day["as_of_date"]})
     with conn.cursor() as cur:
-        cur.execute(TABLE_DDL)
+        cur.execute(schema.TIME_SERIES_DDL)
         for table in ("time_series_forecasts", "time_series_notes"):
             cur.execute(f"delete from forecast.{table} where as_of_date = any(%s)", (days,))
         execute_values(cur, "insert into forecast.time_series_forecasts (as_of_date, period_type, period_start,"

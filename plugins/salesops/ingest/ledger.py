@@ -13,41 +13,6 @@ from datetime import date, datetime
 
 from psycopg2.extensions import cursor as PgCursor
 
-LEDGER_DDL = """
-create schema if not exists meta;
-create table if not exists meta.load_ledger (
-    night date not null,
-    source text not null,
-    entity text not null,
-    file_path text,
-    checksum_sha256 text,
-    size_bytes bigint,
-    rows_read bigint not null default 0,
-    rows_loaded bigint not null default 0,
-    rows_rejected bigint not null default 0,
-    extra_columns text[] not null default '{}',
-    status text not null,
-    message text,
-    started_at timestamptz not null,
-    finished_at timestamptz,
-    duration_seconds numeric,
-    primary key (night, source, entity),
-    constraint rows_balance check (rows_read = rows_loaded + rows_rejected)
-);
-alter table meta.load_ledger add column if not exists lines_read bigint not null default 0;
-alter table meta.load_ledger add column if not exists rows_flagged bigint not null default 0;
-create table if not exists meta.load_flags (
-    night date not null,
-    source text not null,
-    entity text not null,
-    line_number bigint not null,
-    column_name text not null,
-    reason text not null
-);
-create index if not exists load_flags_file on meta.load_flags (night, source, entity);
-"""
-STATUSES = ("loaded", "failed", "missing", "ignored")
-
 
 @dataclass
 class LedgerEntry:
@@ -69,19 +34,6 @@ class LedgerEntry:
     finished_at: datetime
 
 
-def ensure_ledger(cur: PgCursor) -> None:
-    """Create the ledger if missing. The three sources load in parallel, and two concurrent
-    `create schema if not exists` can both try to create it: a lock held to the caller's commit
-    serialises this DDL (and the raw tables the loader creates next in the same transaction)."""
-    cur.execute("select pg_advisory_xact_lock(hashtext('salesops.ddl'))")
-    cur.execute(LEDGER_DDL)
-    cur.execute("select pg_get_constraintdef(oid) from pg_constraint where conname = 'known_status'"
-                " and conrelid = 'meta.load_ledger'::regclass")
-    found = cur.fetchone()
-    if found is None or any(f"'{status}'" not in found[0] for status in STATUSES):
-        cur.execute("alter table meta.load_ledger drop constraint if exists known_status")
-        cur.execute("alter table meta.load_ledger add constraint known_status check (status in ("
-                    + ", ".join(f"'{status}'" for status in STATUSES) + "))")
 
 
 def previous_load(cur: PgCursor, night: date, source: str, entity: str) -> tuple[str, int] | None:

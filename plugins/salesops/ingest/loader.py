@@ -28,6 +28,7 @@ from psycopg2 import sql
 from psycopg2.extensions import connection as PgConnection
 from psycopg2.extensions import cursor as PgCursor
 
+from salesops import schema
 from salesops.config import load_settings
 from salesops.contracts import ENTITIES, REQUIRED_SOURCES, Entity, entities_of
 from salesops.errors import SourceFileError
@@ -73,30 +74,6 @@ def partition_name(entity: Entity, night: date) -> str:
     return f"{entity.key}__p{night:%Y%m%d}"
 
 
-def ensure_raw_tables(cur: PgCursor, entity: Entity) -> None:
-    """Create the raw table (all text, partitioned by night) and its quarantine table."""
-    cur.execute("create schema if not exists raw")
-    columns = [sql.SQL("{} text").format(sql.Identifier(name)) for name in entity.column_names]
-    cur.execute("show server_version_num")
-    if int(cur.fetchone()[0]) >= 180000:
-        # Derived from the batch and never stored: a third of the metadata's bytes on every row.
-        label = sql.SQL("text generated always as ({} || _batch_id || {}) virtual").format(
-            sql.Literal(f"{entity.source}/"), sql.Literal(f"/{entity.name}.csv"))
-    else:
-        label = sql.SQL("text")  # each partition gets its label as a default instead
-    cur.execute(
-        sql.SQL(
-            "create table if not exists raw.{table} ({columns}, _batch_id text not null, _source_file {label},"
-            " _line_number bigint, _loaded_at timestamptz not null default now()) partition by list (_batch_id)"
-        ).format(table=sql.Identifier(entity.key), columns=sql.SQL(", ").join(columns), label=label)
-    )
-    cur.execute(
-        sql.SQL(
-            "create table if not exists raw.{table} (_batch_id text not null, _source_file text,"
-            " _line_number bigint, column_name text, reason text not null, raw_record text,"
-            " _loaded_at timestamptz not null default now())"
-        ).format(table=sql.Identifier(f"{entity.key}__rejected"))
-    )
 
 
 def source_label(entity: Entity, night: date) -> str:
@@ -402,8 +379,8 @@ def load_file(conn: PgConnection, entity: Entity, path: Path, night: date, force
         settings = load_settings()
         limits = SizeLimits(settings.max_field_bytes, settings.max_row_bytes)
     with conn.cursor() as cur:
-        ledger.ensure_ledger(cur)
-        ensure_raw_tables(cur, entity)
+        schema.ensure_ledger(cur)
+        schema.ensure_raw_tables(cur, entity)
         conn.commit()
         previous = ledger.previous_load(cur, night, entity.source, entity.name)
         # Hash up front only when a same-sized file was loaded before; otherwise COPY hashes on the way.
@@ -542,8 +519,8 @@ def load_entity(conn: PgConnection, landing_dir: Path, entity: Entity, night: da
     if problem:  # nothing of it is read
         result = FileResult(entity.source, entity.name, str(path), "failed", message=f"{path}: {problem}")
         with conn.cursor() as cur:
-            ledger.ensure_ledger(cur)
-            ensure_raw_tables(cur, entity)
+            schema.ensure_ledger(cur)
+            schema.ensure_raw_tables(cur, entity)
             _drop_batch(cur, entity, night)
             _record(cur, result, night, None, None, datetime.now(UTC))
         conn.commit()
@@ -555,7 +532,7 @@ def load_entity(conn: PgConnection, landing_dir: Path, entity: Entity, night: da
             message += f" (folders that are not a night's YYYY-MM-DD and are never read: {', '.join(odd)})"
         result = FileResult(entity.source, entity.name, str(path), "missing", message=message)
         with conn.cursor() as cur:
-            ledger.ensure_ledger(cur)
+            schema.ensure_ledger(cur)
             _record(cur, result, night, None, None, datetime.now(UTC))
         conn.commit()
     else:
@@ -596,7 +573,7 @@ def record_ignored_files(conn: PgConnection, landing_dir: Path, source: str, nig
     expected = {f"{entity.name}.csv" for entity in entities_of(source)}
     results = []
     with conn.cursor() as cur:
-        ledger.ensure_ledger(cur)
+        schema.ensure_ledger(cur)
         cur.execute("delete from meta.load_ledger where night = %s and source = %s and status = 'ignored'",
                     (night, source))
         for stray in _stray_files(landing_dir, source, night):

@@ -24,7 +24,7 @@ from pathlib import Path
 from psycopg2.extensions import connection as PgConnection
 from psycopg2.extensions import cursor as PgCursor
 
-from salesops import warehouse
+from salesops import schema, warehouse
 from salesops.config import Settings
 from salesops.errors import NightLockedError, WarehouseError
 
@@ -34,25 +34,11 @@ HOLDER_VARIABLE = "SALESOPS_NIGHT_LOCK_TOKEN"
 _SESSION_KEY = "hashtext('salesops.night')"  # held by the session of a CLI holder for its whole work
 _ROW_KEY = "hashtext('salesops.night_lock_row')"  # serialises reading and writing the row
 
-LOCK_DDL = """
-create schema if not exists meta;
-create table if not exists meta.night_lock (
-    only_row boolean primary key default true check (only_row),
-    night date,
-    holder text not null,
-    run_id text,
-    pid integer,
-    backend_pid integer,
-    token text not null,
-    since timestamptz not null default now()
-);
-alter table meta.night_lock add column if not exists worker_pgid integer;
-"""
 
 
 def _ensure(cur: PgCursor) -> None:
-    cur.execute("select pg_advisory_xact_lock(hashtext('salesops.ddl'))")
-    cur.execute(LOCK_DDL)
+    cur.execute(schema.DDL_LOCK)
+    cur.execute(schema.LOCK_DDL)
     cur.execute(f"select pg_advisory_xact_lock({_ROW_KEY})")
 
 

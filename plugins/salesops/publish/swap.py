@@ -19,23 +19,13 @@ from datetime import date
 from psycopg2 import sql
 from psycopg2.extensions import cursor as PgCursor
 
-from salesops import warehouse
+from salesops import schema, warehouse
 from salesops.config import BUILD_SCHEMA, PREVIOUS_SCHEMA, PUBLISHED_SCHEMA, Settings
 from salesops.errors import PublishError
 from salesops.publish import access
 
 RESTRICTED = "_restricted"  # marts_build_restricted -> marts_restricted -> marts_previous_restricted
 
-PUBLISH_LOG_DDL = """
-create schema if not exists meta;
-create table if not exists meta.publish_log (
-    night date not null,
-    run_id text not null,
-    action text not null,
-    tables jsonb not null,
-    published_at timestamptz not null default now()
-);
-"""
 
 
 @dataclass
@@ -129,7 +119,7 @@ def publish(settings: Settings, night: date, run_id: str, rewind: bool = False) 
     """Swap marts_build into marts atomically; the old marts becomes marts_previous. A night older than the
     live one is refused unless `rewind` (and logged as a rewind)."""
     with warehouse.transaction(settings) as conn, conn.cursor() as cur:
-        cur.execute(PUBLISH_LOG_DDL)
+        cur.execute(schema.PUBLISH_LOG_DDL)
         # One publisher at a time; readers are never blocked by this lock.
         cur.execute("select pg_advisory_xact_lock(hashtext('salesops.publish'))")
         live = night_of(cur, PUBLISHED_SCHEMA)
@@ -164,7 +154,7 @@ def rollback(settings: Settings) -> RolledBack:
     """Put marts_previous back as marts (the current marts becomes marts_previous); the log names the
     night marts then holds, read from the schema's own stamp."""
     with warehouse.transaction(settings) as conn, conn.cursor() as cur:
-        cur.execute(PUBLISH_LOG_DDL)
+        cur.execute(schema.PUBLISH_LOG_DDL)
         cur.execute("select pg_advisory_xact_lock(hashtext('salesops.publish'))")
         before = (night_of(cur, PUBLISHED_SCHEMA) or (None,))[0]
         if not _schema_exists(cur, PREVIOUS_SCHEMA):

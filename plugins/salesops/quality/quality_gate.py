@@ -12,12 +12,11 @@ from datetime import UTC, date, datetime
 import psycopg2
 from psycopg2.extras import execute_values
 
-from salesops import warehouse
+from salesops import schema, warehouse
 from salesops.config import Settings
 from salesops.contracts import ENTITIES
 from salesops.errors import QualityGateError
-from salesops.ingest import ledger
-from salesops.ingest.loader import ensure_raw_tables, source_label
+from salesops.ingest.loader import source_label
 from salesops.publish import access
 from salesops.quality import gx_safety, gx_workers
 from salesops.quality.gx_project import CHECKPOINTS, get_context
@@ -33,38 +32,6 @@ from salesops.quality.quality_suites import (
 
 log = logging.getLogger(__name__)
 
-DQ_RESULTS_DDL = """
-create schema if not exists meta;
-create table if not exists meta.dq_results (
-    run_id text not null,
-    night date not null,
-    layer text not null,
-    suite text not null,
-    expectation text not null,
-    column_name text,
-    rule text,
-    severity text not null,
-    success boolean not null,
-    element_count bigint,
-    unexpected_count bigint,
-    unexpected_percent numeric,
-    sample_bad_values jsonb,
-    details jsonb,
-    checked_at timestamptz not null
-);
-create index if not exists dq_results_night on meta.dq_results (night, layer);
--- the real sampled values of checks on personal columns (dq_results, which BI reads, has them masked)
-create table if not exists meta.dq_samples_restricted (
-    run_id text not null,
-    night date not null,
-    layer text not null,
-    suite text not null,
-    expectation text not null,
-    column_name text,
-    sample_bad_values jsonb not null,
-    checked_at timestamptz not null
-);
-"""
 
 
 @dataclass
@@ -124,9 +91,9 @@ def prepare_audit_views(settings: Settings, night: date) -> None:
     """Point the typed audit views at the night's batch of every raw table."""
     with warehouse.transaction(settings) as conn, conn.cursor() as cur:
         cur.execute(f"create schema if not exists {AUDIT_SCHEMA}")
-        ledger.ensure_ledger(cur)
+        schema.ensure_ledger(cur)
         for entity in ENTITIES:
-            ensure_raw_tables(cur, entity)
+            schema.ensure_raw_tables(cur, entity)
             cur.execute(audit_view_sql(entity, night.isoformat()))
         cur.execute(ledger_balance_view_sql(night.isoformat()))
 
@@ -245,7 +212,7 @@ def record_results(settings: Settings, gate: GateResult) -> None:
         for c in gate.checks if c.restricted_sample
     ]
     with warehouse.transaction(settings) as conn, conn.cursor() as cur:
-        cur.execute(DQ_RESULTS_DDL)
+        cur.execute(schema.DQ_RESULTS_DDL)
         access.grant_meta(cur)  # BI reads dq_results from the first night on, not from the night after
         for table in ("dq_results", "dq_samples_restricted"):
             cur.execute(f"delete from meta.{table} where run_id = %s and layer = %s", (gate.run_id, gate.layer))
