@@ -2,13 +2,13 @@
 -- OpportunityHistory), deduplicated across batches, with the moment of the deal's next change.
 -- Incremental: history rows are immutable and dated, so a night reads only the history batches loaded
 -- since the last build, plus this table's own versions of the deals those batches touch, and rewrites
--- those deals (delete+insert by opportunity): the cost follows the change, not the history (87 s a
--- night at --scale 1 as a table rebuilt from all history). Lives in the `intermediate` schema, outside
--- the write-audit-publish swap, so a night that does not move forward (a rerun, or an older night
--- rebuilt) first empties it (pre-hook) and rebuilds it from all history: never a version from the future.
+-- those deals (delete+insert by opportunity): the cost follows the change, not the history. Lives in
+-- the `intermediate` schema, outside the write-audit-publish swap, so a night that does not move forward
+-- (a rerun, or an older night rebuilt) first empties it (pre-hook) and rebuilds it from all history:
+-- never a version from the future.
 -- The open_current and next_changed indexes find the versions open on a forecast's as-of day (the current
--- open ones, 67k of 4.7M at --scale 1, and those superseded since: int_forecast_pipeline_methods); the
--- statistics on the pair let Postgres count them (apart, it multiplies the two columns' odds: 1.8M).
+-- open ones, a small share of all versions, and those superseded since: int_forecast_pipeline_methods);
+-- the statistics on the pair let Postgres count them (apart, it multiplies the two columns' odds).
 {{
     config(
         materialized='incremental',

@@ -1,5 +1,5 @@
--- A table kept incrementally, not a view: each read re-sorted all 1.4M raw events (3.4 s at --scale 1);
--- a night now reads only its own batch (see macros/latest_versions.sql).
+-- A table kept incrementally, not a view: each read re-sorted all raw events;
+-- a night now reads only its own batch (see macros/incremental/latest_versions.sql).
 {{
     config(
         materialized='incremental',

@@ -1,6 +1,6 @@
 -- A table kept incrementally, not a view: int_contracts_chained and the key tests each re-sorted all
--- raw contracts (1.7 s a read at --scale 1, every night whatever changed); a night now reads only its
--- own batch (see macros/latest_versions.sql).
+-- raw contracts every night, whatever changed; a night now reads only its
+-- own batch (see macros/incremental/latest_versions.sql).
 {{
     config(
         materialized='incremental',

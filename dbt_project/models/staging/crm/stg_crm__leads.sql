@@ -1,6 +1,6 @@
--- A table kept incrementally, not a view: every reader of a view re-sorted all 2M raw leads (11 s at
--- --scale 1); a night now reads only its own batch (see macros/latest_versions.sql).
--- Indexed on created_at for the keys dated into the nights since (macros/keys_changed_since.sql).
+-- A table kept incrementally, not a view: every reader of a view re-sorted all raw leads; a night now
+-- reads only its own batch (see macros/incremental/latest_versions.sql).
+-- Indexed on created_at for the keys dated into the nights since (macros/incremental/keys_changed_since.sql).
 {{
     config(
         materialized='incremental',

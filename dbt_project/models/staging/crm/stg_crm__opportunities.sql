@@ -1,7 +1,7 @@
 -- A table kept incrementally, not a view: the snapshot, the enriched deals, the forecast's versions and
--- the gate's reconciliation each re-sorted all raw opportunities (4 s a read at --scale 1); a night now
--- reads only its own batch (see macros/latest_versions.sql).
--- Indexed on created_at for the keys dated into the nights since (macros/keys_changed_since.sql).
+-- the gate's reconciliation each re-sorted all raw opportunities; a night now
+-- reads only its own batch (see macros/incremental/latest_versions.sql).
+-- Indexed on created_at for the keys dated into the nights since (macros/incremental/keys_changed_since.sql).
 {{
     config(
         materialized='incremental',
