@@ -132,15 +132,14 @@ def build(night: date, full_refresh: bool = False, forecast_backfill_from: date 
           settings: Settings | None = None, select: list[str] | None = None) -> dict:
     """prepare_build, then dbt build (models, snapshots and their tests) into the build schema,
     all but the forecast models, which need the Python time series first (`forecast`), and the mart
-    tests the mart gate makes again before publish (dbt_tasks.gate_repeat_exclusions).
+    tests the mart gate makes again before publish (dbt_tasks.GATE_REPEAT_EXCLUSIONS).
 
     `select`: only these dbt selectors (`+model` for a model and what it reads), for a test or a quick
     check; the tests joining two models (relationships) are then left out, the other side may be unbuilt."""
     settings = settings or load_settings()
     how = prepare_build(night, full_refresh=full_refresh, settings=settings)
-    layers = tuple(layer for layer in dbt_tasks.LAYERS if layer != dbt_tasks.FORECAST_LAYER)
     command = ["build", "--exclude-resource-type", "unit_test", "--exclude", "tag:forecast",
-               *dbt_tasks.gate_repeat_exclusions(settings, layers)]
+               *dbt_tasks.GATE_REPEAT_EXCLUSIONS]
     if select:
         command += ["--select", *select, "--exclude", "test_name:relationships"]
     if full_refresh:
@@ -156,7 +155,7 @@ def forecast(night: date, full_refresh: bool = False, forecast_backfill_from: da
     settings = settings or load_settings()
     written = forecast_time_series(settings)
     command = ["build", "--exclude-resource-type", "unit_test", "--select", "tag:forecast",
-               *dbt_tasks.gate_repeat_exclusions(settings, (dbt_tasks.FORECAST_LAYER,))]
+               *dbt_tasks.GATE_REPEAT_EXCLUSIONS]
     if full_refresh:
         command.append("--full-refresh")
     outcome = dbt_runner.run_dbt(settings, command, night=night, build_schema=BUILD_SCHEMA,
