@@ -15,11 +15,7 @@
         incremental_strategy='delete+insert',
         on_schema_change='fail',
         pre_hook="{{ empty_unless_moving_forward('loaded_through') }}",
-        post_hook=[
-            'create index if not exists int_contracts_chained_key on {{ this }} (contract_id)',
-            'create index if not exists int_contracts_chained_night on {{ this }} (loaded_through)',
-            "{{ analyze_when_stale() }}",
-        ],
+        indexes=[{'columns': ['contract_id']}, {'columns': ['loaded_through']}],
     )
 }}
 

@@ -15,12 +15,7 @@
         pre_hook=[
             "{{ empty_unless_moving_forward('loaded_through') }}",
         ],
-        post_hook=[
-            'create index if not exists int_first_closes_key on {{ this }} (opportunity_id)',
-            'create index if not exists int_first_closes_account on {{ this }} (account_id)',
-            'create index if not exists int_first_closes_loaded_through on {{ this }} (loaded_through)',
-            "{{ analyze_when_stale() }}",
-        ],
+        indexes=[{'columns': ['opportunity_id']}, {'columns': ['account_id']}, {'columns': ['loaded_through']}],
     )
 }}
 

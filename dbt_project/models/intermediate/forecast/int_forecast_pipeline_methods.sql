@@ -11,7 +11,7 @@
 -- plus the spread of the earlier periods' new-deal bookings; fct_forecast_snapshots calibrates it.
 -- Everything is read as it stood that day: history versions dated on or before it, rates of that day
 -- (the closes counted are those before the as-of day's quarter; their deals' accounts are tonight's).
-{{ config(materialized='table', post_hook='analyze {{ this }}') }}
+{{ config(materialized='table') }}
 
 with
 

@@ -17,15 +17,12 @@
         on_schema_change='fail',
         pre_hook="{{ empty_unless_moving_forward('loaded_through') }}",
         post_hook=[
-            'create index if not exists int_opportunity_history_versions_opportunity on {{ this }} (opportunity_id)',
-            'create index if not exists int_opportunity_history_versions_loaded_through on {{ this }} (loaded_through)',
             "create index if not exists int_opportunity_history_versions_open_current on {{ this }} (opportunity_id)
                 where next_changed_at is null and stage not in ('closed_won', 'closed_lost')",
-            'create index if not exists int_opportunity_history_versions_next_changed on {{ this }} (next_changed_at)',
             'create statistics if not exists {{ this.schema }}.int_opportunity_history_versions_next_changed_stage (mcv)
                 on next_changed_at, stage from {{ this }}',
-            "{{ analyze_when_stale() }}",
         ],
+        indexes=[{'columns': ['opportunity_id']}, {'columns': ['loaded_through']}, {'columns': ['next_changed_at']}],
     )
 }}
 

@@ -20,13 +20,7 @@
         pre_hook=[
             "{{ empty_unless_moving_forward('loaded_through') }}",
         ],
-        post_hook=[
-            'create index if not exists int_won_deals_dated_key on {{ this }} (opportunity_id)',
-            'create index if not exists int_won_deals_dated_account on {{ this }} (account_id)',
-            'create index if not exists int_won_deals_dated_loaded_through on {{ this }} (loaded_through)',
-            'create index if not exists int_won_deals_dated_won_date on {{ this }} (won_date)',
-            "{{ analyze_when_stale() }}",
-        ],
+        indexes=[{'columns': ['opportunity_id']}, {'columns': ['account_id']}, {'columns': ['loaded_through']}, {'columns': ['won_date']}],
     )
 }}
 

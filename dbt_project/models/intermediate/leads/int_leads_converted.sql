@@ -21,11 +21,8 @@
         ],
         post_hook=[
             "{{ record_credited_users(ref('int_rep_identities_matched')) }}",
-            'create index if not exists int_leads_converted_key on {{ this }} (lead_id)',
-            'create index if not exists int_leads_converted_night on {{ this }} (loaded_through)',
-            'create index if not exists int_leads_converted_deal on {{ this }} (converted_opportunity_id)',
-            "{{ analyze_when_stale() }}",
         ],
+        indexes=[{'columns': ['lead_id']}, {'columns': ['loaded_through']}, {'columns': ['converted_opportunity_id']}],
     )
 }}
 

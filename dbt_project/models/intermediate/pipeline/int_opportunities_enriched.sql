@@ -31,14 +31,11 @@
         ],
         post_hook=[
             "{{ record_credited_users(ref('int_rep_identities_matched')) }}",
-            'create index if not exists int_opportunities_enriched_key on {{ this }} (opportunity_id)',
-            'create index if not exists int_opportunities_enriched_night on {{ this }} (loaded_through)',
-            'create index if not exists int_opportunities_enriched_account on {{ this }} (account_id)',
             'create index if not exists int_opportunities_enriched_won_closed on {{ this }} (closed_date) where is_won',
             'create index if not exists int_opportunities_enriched_rate_day on {{ this }}'
             ' (coalesce(closed_date, close_date)) where is_closed',
-            "{{ analyze_when_stale() }}",
         ],
+        indexes=[{'columns': ['opportunity_id']}, {'columns': ['loaded_through']}, {'columns': ['account_id']}],
     )
 }}
 

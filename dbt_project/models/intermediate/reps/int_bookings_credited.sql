@@ -20,11 +20,7 @@
             "{{ remove_keys_rewritten_since(ref('int_opportunities_enriched'), 'opportunity_id',
                                             ref('stg_crm__opportunities')) }}",
         ],
-        post_hook=[
-            'create index if not exists int_bookings_credited_key on {{ this }} (opportunity_id)',
-            'create index if not exists int_bookings_credited_loaded_through on {{ this }} (loaded_through)',
-            "{{ analyze_when_stale() }}",
-        ],
+        indexes=[{'columns': ['opportunity_id']}, {'columns': ['loaded_through']}],
     )
 }}
 

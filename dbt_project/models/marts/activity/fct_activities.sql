@@ -20,11 +20,9 @@
                     'select cast(null as text) where false', night_column='batch_date') }}",
         post_hook=[
             "{{ record_credited_users(ref('int_rep_identities_matched')) }}",
-            'create index if not exists fct_activities_batch_date on {{ this }} (batch_date)',
             'create index if not exists fct_activities_lead on {{ this }} (lead_id) where lead_id is not null',
-            'create index if not exists fct_activities_date on {{ this }} (activity_date)',
-            'create index if not exists fct_activities_key on {{ this }} (activity_id)',
         ],
+        indexes=[{'columns': ['batch_date']}, {'columns': ['activity_date']}, {'columns': ['activity_id']}],
     )
 }}
 

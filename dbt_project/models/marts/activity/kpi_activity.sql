@@ -12,10 +12,7 @@
         pre_hook="{{ delete_weeks_to_rebuild(
                     weeks_to_rebuild(ref('fct_activities'), 'activity_week', 'activity_date', 'batch_date'),
                     'week_start') }}",
-        post_hook=[
-            'create index if not exists kpi_activity_week on {{ this }} (week_start)',
-            'create index if not exists kpi_activity_night on {{ this }} (loaded_through)',
-        ],
+        indexes=[{'columns': ['week_start']}, {'columns': ['loaded_through']}],
     )
 }}
 

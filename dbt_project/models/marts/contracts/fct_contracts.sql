@@ -22,12 +22,7 @@
             "{{ empty_unless_moving_forward('loaded_through') }}",
             "{{ prepare_keys_to_rewrite(fct_contracts_rewritten(last_built_night())) }}",
         ],
-        post_hook=[
-            'create index if not exists fct_contracts_key on {{ this }} (contract_id)',
-            'create index if not exists fct_contracts_account on {{ this }} (account_id)',
-            'create index if not exists fct_contracts_night on {{ this }} (loaded_through)',
-            "{{ analyze_when_stale() }}",
-        ],
+        indexes=[{'columns': ['contract_id']}, {'columns': ['account_id']}, {'columns': ['loaded_through']}],
     )
 }}
 

@@ -24,13 +24,12 @@
             "{{ remove_keys_gone_since_built(ref('stg_crm__leads'), 'lead_id') }}",
         ],
         post_hook=[
-            'create index if not exists fct_leads_key on {{ this }} (lead_id)',
-            'create index if not exists fct_leads_loaded_through on {{ this }} (loaded_through)',
             'create index if not exists fct_leads_created_quarter on {{ this }}'
             ~ ' (date_trunc(\'quarter\', cast(created_date as timestamp)))',
             'create index if not exists fct_leads_first_activity on {{ this }} (first_activity_id)'
             ~ ' where first_activity_id is not null',
         ],
+        indexes=[{'columns': ['lead_id']}, {'columns': ['loaded_through']}],
     )
 }}
 

@@ -22,10 +22,7 @@
                 keys_gone_since(ref('stg_crm__opportunities'), 'opportunity_id', last_built_night())) }}",
             "{{ remove_keys_gone_since_built(ref('stg_crm__opportunities'), 'opportunity_id') }}",
         ],
-        post_hook=[
-            'create index if not exists fct_opportunities_key on {{ this }} (opportunity_id)',
-            'create index if not exists fct_opportunities_loaded_through on {{ this }} (loaded_through)',
-        ],
+        indexes=[{'columns': ['opportunity_id']}, {'columns': ['loaded_through']}],
     )
 }}
 

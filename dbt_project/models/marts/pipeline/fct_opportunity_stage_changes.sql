@@ -19,11 +19,10 @@
                                           'select cast(null as text) where false',
                                           replaced_key_column='history_id') }}",
         post_hook=[
-            'create index if not exists fct_opportunity_stage_changes_loaded_through on {{ this }} (loaded_through)',
-            'create index if not exists fct_opportunity_stage_changes_key on {{ this }} (opportunity_id)',
             'create index if not exists fct_opportunity_stage_changes_left_quarter on {{ this }}'
             ~ ' (date_trunc(\'quarter\', left_at))',
         ],
+        indexes=[{'columns': ['loaded_through']}, {'columns': ['opportunity_id']}],
     )
 }}
 

@@ -7,12 +7,7 @@
         unique_key='contract_id',
         incremental_strategy='delete+insert',
         pre_hook="{{ empty_unless_moving_forward('_batch_id') }}",
-        post_hook=[
-            'create index if not exists stg_contracts__contracts_key on {{ this }} (contract_id)',
-            'create index if not exists stg_contracts__contracts_batch on {{ this }} (_batch_id)',
-            'create index if not exists stg_contracts__contracts_parent on {{ this }} (parent_contract_id)',
-            "{{ analyze_when_stale() }}",
-        ],
+        indexes=[{'columns': ['contract_id']}, {'columns': ['_batch_id']}, {'columns': ['parent_contract_id']}],
     )
 }}
 

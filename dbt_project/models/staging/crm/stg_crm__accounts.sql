@@ -9,11 +9,7 @@
         unique_key='account_id',
         incremental_strategy='delete+insert',
         pre_hook="{{ empty_unless_moving_forward('_batch_id') }}",
-        post_hook=[
-            'create index if not exists stg_crm__accounts_key on {{ this }} (account_id)',
-            'create index if not exists stg_crm__accounts_batch on {{ this }} (_batch_id)',
-            "{{ analyze_when_stale() }}",
-        ],
+        indexes=[{'columns': ['account_id']}, {'columns': ['_batch_id']}],
     )
 }}
 

@@ -7,12 +7,7 @@
         unique_key='lead_id',
         incremental_strategy='delete+insert',
         pre_hook="{{ empty_unless_moving_forward('_batch_id') }}",
-        post_hook=[
-            'create index if not exists stg_crm__leads_key on {{ this }} (lead_id)',
-            'create index if not exists stg_crm__leads_batch on {{ this }} (_batch_id)',
-            'create index if not exists stg_crm__leads_created on {{ this }} (created_at)',
-            "{{ analyze_when_stale() }}",
-        ],
+        indexes=[{'columns': ['lead_id']}, {'columns': ['_batch_id']}, {'columns': ['created_at']}],
     )
 }}
 

@@ -8,12 +8,7 @@
         unique_key='opportunity_id',
         incremental_strategy='delete+insert',
         pre_hook="{{ empty_unless_moving_forward('_batch_id') }}",
-        post_hook=[
-            'create index if not exists stg_crm__opportunities_key on {{ this }} (opportunity_id)',
-            'create index if not exists stg_crm__opportunities_batch on {{ this }} (_batch_id)',
-            'create index if not exists stg_crm__opportunities_created on {{ this }} (created_at)',
-            "{{ analyze_when_stale() }}",
-        ],
+        indexes=[{'columns': ['opportunity_id']}, {'columns': ['_batch_id']}, {'columns': ['created_at']}],
     )
 }}
 
