@@ -7,17 +7,17 @@ BIN := $(VENV)/bin
 DEMO_CATCH_UP := 2026-11-19 2026-11-20
 DEMO_NIGHT := 2026-11-21
 
-.PHONY: setup demo test test-fast lint lock db-start db-stop gx-sync sample bench bench-ingest backtest realdata clean help
+.PHONY: setup demo test test-fast lint lock db-start db-stop gx-sync sample bench bench-ingest bench-readme backtest realdata clean help
 
 help:
 	@echo "make demo   - set up, start the embedded warehouse, run the sample nights end to end"
 	@echo "make test   - set up and run the whole test suite"
-	@echo "make lint   - ruff and sqlfluff"
+	@echo "make lint   - ruff (Python) and sqlfluff (dbt models, macros, snapshots)"
 	@echo "make sample - regenerate the demo sample (sample/landing)"
 	@echo "make bench  - the whole night at --scale 1 (BENCH_SCALE=2: twice as large), stage by stage: full vs incremental nights"
 	@echo "make bench-ingest - loader vs bare COPY vs pandas at --scale 1 (generates data once)"
 	@echo "make bench-readme - rewrite the tables of bench/README.md from bench/results*.json"
-	@echo "make backtest - score the forecasts on generated data (scale 0.1, two seeds), table into README.md"
+	@echo "make backtest - score the forecasts on generated data (scale 0.1, two seeds), table into docs/forecasts.md"
 	@echo "make realdata - Maven Analytics' public CRM dataset (REALDATA=../shared/realdata/maven_crm) as one night"
 	@echo "make clean  - stop the embedded warehouse and delete local state (.salesops/)"
 
@@ -52,7 +52,7 @@ test-fast: setup
 
 lint: setup
 	$(BIN)/ruff check plugins dags tests
-	$(BIN)/sqlfluff lint dbt_project/models
+	$(BIN)/sqlfluff lint dbt_project/models dbt_project/macros dbt_project/snapshots
 
 lock:
 	$(BIN)/python -m pip freeze --exclude-editable | grep -v '^-e' > requirements.lock.tmp
@@ -71,10 +71,12 @@ sample: setup
 	$(BIN)/salesops generate --scale 0.001 --start 2026-11-19 --days 3 --out sample/landing --seed 42 --defect-rate 0.005
 
 # The whole night at --scale 1 (seven days generated once into bench/data/), stage by stage, on its own
-# embedded server; results in bench/results.json (BENCH_SCALE=2: bench/results_scale_2.json).
+# embedded server; results in bench/results.json (BENCH_SCALE=2: bench/results_scale_2.json), and the
+# tables of bench/README.md rewritten from them.
 bench: setup
 	SALESOPS_HOME=$$(pwd)/bench/.salesops_night SALESOPS_PG_PORT=$${SALESOPS_BENCH_PORT:-54338} \
 	  $(BIN)/python bench/bench_night.py --scale $${BENCH_SCALE:-1} $${BENCH_ARGS:-}
+	$(BIN)/python bench/render_readme.py
 
 # Maven Analytics' public CRM practice dataset, converted to one night's extracts (salesops convert-maven)
 # and run through the nightly DAG on an embedded warehouse of its own (.salesops_maven/).
@@ -94,10 +96,10 @@ realdata: setup
 	  echo "stop its warehouse with: SALESOPS_HOME=$$(pwd)/.salesops_maven $(BIN)/salesops db stop"; exit $$code
 
 # The forecast backtest (salesops backtest) at --scale 0.1 on two seeds, on a warehouse of its own; writes the
-# table into README.md.
+# table into docs/forecasts.md.
 backtest: setup
 	SALESOPS_HOME=$$(pwd)/bench/.salesops_backtest SALESOPS_PG_PORT=$${SALESOPS_BACKTEST_PORT:-54342} \
-	  $(BIN)/salesops backtest --scale $${BACKTEST_SCALE:-0.1} --seed 42 --seed 7 --readme
+	  $(BIN)/salesops backtest --scale $${BACKTEST_SCALE:-0.1} --seed 42 --seed 7 --docs
 
 # Ingestion benchmark at --scale 1 (data generated once into bench/data/), on its own embedded server.
 bench-ingest: setup

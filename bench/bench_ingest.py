@@ -26,7 +26,7 @@ from datetime import date
 from pathlib import Path
 from salesops import warehouse
 from salesops.contracts import entity
-from salesops.loader import load_file, partition_name
+from salesops.ingest.loader import load_file, partition_name
 source, name, path = sys.argv[1:4]
 night = date.fromisoformat(sys.argv[4])
 conn = warehouse.connect()

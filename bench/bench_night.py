@@ -45,8 +45,9 @@ def stage_main(stage: str, night_iso: str, arg: str) -> dict:
     """One stage of a night, as its Airflow task runs it: seconds, rows worked over, peak memory."""
     import resource
 
-    from salesops import nightly, warehouse
+    from salesops import warehouse
     from salesops.config import load_settings
+    from salesops.orchestration import nightly
 
     night = date.fromisoformat(night_iso)
     settings = load_settings()
@@ -119,7 +120,7 @@ class Tasks:
         self.fresh = fresh
         self.log_dir = log_dir
         if not fresh:
-            from salesops.orchestration import TASK_PRELOAD_MODULES
+            from salesops.orchestration.dag_parts import TASK_PRELOAD_MODULES
 
             self.context = multiprocessing.get_context("forkserver")
             self.context.set_forkserver_preload(list(TASK_PRELOAD_MODULES))
@@ -312,7 +313,7 @@ def main() -> int:
         shutil.rmtree(settings.pgdata, ignore_errors=True)
     os.environ["SALESOPS_LANDING_DIR"] = str(landing)
     settings = warehouse.ensure_available(load_settings())
-    from salesops import dbt_tasks
+    from salesops.transform import dbt_tasks
 
     # before the clock starts, as `salesops run` does: the nightly build's test selection is named from it
     dbt_tasks.build_manifest(settings)

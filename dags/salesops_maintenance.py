@@ -1,7 +1,7 @@
 """
 ### salesops_maintenance
 
-Weekly upkeep of the Sales Operations warehouse (logic in `plugins/salesops/maintenance.py`):
+Weekly upkeep of the Sales Operations warehouse (logic in `plugins/salesops/orchestration/maintenance.py`):
 
 1. **prune_raw**: drop raw batches older than `SALESOPS_RETENTION_DAYS` (400) whose every row has a
    later version of its key (so no rebuild needs them; event extracts are kept), and old quarantined rows;
@@ -14,18 +14,13 @@ Each step is idempotent: rerun it any time.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 
-from airflow.sdk import dag, get_current_context, task
+from airflow.sdk import dag, task
 
-from salesops import orchestration
+from salesops.orchestration import dag_parts
 
-DEFAULT_ARGS = orchestration.default_args()
-
-
-def _today() -> date:
-    context = get_current_context()
-    return (context.get("logical_date") or context["dag_run"].run_after).date()
+DEFAULT_ARGS = dag_parts.default_args()
 
 
 @dag(
@@ -41,28 +36,28 @@ def _today() -> date:
 def salesops_maintenance() -> None:
     @task
     def prune_raw() -> dict:
-        from salesops import maintenance, nightly
+        from salesops.orchestration import maintenance, nightly
 
         with nightly.night_task(first=True):  # never beside a night: the warehouse's lock, taken here
-            return maintenance.prune_raw(_today()).as_dict()
+            return maintenance.prune_raw(dag_parts.night()).as_dict()
 
     @task
     def prune_reports() -> int:
-        from salesops import maintenance, nightly
+        from salesops.orchestration import maintenance, nightly
 
         with nightly.night_task():
-            return maintenance.prune_reports(_today())
+            return maintenance.prune_reports(dag_parts.night())
 
     @task
     def vacuum_analyze() -> int:
-        from salesops import maintenance, nightly
+        from salesops.orchestration import maintenance, nightly
 
         with nightly.night_task():
             return len(maintenance.vacuum_analyze())
 
     @task(trigger_rule="all_done")  # whatever happened before, the lock is given back here
     def rebuild_docs() -> str:
-        from salesops import maintenance, nightly
+        from salesops.orchestration import maintenance, nightly
 
         with nightly.night_task(last=True):
             return str(maintenance.rebuild_docs())

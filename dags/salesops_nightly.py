@@ -36,17 +36,11 @@ from datetime import date, datetime
 
 from airflow.sdk import Param, dag, get_current_context, task, task_group
 
-from salesops import dbt_tasks, orchestration
 from salesops.contracts import REQUIRED_SOURCES, SOURCES, entities_of
+from salesops.orchestration import dag_parts
+from salesops.transform import dbt_tasks
 
-DEFAULT_ARGS = orchestration.default_args()
-
-
-def _night() -> date:
-    """The night this run builds: its logical date (never the wall clock)."""
-    context = get_current_context()
-    logical = context.get("logical_date") or context["dag_run"].run_after
-    return logical.date()
+DEFAULT_ARGS = dag_parts.default_args()
 
 
 def _build_options() -> dict:
@@ -73,7 +67,7 @@ def _run_id() -> str:
     doc_md=__doc__,
     default_args=DEFAULT_ARGS,
     tags=["salesops", "nightly", "warehouse"],
-    deadline=orchestration.night_deadline(),
+    deadline=dag_parts.night_deadline(),
     params={
         "full_refresh": Param(False, type="boolean", description="rebuild every mart from scratch"),
         "rewind": Param(False, type="boolean",
@@ -85,7 +79,7 @@ def _run_id() -> str:
 def salesops_nightly() -> None:
     @task
     def prepare() -> str:
-        from salesops import nightly
+        from salesops.orchestration import nightly
 
         with nightly.night_task(first=True):  # a scheduled run takes the night lock here
             return nightly.prepare()
@@ -93,17 +87,17 @@ def salesops_nightly() -> None:
     # none_failed: when an optional source's sensor gave up (skipped), the loads record its files as missing.
     @task(map_index_template="{{ entity_name }}", trigger_rule="none_failed")
     def load(source: str, entity_name: str) -> dict:
-        from salesops import nightly
+        from salesops.orchestration import nightly
 
         with nightly.night_task():
-            return nightly.ingest_file(source, entity_name, _night())
+            return nightly.ingest_file(source, entity_name, dag_parts.night())
 
     @task(trigger_rule="none_failed")
     def check(source: str, results: list[dict]) -> dict:
-        from salesops import nightly
+        from salesops.orchestration import nightly
 
         with nightly.night_task():
-            return nightly.check_source(source, _night(), list(results))
+            return nightly.check_source(source, dag_parts.night(), list(results))
 
     def ingest(source: str) -> object:
         """A task group per source: one mapped load per extract, then the source's verdict."""
@@ -112,60 +106,60 @@ def salesops_nightly() -> None:
         def group() -> None:
             names = [e.name for e in entities_of(source)]
             loads = load.partial(source=source).expand(entity_name=names)
-            orchestration.landing_sensor(source, required=source in REQUIRED_SOURCES) >> loads
+            dag_parts.landing_sensor(source, required=source in REQUIRED_SOURCES) >> loads
             check(source, loads)
 
         return group()  # the TaskGroup itself, so `>>` links its first and last tasks
 
     @task
     def validate_raw() -> dict:
-        from salesops import nightly
+        from salesops.orchestration import nightly
 
         with nightly.night_task():
-            return nightly.validate("raw", _night(), _run_id())
+            return nightly.validate("raw", dag_parts.night(), _run_id())
 
     @task
     def dbt_prepare() -> str:
-        from salesops import nightly
+        from salesops.orchestration import nightly
 
         with nightly.night_task():
-            return nightly.prepare_build(_night(), full_refresh=_build_options()["full_refresh"])
+            return nightly.prepare_build(dag_parts.night(), full_refresh=_build_options()["full_refresh"])
 
     @task
     def relationship_tests() -> dict:
-        from salesops import nightly
+        from salesops.orchestration import nightly
 
         with nightly.night_task():
-            return nightly.relationship_tests(_night())
+            return nightly.relationship_tests(dag_parts.night())
 
     @task
     def forecast() -> dict:
-        from salesops import nightly
+        from salesops.orchestration import nightly
 
         with nightly.night_task():
             return nightly.forecast_time_series()
 
     @task
     def validate_marts() -> dict:
-        from salesops import nightly
+        from salesops.orchestration import nightly
 
         with nightly.night_task():
-            return nightly.validate("marts", _night(), _run_id())
+            return nightly.validate("marts", dag_parts.night(), _run_id())
 
-    @task(outlets=orchestration.mart_assets())
+    @task(outlets=dag_parts.mart_assets())
     def publish() -> dict:
-        from salesops import nightly
+        from salesops.orchestration import nightly
 
         with nightly.night_task():
-            return nightly.publish_night(_night(), _run_id(), rewind=_build_options()["rewind"])
+            return nightly.publish_night(dag_parts.night(), _run_id(), rewind=_build_options()["rewind"])
 
     # Runs whatever happened upstream: a failed night gets its report too.
     @task(trigger_rule="all_done")
     def report() -> str:
-        from salesops import nightly
+        from salesops.orchestration import nightly
 
         with nightly.night_task(last=True):  # and gives it back here
-            return nightly.write_report(_night(), _run_id())
+            return nightly.write_report(dag_parts.night(), _run_id())
 
     # The run's verdict: fails when publishing did not happen, even though the report ran.
     @task

@@ -18,8 +18,10 @@ import psycopg2
 import pytest
 import yaml
 
-from salesops import dbt_tasks, warehouse
+from salesops import warehouse
 from salesops.config import PROJECT_DIR, Settings, load_settings
+from salesops.contracts import entity
+from salesops.transform import dbt_tasks
 
 SAMPLE_LANDING = PROJECT_DIR / "sample" / "landing"  # generated: `make sample`
 HANDMADE_LANDING = Path(__file__).parent / "fixtures" / "handmade_landing"  # numbers checked by hand
@@ -129,3 +131,8 @@ def rendered(chromium: str, page: Path, profile: Path) -> str:
 def links(dom: str) -> list[str]:
     """The page's own links (not the internet's)."""
     return [h for h in re.findall(r'(?:href|src)="([^"#]+)"', dom) if not h.startswith(("http:", "https:"))]
+
+
+def header(source: str, name: str) -> str:
+    """An extract's header line as its contract names the columns (fixtures never restate them)."""
+    return ",".join(entity(source, name).column_names) + "\n"

@@ -1,9 +1,9 @@
 {#- A SQL snapshot rather than a YAML one (which takes a whole relation): a night hands dbt only the
-    staged versions from batches newer than the snapshot's own newest, instead of all 1M live deals for
-    dbt to compare (10 s a night at --scale 1). Staging keeps every key it ever saw (soft deletes are
+    staged versions from batches newer than the snapshot's own newest, instead of every live deal for
+    dbt to compare. Staging keeps every key it ever saw (soft deletes are
     flagged, not dropped), so a key missing from the night's rows is unchanged, never deleted: hard
     deletes are not looked for. dbt compares them with the current versions of those deals only
-    (macros/snapshot_staging_table.sql), found through the index on the current versions' keys; the
+    (macros/incremental/snapshot_staging_table.sql), found through the index on the current versions' keys; the
     index on dbt_scd_id is the one dbt's merge closes the replaced versions by; the one on _batch_id
     finds the newest batch snapshotted; the one on closed versions' keys finds a deal's first closed
     version (int_opportunities_enriched stamps owner and account at close from it). -#}

@@ -36,12 +36,12 @@ def cmd_db(args: argparse.Namespace) -> int:
                 print(f"export {key}={shlex.quote(value)}")
         return 0
     if args.action == "grant-bi":
-        from salesops import access
+        from salesops.publish import access
 
         settings = warehouse.ensure_available(settings)
         role = access.create_bi_reader(settings)
         where = (f"password in {settings.passfile}" if settings.uses_embedded_warehouse and
-                 not os.environ.get("SALESOPS_BI_PASSWORD") else "password from SALESOPS_BI_PASSWORD")
+                 not settings.bi_password else "password from SALESOPS_BI_PASSWORD")
         print(f"{role} can read marts.* and meta.dq_results, nothing else ({where}; log in with: "
               f"{warehouse.redact(access.bi_url(settings))})"
               + ("" if access.bi_password(settings) else
@@ -67,7 +67,7 @@ def cmd_db(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Run the nightly DAG for a date through Airflow, then print what happened."""
-    from salesops import night_lock
+    from salesops.orchestration import night_lock
 
     settings = warehouse.ensure_available(load_settings())
     with night_lock.hold(settings, args.date, f"salesops run --date {args.date}") as token:
@@ -80,10 +80,12 @@ def _run_night(settings: Settings, night: date, lock_token: str, full_refresh: b
     """One night through Airflow under the caller's night lock; prints the summary of this run only."""
     from datetime import UTC, datetime
 
-    from salesops import airflow_env, publish, report, run_summary
+    from salesops.orchestration import airflow_env
+    from salesops.publish import swap
+    from salesops.report import night_page, run_summary
 
     if not rewind:
-        publish.refuse_rewind(publish.live_night(settings), night)
+        swap.refuse_rewind(swap.live_night(settings), night)
     print(f"Running salesops_nightly for {night} (landing: {settings.landing_dir}) ...", flush=True)
     log_file = settings.airflow_home / "runs" / f"salesops_nightly_{night}.log"
     conf: dict = {}
@@ -106,7 +108,7 @@ def _run_night(settings: Settings, night: date, lock_token: str, full_refresh: b
         # a run Airflow marks successful without running a task (e.g. a night before the DAG's start_date)
         print(f"\nAirflow ran no task for {night}: nothing was loaded. See {log_file}.", file=sys.stderr)
         return 1
-    page = report.night_report_path(settings, night)
+    page = night_page.night_report_path(settings, night)
     print(f"\nData-quality report: {page}" if page.exists() else "")
     print(f"Airflow log: {log_file}")
     if code != 0:
@@ -121,7 +123,7 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     Nights run one at a time (a night builds on the one before), each exactly as `salesops run`
     would, so a backfill gives the same marts as the nights run one by one. The night lock is held
     for the whole range."""
-    from salesops import night_lock
+    from salesops.orchestration import night_lock
 
     if args.to_date < args.from_date:
         raise SalesopsError(f"--to {args.to_date} is before --from {args.from_date}")
@@ -142,7 +144,7 @@ def cmd_backfill(args: argparse.Namespace) -> int:
 
 
 def cmd_dbt(args: argparse.Namespace) -> int:
-    from salesops import dbt_tasks
+    from salesops.transform import dbt_tasks
 
     path = dbt_tasks.build_manifest(load_settings(), force=True)
     print(f"dbt manifest (Cosmos renders the DAG's dbt tasks from it): {path}")
@@ -150,7 +152,7 @@ def cmd_dbt(args: argparse.Namespace) -> int:
 
 
 def cmd_maintenance(args: argparse.Namespace) -> int:
-    from salesops import night_lock
+    from salesops.orchestration import night_lock
 
     settings = warehouse.ensure_available(load_settings())
     with night_lock.hold(settings, None, "salesops maintenance"):
@@ -158,7 +160,7 @@ def cmd_maintenance(args: argparse.Namespace) -> int:
 
 
 def _maintenance(args: argparse.Namespace, settings: Settings) -> int:
-    from salesops import maintenance
+    from salesops.orchestration import maintenance
 
     today = args.date or date.today()
     raw = maintenance.prune_raw(today, settings, days=args.retention_days)
@@ -172,11 +174,12 @@ def _maintenance(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_rollback(args: argparse.Namespace) -> int:
-    from salesops import night_lock, publish
+    from salesops.orchestration import night_lock
+    from salesops.publish import swap
 
     settings = warehouse.ensure_available(load_settings())
     with night_lock.hold(settings, None, "salesops rollback"):
-        done = publish.rollback(settings)
+        done = swap.rollback(settings)
     print(f"marts rolled back: it held the night of {done.live_before or 'an unknown night'}, it now holds"
           f" the night of {done.live_after} ({len(done.tables)} tables; `salesops rollback` again undoes this)")
     if args.verbose:
@@ -186,7 +189,7 @@ def cmd_rollback(args: argparse.Namespace) -> int:
 
 
 def cmd_unlock(args: argparse.Namespace) -> int:
-    from salesops import night_lock
+    from salesops.orchestration import night_lock
 
     cleared = night_lock.unlock(warehouse.ensure_available(load_settings()))
     print(f"cleared the lock: {night_lock.describe(cleared)}" if cleared else "the warehouse was not locked")
@@ -194,11 +197,11 @@ def cmd_unlock(args: argparse.Namespace) -> int:
 
 
 def cmd_gx(args: argparse.Namespace) -> int:
-    from salesops import gx_project
+    from salesops.quality import gx_project
 
     settings = warehouse.ensure_available(load_settings())
     if args.action == "sync":
-        from salesops.quality_gate import prepare_audit_views
+        from salesops.quality.quality_gate import prepare_audit_views
 
         prepare_audit_views(settings, date(1970, 1, 1))
         names = gx_project.sync(settings)
@@ -210,16 +213,16 @@ def cmd_gx(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from salesops import report, run_summary
+    from salesops.report import night_page, run_summary
 
     settings = load_settings()
     print(run_summary.format_text(run_summary.summarize(settings, args.date)))
-    print(f"\nreport: {report.write_night_report(settings, args.date)}")
+    print(f"\nreport: {night_page.write_night_report(settings, args.date)}")
     return 0
 
 
 def cmd_docs(args: argparse.Namespace) -> int:
-    from salesops import docs_site
+    from salesops.transform import docs_site
 
     settings = warehouse.ensure_available(load_settings())
     print(f"dbt docs (models, columns, tests, lineage): {docs_site.generate(settings, args.date)}")
@@ -232,7 +235,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     import psycopg2
     from psycopg2 import sql
 
-    from salesops import access
+    from salesops.publish import access
 
     settings = load_settings()
     if args.where and ";" in args.where:
@@ -297,25 +300,26 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 def cmd_backtest(args: argparse.Namespace) -> int:
     """Score the forecasts on generated data, every accuracy day since 2024 rebuilt as it stood."""
-    from salesops import forecast_backtest
+    from salesops.forecast import backtest
 
     settings = warehouse.ensure_available(load_settings())
     scores = []
     for seed in args.seed or [42]:
         print(f"backtest: scale {args.scale:g}, seed {seed} ...", flush=True)
-        landing = forecast_backtest.landing_for(args.data, args.scale, seed)
-        scores += forecast_backtest.run(settings, landing, seed)
-    text = forecast_backtest.table(scores, args.scale)
+        landing = backtest.landing_for(args.data, args.scale, seed)
+        scores += backtest.run(settings, landing, seed)
+    text = backtest.table(scores, args.scale)
     print(text)
-    if args.readme:
-        forecast_backtest.write_readme(settings.project_dir / "README.md", text)
-        print(f"written into {settings.project_dir / 'README.md'}")
+    if args.docs:
+        doc = settings.project_dir / "docs" / "forecasts.md"
+        backtest.write_doc(doc, text)
+        print(f"written into {doc}")
     return 0 if all(score.meets_targets() for score in scores) else 1
 
 
 def cmd_convert_maven(args: argparse.Namespace) -> int:
     """Maven Analytics' CRM practice dataset as one night's landing extracts (salesops.realdata_maven)."""
-    from salesops import realdata_maven
+    from salesops.ingest import realdata_maven
 
     result = realdata_maven.convert(args.src, args.out, args.night, args.quarterly_quota)
     print(f"wrote the night {result.night} under {args.out}:")
@@ -365,7 +369,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     maint = sub.add_parser("maintenance", help="retention and vacuum now (what salesops_maintenance does weekly)")
     maint.add_argument("--date", type=_date, help="count the retention back from this day (default: today)")
-    maint.add_argument("--retention-days", type=int, help="default: SALESOPS_RETENTION_DAYS (400)")
+    maint.add_argument("--retention-days", type=int, help="default: SALESOPS_RETENTION_DAYS, else 400")
     maint.add_argument("--skip-vacuum", action="store_true")
     maint.set_defaults(func=cmd_maintenance)
 
@@ -387,7 +391,7 @@ def build_parser() -> argparse.ArgumentParser:
     backtest.add_argument("--scale", type=float, default=0.1)
     backtest.add_argument("--seed", type=int, action="append", help="repeatable (default 42)")
     backtest.add_argument("--data", type=Path, default=Path("bench/data/backtest"), help="where generated data is kept")
-    backtest.add_argument("--readme", action="store_true", help="write the table into README.md")
+    backtest.add_argument("--docs", action="store_true", help="write the table into docs/forecasts.md")
     backtest.set_defaults(func=cmd_backtest)
 
     maven = sub.add_parser("convert-maven", help="write Maven Analytics' CRM dataset as one night's extracts")

@@ -1,4 +1,5 @@
-"""All settings in one place, read from the environment.
+"""All settings in one place: every SALESOPS_* variable is read here and nowhere else, and the facts
+Python shares with dbt (schema names, HR role groups, boolean words) are read from dbt_project.yml's vars.
 
 Every piece of local state lives under SALESOPS_HOME so that two checkouts (or two
 homes with different ports) can run side by side without touching each other.
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
@@ -21,6 +23,21 @@ DEFAULT_PG_PORT = 54329
 DEFAULT_DATABASE = "salesops"
 
 
+@cache
+def dbt_vars() -> dict:
+    """dbt_project.yml's vars: the one definition of what the models and the Python code both use."""
+    import yaml
+
+    return yaml.safe_load((PROJECT_DIR / "dbt_project" / "dbt_project.yml").read_text())["vars"]
+
+
+# Schemas of write-audit-publish: tonight's marts are built into BUILD_SCHEMA, swapped into
+# PUBLISHED_SCHEMA, and the night before stays in PREVIOUS_SCHEMA for a rollback.
+BUILD_SCHEMA: str = dbt_vars()["build_schema"]
+PUBLISHED_SCHEMA: str = dbt_vars()["published_schema"]
+PREVIOUS_SCHEMA = f"{PUBLISHED_SCHEMA}_previous"
+
+
 @dataclass(frozen=True)
 class Settings:
     project_dir: Path
@@ -32,6 +49,17 @@ class Settings:
     # a landing field or row longer than this is quarantined with its size (SALESOPS_MAX_FIELD_BYTES/_ROW_BYTES)
     max_field_bytes: int = 256 << 10
     max_row_bytes: int = 1 << 20
+    airflow_home_override: Path | None = None  # SALESOPS_AIRFLOW_HOME
+    bi_password: str | None = None  # SALESOPS_BI_PASSWORD; unset: generated (embedded warehouse)
+    gx_workers: int = 1  # SALESOPS_GX_WORKERS: processes a quality gate validates its suites in
+    dbt_tasks: str = "model"  # SALESOPS_DBT_TASKS: a Cosmos task per dbt `model`, or per `layer`
+    dbt_manifest_override: Path | None = None  # SALESOPS_DBT_MANIFEST
+    retention_days: int = 400  # SALESOPS_RETENTION_DAYS
+    retry_delay_seconds: int = 120  # SALESOPS_RETRY_DELAY_SECONDS: a task's first retry delay
+    landing_deferrable: bool = True  # SALESOPS_LANDING_DEFERRABLE: sensors wait on the triggerer
+    landing_poke_seconds: int = 300  # SALESOPS_LANDING_POKE_SECONDS
+    landing_timeout_seconds: int = 6 * 3600  # SALESOPS_LANDING_TIMEOUT_SECONDS
+    night_deadline_hours: float = 8.0  # SALESOPS_NIGHT_DEADLINE_HOURS (0: no deadline alert)
 
     @property
     def pgdata(self) -> Path:
@@ -39,8 +67,7 @@ class Settings:
 
     @property
     def airflow_home(self) -> Path:
-        override = os.environ.get("SALESOPS_AIRFLOW_HOME")
-        return Path(override).resolve() if override else self.home / "airflow"
+        return self.airflow_home_override or self.home / "airflow"
 
     @property
     def reports_dir(self) -> Path:
@@ -63,9 +90,9 @@ class Settings:
         return self.project_dir / "expectations"
 
     @property
-    def gx_workers(self) -> int:
-        """Processes a quality gate validates its suites in (SALESOPS_GX_WORKERS; default the cores, up to 4)."""
-        return max(1, int(os.environ.get("SALESOPS_GX_WORKERS") or min(4, os.cpu_count() or 1)))
+    def dbt_manifest(self) -> Path:
+        """The manifest Cosmos renders the dbt tasks from."""
+        return self.dbt_manifest_override or self.dbt_project_dir / "target" / "manifest.json"
 
     @property
     def uses_embedded_warehouse(self) -> bool:
@@ -92,6 +119,9 @@ def load_settings() -> Settings:
     """Read the environment now (not at import) so tests can change it per run."""
     home = Path(os.environ.get("SALESOPS_HOME", PROJECT_DIR / ".salesops")).expanduser().resolve()
     landing = os.environ.get("SALESOPS_LANDING_DIR", str(PROJECT_DIR / "sample" / "landing"))
+    dbt_tasks = os.environ.get("SALESOPS_DBT_TASKS") or Settings.dbt_tasks
+    if dbt_tasks not in ("model", "layer"):
+        raise ConfigError(f"SALESOPS_DBT_TASKS must be 'model' or 'layer', got {dbt_tasks!r}")
     return Settings(
         project_dir=PROJECT_DIR,
         home=home,
@@ -101,7 +131,34 @@ def load_settings() -> Settings:
         on_failure_webhook=os.environ.get("SALESOPS_ALERT_WEBHOOK_URL") or None,
         max_field_bytes=_positive_int("SALESOPS_MAX_FIELD_BYTES", Settings.max_field_bytes),
         max_row_bytes=_positive_int("SALESOPS_MAX_ROW_BYTES", Settings.max_row_bytes),
+        airflow_home_override=_path("SALESOPS_AIRFLOW_HOME"),
+        bi_password=os.environ.get("SALESOPS_BI_PASSWORD") or None,
+        gx_workers=_positive_int("SALESOPS_GX_WORKERS", min(4, os.cpu_count() or 1)),
+        dbt_tasks=dbt_tasks,
+        dbt_manifest_override=_path("SALESOPS_DBT_MANIFEST"),
+        retention_days=_positive_int("SALESOPS_RETENTION_DAYS", Settings.retention_days),
+        retry_delay_seconds=_positive_int("SALESOPS_RETRY_DELAY_SECONDS", Settings.retry_delay_seconds),
+        landing_deferrable=os.environ.get("SALESOPS_LANDING_DEFERRABLE", "true").lower() != "false",
+        landing_poke_seconds=_positive_int("SALESOPS_LANDING_POKE_SECONDS", Settings.landing_poke_seconds),
+        landing_timeout_seconds=_positive_int("SALESOPS_LANDING_TIMEOUT_SECONDS", Settings.landing_timeout_seconds),
+        night_deadline_hours=_hours("SALESOPS_NIGHT_DEADLINE_HOURS", Settings.night_deadline_hours),
     )
+
+
+def _path(name: str) -> Path | None:
+    value = os.environ.get(name)
+    return Path(value).expanduser().resolve() if value else None
+
+
+def _hours(name: str, default: float) -> float:
+    text = os.environ.get(name) or str(default)
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if value < 0:
+        raise ConfigError(f"{name} must be a number of hours, 0 or more, got {text!r}")
+    return value
 
 
 def _positive_int(name: str, default: int) -> int:

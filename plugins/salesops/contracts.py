@@ -8,18 +8,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from salesops.config import dbt_vars
+
 STAGES = ("prospecting", "qualification", "discovery", "proposal", "negotiation", "closed_won", "closed_lost")
 STAGE_PROBABILITY = {
     "prospecting": 10, "qualification": 20, "discovery": 40, "proposal": 60,
     "negotiation": 80, "closed_won": 100, "closed_lost": 0,
 }
 FORECAST_CATEGORIES = ("pipeline", "best_case", "commit", "closed", "omitted")
-SALES_ROLES = ("AE", "SDR", "SE", "AM", "sales_manager")
-SALES_OPS_ROLES = (
-    "sales_ops_leader", "sales_ops_manager", "sales_ops_analyst",
-    "sales_planning_specialist", "sales_tech_specialist", "sales_ops_specialist",
-)
-QUOTA_CARRYING_ROLES = ("AE", "AM")
+# What a boolean field may hold (any case; empty is null), defined once in dbt_project.yml's vars.
+TRUE_WORDS: tuple[str, ...] = tuple(dbt_vars()["true_words"])
+FALSE_WORDS: tuple[str, ...] = tuple(dbt_vars()["false_words"])
+# HR role groups, defined once in dbt_project.yml's vars (the models group by them too).
+SALES_ROLES: tuple[str, ...] = tuple(dbt_vars()["sales_roles"])
+SALES_OPS_ROLES: tuple[str, ...] = tuple(dbt_vars()["sales_ops_roles"])
+QUOTA_CARRYING_ROLES: tuple[str, ...] = tuple(dbt_vars()["quota_carrying_roles"])
 
 # Types as the loader checks them; raw tables keep text, staging casts.
 TEXT, INTEGER, NUMERIC, BOOLEAN, DATE, TIMESTAMP = "text", "integer", "numeric", "boolean", "date", "timestamp"

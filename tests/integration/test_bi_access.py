@@ -8,9 +8,11 @@ from datetime import date
 import psycopg2
 import pytest
 
-from salesops import access, nightly, publish, quality_gate
+from salesops import schema
 from salesops.contracts import SOURCES
-from salesops.loader import load_source
+from salesops.ingest.loader import load_source
+from salesops.orchestration import nightly
+from salesops.publish import access, swap
 
 from ..conftest import SAMPLE_LANDING
 
@@ -36,7 +38,7 @@ def readable(url: str, table: str) -> bool:
 
 def test_bi_reader_reads_marts_and_data_quality_only(db, warehouse_server):
     with db.cursor() as cur:
-        cur.execute(quality_gate.DQ_RESULTS_DDL)
+        cur.execute(schema.DQ_RESULTS_DDL)
     db.commit()
     access.create_bi_reader(warehouse_server, password="not-a-real-secret")  # noqa: S106 - test-only password
     bi_url = warehouse_server.warehouse_url.replace("postgres@", f"{access.BI_ROLE}:not-a-real-secret@")
@@ -44,7 +46,7 @@ def test_bi_reader_reads_marts_and_data_quality_only(db, warehouse_server):
         for source in SOURCES:
             load_source(db, SAMPLE_LANDING, source, night)
         nightly.build(night, settings=warehouse_server, select=MARTS_READ)
-        publish.publish(warehouse_server, night, f"test-{night}")
+        swap.publish(warehouse_server, night, f"test-{night}")
 
     for table in ("marts.kpi_win_rate", "marts.kpi_quota_attainment", "marts.fct_opportunities", "meta.dq_results"):
         assert readable(bi_url, table), table
@@ -55,6 +57,6 @@ def test_bi_reader_reads_marts_and_data_quality_only(db, warehouse_server):
         assert not readable(bi_url, table), table
 
     # The next night recycles the previous-but-one marts as its build schema: BI must not see it built.
-    assert publish.prepare_build_schema(warehouse_server, date(2026, 11, 21)) == "recycled"
+    assert swap.prepare_build_schema(warehouse_server, date(2026, 11, 21)) == "recycled"
     assert not readable(bi_url, "marts_build.kpi_win_rate")
     assert readable(bi_url, "marts.kpi_win_rate")

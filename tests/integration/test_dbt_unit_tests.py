@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from salesops import dbt_runner, forecast, loader
+from salesops import schema
 from salesops.contracts import ENTITIES
+from salesops.transform import dbt_runner
 
 NIGHT = date(2026, 11, 21)
 
@@ -13,8 +14,8 @@ NIGHT = date(2026, 11, 21)
 def test_every_dbt_unit_test_passes(db, warehouse_server):
     with db.cursor() as cur:  # empty raw tables are enough: unit tests bring their own rows
         for entity in ENTITIES:
-            loader.ensure_raw_tables(cur, entity)
-        cur.execute(forecast.TABLE_DDL)  # what the forecast step writes, as dbt's sources
+            schema.ensure_raw_tables(cur, entity)
+        cur.execute(schema.TIME_SERIES_DDL)  # what the forecast step writes, as dbt's sources
     db.commit()
     dbt_runner.run_dbt(warehouse_server, ["run", "--empty", "--select", "path:models/staging"], night=NIGHT)
     dbt_runner.run_dbt(warehouse_server, ["snapshot", "--empty"], night=NIGHT)  # the deals' versions the models read

@@ -9,9 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from salesops import dbt_runner, nightly
 from salesops.contracts import ENTITIES, SOURCES, entity
-from salesops.loader import ensure_raw_tables, load_file, load_source
+from salesops.ingest.loader import load_file, load_source
+from salesops.orchestration import nightly
+from salesops.schema import ensure_raw_tables
+from salesops.transform import dbt_runner
 
 from ..conftest import SAMPLE_LANDING
 
@@ -127,14 +129,14 @@ def test_backtest_on_generated_data_meets_the_accuracy_targets(db, warehouse_ser
     10% (they under-forecast by 25-34% before they learned the deals not created yet), and every method's 80%
     interval covers 60-95% of the closed months at both horizons, and at least half of the 7-10 closed quarters
     (one quarter moves it 10-14 points; the pipeline methods covered none before calibration)."""
-    from salesops import forecast_backtest
+    from salesops.forecast import backtest
 
-    landing = forecast_backtest.landing_for(tmp_path, 0.05, 42)
-    scores = forecast_backtest.run(warehouse_server, landing, 42)
-    print(forecast_backtest.table(scores, 0.05))
+    landing = backtest.landing_for(tmp_path, 0.05, 42)
+    scores = backtest.run(warehouse_server, landing, 42)
+    print(backtest.table(scores, 0.05))
     assert {s.method for s in scores} == {"crm_probability", "historical_stage_rate", "time_series"}
     for score in scores:
-        if score.method in forecast_backtest.PIPELINE_METHODS and (score.period_type, score.horizon) == (
+        if score.method in backtest.PIPELINE_METHODS and (score.period_type, score.horizon) == (
                 "quarter", "period_start"):
             assert score.periods >= 8 and score.mape <= 0.10, score
         assert (0.6 <= score.coverage <= 0.95) if score.period_type == "month" else score.coverage >= 0.5, score

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from salesops.quality_suites import AUDIT_SCHEMA, MARTS, facts_written_whole, mart_check_views_sql
+from salesops.quality.quality_suites import AUDIT_SCHEMA, MARTS, facts_written_whole, mart_check_views_sql
 
 
 def _view_of(table: str, night: str, build_schema: str) -> str:

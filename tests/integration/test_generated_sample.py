@@ -6,7 +6,7 @@ import json
 from datetime import date
 
 from salesops.contracts import SOURCES
-from salesops.loader import load_source
+from salesops.ingest.loader import load_source
 
 from ..conftest import SAMPLE_LANDING
 

@@ -7,9 +7,10 @@ from datetime import date
 
 import pytest
 
-from salesops import nightly, publish
 from salesops.contracts import SOURCES
-from salesops.loader import load_source
+from salesops.ingest.loader import load_source
+from salesops.orchestration import nightly
+from salesops.publish import swap
 
 from ..conftest import SAMPLE_LANDING
 
@@ -38,7 +39,7 @@ def test_incremental_nights_equal_a_full_rebuild(db, warehouse_server):
         for source in SOURCES:
             load_source(db, SAMPLE_LANDING, source, night)
         builds.append(nightly.build(night, settings=warehouse_server)["build_schema"])
-        publish.publish(warehouse_server, night, f"test-{night}")
+        swap.publish(warehouse_server, night, f"test-{night}")
     assert builds == ["empty", "empty", "recycled"]  # the third night is the first incremental one
     incremental = tables(db, "marts")
     with db.cursor() as cur:
@@ -63,7 +64,7 @@ def test_a_night_that_failed_its_gate_leaves_the_next_night_equal_to_a_full_rebu
             load_source(db, SAMPLE_LANDING, source, night)
         builds.append(nightly.build(night, settings=warehouse_server)["build_schema"])
         if number != 1:  # the second night stops at its gate
-            publish.publish(warehouse_server, night, f"test-{night}")
+            swap.publish(warehouse_server, night, f"test-{night}")
     assert builds == ["empty", "empty", "kept"]
     published = tables(db, "marts")
     nightly.build(NIGHTS[-1], full_refresh=True, settings=warehouse_server)
@@ -83,13 +84,13 @@ def test_an_older_night_rerun_after_later_ones_gives_that_nights_marts(db, wareh
         for source in SOURCES:
             load_source(db, SAMPLE_LANDING, source, night)
         nightly.build(night, settings=warehouse_server)
-        publish.publish(warehouse_server, night, f"test-{night}")
+        swap.publish(warehouse_server, night, f"test-{night}")
         if night == nights[1]:
             first_20th = tables(db, "marts")
     nightly.build(nights[2], settings=warehouse_server)
-    publish.publish(warehouse_server, nights[2], "test-again")
+    swap.publish(warehouse_server, nights[2], "test-again")
     assert nightly.build(nights[1], settings=warehouse_server)["build_schema"] == "empty"  # no later night reused
-    publish.publish(warehouse_server, nights[1], "test-rewind", rewind=True)
+    swap.publish(warehouse_server, nights[1], "test-rewind", rewind=True)
     rewound = tables(db, "marts")
     assert set(rewound) == set(first_20th)
     for table, rows in first_20th.items():

@@ -1,4 +1,4 @@
-"""The big extracts' staging tables are kept incrementally (macros/latest_versions.sql): a night reads
+"""The big extracts' staging tables are kept incrementally (macros/incremental/latest_versions.sql): a night reads
 only its own batch, and its versions compete with those the table holds of the keys the batch touches.
 They must hold what reading every batch would give, including the cases an upsert gets wrong.
 
@@ -18,9 +18,9 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from salesops import dbt_runner
 from salesops.contracts import entity
-from salesops.loader import load_file
+from salesops.ingest.loader import load_file
+from salesops.transform import dbt_runner
 
 HEADER = ("lead_id,company,source,status,owner_user_id,country,created_at,converted_at,converted_opportunity_id,"
           "converted_account_id,updated_at,is_deleted\n")

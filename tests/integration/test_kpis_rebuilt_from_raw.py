@@ -12,9 +12,9 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from salesops import nightly
 from salesops.contracts import SOURCES, STAGE_PROBABILITY
-from salesops.loader import load_source
+from salesops.ingest.loader import load_source
+from salesops.orchestration import nightly
 
 from ..conftest import SAMPLE_LANDING
 

@@ -9,7 +9,7 @@ import pytest
 
 from salesops.contracts import entity
 from salesops.errors import SourceFileError
-from salesops.loader import load_file, load_source, source_label
+from salesops.ingest.loader import load_file, load_source, source_label
 
 NIGHT = date(2026, 11, 20)
 USERS = entity("crm", "users")
@@ -161,13 +161,13 @@ TYPED_ROWS = USERS_HEADER + (
 
 def _load_users(db, path, mode: str, monkeypatch):
     """Load with the fast path ('arrow'), or the precise path because COPY ('precise') or Arrow ('no-arrow') balked."""
-    from salesops import arrow_checks, fast_copy
+    from salesops.ingest import arrow_checks, fast_copy
 
     def refuse(*args, **kwargs):
         raise fast_copy.NeedsPreciseLoad("forced by the test")
 
     if mode == "arrow":  # the fast path must vouch for this file on its own
-        from salesops import loader
+        from salesops.ingest import loader
 
         monkeypatch.setattr(loader, "_load_row_by_row", refuse)
     elif mode == "precise":
@@ -197,7 +197,7 @@ def test_every_checker_quarantines_the_same_rows_with_the_same_reasons(db, tmp_p
 
 
 def test_fast_path_across_many_chunks_keeps_every_line_number(db, tmp_path, monkeypatch):
-    from salesops import fast_copy, loader
+    from salesops.ingest import fast_copy, loader
 
     def refuse(*args, **kwargs):
         raise AssertionError("the fast path fell back to row by row")

@@ -10,17 +10,20 @@ from datetime import date
 
 import pytest
 
-from salesops import arrow_checks, quality_gate, run_summary
 from salesops.contracts import entity
 from salesops.errors import QualityGateError, SourceFileError
-from salesops.loader import load_file, load_source
-from salesops.row_checks import SizeLimits
+from salesops.ingest import arrow_checks
+from salesops.ingest.loader import load_file, load_source
+from salesops.ingest.row_checks import SizeLimits
+from salesops.quality import quality_gate
+from salesops.report import run_summary
+
+from ..conftest import header
 
 NIGHT = date(2026, 11, 20)
 ACCOUNTS = entity("crm", "accounts")
 OPPS = entity("crm", "opportunities")
-ACCOUNTS_HEADER = ("account_id,account_name,industry,segment,country,region,annual_revenue,employee_count,"
-                   "owner_user_id,created_at,updated_at,is_deleted\n")
+ACCOUNTS_HEADER = header("crm", "accounts")
 LIMITS = SizeLimits(field_bytes=256 << 10, row_bytes=1 << 20)
 
 

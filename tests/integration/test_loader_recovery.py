@@ -11,7 +11,7 @@ import time
 from datetime import date
 
 from salesops.contracts import entity
-from salesops.loader import load_file
+from salesops.ingest.loader import load_file
 
 NIGHT = date(2026, 11, 20)
 
@@ -20,9 +20,10 @@ STALLING_LOADER = textwrap.dedent("""
     import sys, time
     from datetime import date
     from pathlib import Path
-    from salesops import fast_copy, warehouse
+    from salesops import warehouse
+    from salesops.ingest import fast_copy
     from salesops.contracts import entity
-    from salesops.loader import load_file
+    from salesops.ingest.loader import load_file
 
     original = fast_copy._CopyStream.read
     calls = []

@@ -5,8 +5,8 @@ from __future__ import annotations
 import shutil
 from datetime import date
 
-from salesops import maintenance
-from salesops.loader import load_source
+from salesops.ingest.loader import load_source
+from salesops.orchestration import maintenance
 
 NIGHTS = [date(2026, 11, 20), date(2026, 11, 21), date(2026, 11, 22)]
 

@@ -32,10 +32,11 @@ from pathlib import Path
 import psutil
 import pytest
 
-from salesops import airflow_env, warehouse
+from salesops import warehouse
 from salesops.config import load_settings
+from salesops.orchestration import airflow_env
 
-from ..conftest import links, rendered
+from ..conftest import header, links, rendered
 
 pytestmark = pytest.mark.slow
 
@@ -54,9 +55,8 @@ def run_env(warehouse_server, tmp_path_factory) -> dict[str, str]:
         shutil.copytree(landing / source / "2026-11-21", landing / source / BAD_NIGHT)
     # 2 of 3 rows with a stage nobody knows: far above the 1% the allowed-values check tolerates.
     (landing / "crm" / BAD_NIGHT / "opportunities.csv").write_text(
-        "opportunity_id,account_id,owner_user_id,opportunity_name,type,stage,amount,currency,probability,"
-        "forecast_category,created_at,close_date,closed_at,lead_id,loss_reason,updated_at,is_deleted\n"
-        "O20,A1,U1,Odd,new_business,won,100,USD,100,closed,2026-11-01T00:00:00Z,2026-11-21,2026-11-21T00:00:00Z,,,"
+        header("crm", "opportunities")
+        + "O20,A1,U1,Odd,new_business,won,100,USD,100,closed,2026-11-01T00:00:00Z,2026-11-21,2026-11-21T00:00:00Z,,,"
         "2026-11-21T00:00:00Z,false\n"
         "O21,A1,U1,Odd,new_business,Won!,100,USD,100,closed,2026-11-01T00:00:00Z,2026-11-21,2026-11-21T00:00:00Z,,,"
         "2026-11-21T00:00:00Z,false\n"
@@ -93,14 +93,46 @@ def start_night(env: dict[str, str], night: str) -> tuple[subprocess.Popen, Path
     return process, log
 
 
-def wait_for_task(process: subprocess.Popen, log: Path, task_prefix: str, timeout: float = 600) -> None:
+def wait_for_log(process: subprocess.Popen, log: Path, text: str, after: str = "", timeout: float = 600) -> None:
+    """Until the run's Airflow log holds `text` (after the first `after`), polling the file."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if log.exists() and f"starting task_id={task_prefix}" in log.read_text(errors="replace"):
+        found = log.read_text(errors="replace").lower() if log.exists() else ""
+        start = found.find(after.lower())
+        if start >= 0 and text.lower() in found[start:]:
             return
-        assert process.poll() is None, f"the night ended before {task_prefix} started"
+        assert process.poll() is None, f"the run ended before its log said {text!r}"
         time.sleep(0.2)
-    raise AssertionError(f"{task_prefix} did not start within {timeout} s")
+    raise AssertionError(f"the log did not say {text!r} within {timeout} s")
+
+
+def wait_for_task(process: subprocess.Popen, log: Path, task_prefix: str, timeout: float = 600) -> None:
+    wait_for_log(process, log, f"starting task_id={task_prefix}", timeout=timeout)
+
+
+SAMPLE_NIGHTS = ("2026-11-20", "2026-11-21")
+
+
+def nights_published_through(env: dict[str, str], settings, night: str) -> None:
+    """A test's starting point: the sample nights up to `night` published, one by one. In file order the
+    tests before it got there; a test run on its own gets there here."""
+    published = set()
+    if query(settings, "select to_regclass('meta.publish_log') is not null") == [(True,)]:
+        published = {row[0] for row in query(settings, "select night::text from meta.publish_log"
+                                                       " where action = 'publish'")}
+    for each in SAMPLE_NIGHTS:
+        if each <= night and each not in published:
+            result = salesops(env, "run", "--date", each)
+            assert result.returncode == 0, result.stdout[-3000:] + result.stderr
+    if night >= SAMPLE_NIGHTS[-1] and "marts" not in ONE_BY_ONE:
+        ONE_BY_ONE["marts"] = marts_snapshot(settings)
+
+
+def bad_night_run(env: dict[str, str], settings) -> None:
+    """The failing night has run (its page written), as its own test does."""
+    nights_published_through(env, settings, SAMPLE_NIGHTS[-1])
+    if not (Path(env["SALESOPS_HOME"]) / "reports" / "nights" / f"{BAD_NIGHT}.html").exists():
+        assert salesops(env, "run", "--date", BAD_NIGHT).returncode != 0
 
 
 def query(settings, sql: str) -> list[tuple]:
@@ -168,13 +200,14 @@ def test_incremental_night_survives_a_warehouse_outage_and_publishes_with_a_warn
     back, and the night completes with the ledger balanced. Its only problem, a warning (a user
     delivered twice), is reported and the night publishes: updates, deletes and a quarantined row."""
     night = "2026-11-21"
+    nights_published_through(run_env, warehouse_server, "2026-11-20")
     process, log = start_night(run_env, night)
     wait_for_task(process, log, "ingest_crm.load")
     second = salesops(run_env, "run", "--date", night)  # a second run at once is refused, its summary unprinted
     assert second.returncode == 2 and f"night {night} is already running since" in second.stderr, second.stderr
     assert "Published" not in second.stdout and "Night" not in second.stdout
     warehouse.stop(warehouse_server)
-    time.sleep(8)  # the loads take about as long: several find the server down
+    wait_for_log(process, log, "up_for_retry", after="starting task_id=ingest_crm.load")  # a load found it down
     warehouse.start(warehouse_server)
     output, _ = process.communicate(timeout=900)
     assert process.returncode == 0, output
@@ -220,8 +253,9 @@ def test_incremental_night_survives_a_warehouse_outage_and_publishes_with_a_warn
 def test_a_gate_records_the_same_checks_in_one_process_or_in_workers(run_env, warehouse_server, monkeypatch):
     """The raw gate of the night above (a warning, no critical failure), validated in the task's own
     process and in two forked workers (gx_workers): the same checks, in the same order."""
-    from salesops import quality_gate
+    from salesops.quality import quality_gate
 
+    nights_published_through(run_env, warehouse_server, "2026-11-21")
     found = {}
     for workers in ("1", "2"):
         monkeypatch.setenv("SALESOPS_GX_WORKERS", workers)
@@ -236,6 +270,7 @@ def test_a_gate_records_the_same_checks_in_one_process_or_in_workers(run_env, wa
 
 
 def test_a_night_failing_a_critical_check_publishes_nothing(run_env, warehouse_server):
+    nights_published_through(run_env, warehouse_server, "2026-11-21")
     before = marts_snapshot(warehouse_server)
     result = salesops(run_env, "run", "--date", BAD_NIGHT)
     assert result.returncode != 0
@@ -248,6 +283,7 @@ def test_a_night_failing_a_critical_check_publishes_nothing(run_env, warehouse_s
 
 
 def test_rollback_swaps_marts_and_marts_previous(run_env, warehouse_server):
+    nights_published_through(run_env, warehouse_server, "2026-11-21")
     published, previous = table_oids(warehouse_server, "marts"), table_oids(warehouse_server, "marts_previous")
     previous_rows = marts_snapshot(warehouse_server, "marts_previous")
     assert previous and set(published.values()).isdisjoint(previous.values())
@@ -260,7 +296,8 @@ def test_rollback_swaps_marts_and_marts_previous(run_env, warehouse_server):
     assert table_oids(warehouse_server, "marts") == published
 
 
-def test_report_pages_in_a_real_browser(run_env, chromium, tmp_path):
+def test_report_pages_in_a_real_browser(run_env, warehouse_server, chromium, tmp_path):
+    bad_night_run(run_env, warehouse_server)
     reports = Path(run_env["SALESOPS_HOME"]) / "reports"
     failed = reports / "nights" / f"{BAD_NIGHT}.html"
     dom = rendered(chromium, failed, tmp_path / "profile")
@@ -283,6 +320,7 @@ def test_a_backfill_killed_during_dbt_and_resumed_gives_the_marts_of_the_nights_
     killed with -9 in the middle of the second night's marts layer (Airflow, its dbt task, the CLI).
     The killed night published nothing; resumed with the command the backfill prints, the warehouse
     holds exactly the marts the nights gave run one by one (the first with a task per model)."""
+    nights_published_through(run_env, warehouse_server, "2026-11-21")  # the one-by-one marts to compare with
     conn = warehouse.connect(warehouse_server)
     conn.autocommit = True
     with conn.cursor() as cur:
@@ -298,7 +336,7 @@ def test_a_backfill_killed_during_dbt_and_resumed_gives_the_marts_of_the_nights_
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     wait_for_task(process, log, "dbt_marts", timeout=900)
     first_night = marts_snapshot(warehouse_server)
-    time.sleep(1.0)
+    wait_for_log(process, log, "ok created sql", after="starting task_id=dbt_marts")  # a mart of the 2nd night built
     tree = psutil.Process(process.pid)
     for child in [*tree.children(recursive=True), tree]:
         if "postgres" not in child.name():  # the orchestrator dies, not the database
@@ -316,6 +354,7 @@ def test_a_backfill_killed_during_dbt_and_resumed_gives_the_marts_of_the_nights_
 def test_the_weekly_maintenance_dag_runs(run_env, warehouse_server, monkeypatch):
     """salesops_maintenance through Airflow: retention keeps every batch still current, so staging
     is unchanged; vacuum and the docs site run."""
+    nights_published_through(run_env, warehouse_server, "2026-11-21")
     before = {t: query(warehouse_server, f"select * from staging.{t} order by 1")
               for t in ("stg_crm__opportunities", "stg_hr__employees", "stg_crm__users")}
     for name, value in {**run_env, "SALESOPS_RETENTION_DAYS": "0"}.items():

@@ -13,8 +13,10 @@ from pathlib import Path
 import psycopg2
 import pytest
 
-from salesops import night_lock, publish, run_summary
 from salesops.errors import NightLockedError, PublishError
+from salesops.orchestration import night_lock
+from salesops.publish import swap
+from salesops.report import run_summary
 
 CLI = Path(sys.executable).parent / "salesops"
 NIGHT = date(2026, 11, 20)
@@ -113,14 +115,14 @@ def live(db) -> tuple[str, str]:
 def test_an_older_night_never_replaces_a_newer_one_unless_asked(db, warehouse_server):
     for night in ("2026-11-20", "2026-11-21"):
         build(db, night)
-        publish.publish(warehouse_server, date.fromisoformat(night), f"run-{night}")
+        swap.publish(warehouse_server, date.fromisoformat(night), f"run-{night}")
     build(db, "2026-11-19")
     with pytest.raises(PublishError, match="marts holds the night of 2026-11-21; publishing 2026-11-19"):
-        publish.publish(warehouse_server, date(2026, 11, 19), "run-old")
+        swap.publish(warehouse_server, date(2026, 11, 19), "run-old")
     assert live(db) == ("2026-11-21", "2026-11-21")
     cli = salesops("run", "--date", "2026-11-19")  # refused before any work
     assert cli.returncode == 2 and "--rewind" in cli.stderr and "Running salesops_nightly" not in cli.stdout
-    publish.publish(warehouse_server, date(2026, 11, 19), "run-old", rewind=True)
+    swap.publish(warehouse_server, date(2026, 11, 19), "run-old", rewind=True)
     assert live(db) == ("2026-11-19", "2026-11-19")
     with db.cursor() as cur:
         cur.execute("select action from meta.publish_log order by published_at desc limit 1")
@@ -133,7 +135,7 @@ def test_an_older_night_never_replaces_a_newer_one_unless_asked(db, warehouse_se
 def test_after_any_number_of_rollbacks_the_log_names_the_night_marts_holds(db, warehouse_server):
     for night in ("2026-11-20", "2026-11-21"):
         build(db, night)
-        publish.publish(warehouse_server, date.fromisoformat(night), f"run-{night}")
+        swap.publish(warehouse_server, date.fromisoformat(night), f"run-{night}")
     assert live(db) == ("2026-11-21", "2026-11-21")
     first = salesops("rollback")
     assert first.returncode == 0, first.stderr

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from salesops.loader import load_source
-from salesops.realdata_maven import convert
+from salesops.ingest.loader import load_source
+from salesops.ingest.realdata_maven import convert
 
 from ..unit.test_realdata_maven import SAMPLE
 
@@ -34,7 +34,9 @@ def test_a_real_export_with_no_quotas_publishes_everything_else_and_says_why_the
     """SPEC section 5: the Maven data has no quotas. The quota KPIs are empty because their input is; the
     mart gate publishes the night with a warning saying so (it stopped the whole night before), and the
     win rate, deal size and cycle are there."""
-    from salesops import nightly, publish, quality_gate
+    from salesops.orchestration import nightly
+    from salesops.publish import swap
+    from salesops.quality import quality_gate
 
     convert(SAMPLE, tmp_path, NIGHT)  # no --quarterly-quota: no quota rows at all
     for source in ("crm", "contracts", "hr"):  # no contract extracts: recorded missing, the source is optional
@@ -45,7 +47,7 @@ def test_a_real_export_with_no_quotas_publishes_everything_else_and_says_why_the
     gate = quality_gate.run_gate(warehouse_server, "marts", NIGHT, "maven-no-quota")  # raises on a critical
     warnings = [c.describe() for c in gate.failed if c.severity != "critical"]
     assert any("kpi_quota_attainment is empty: hr/quotas holds no bookings quota" in w for w in warnings), warnings
-    publish.publish(warehouse_server, NIGHT, "maven-no-quota")
+    swap.publish(warehouse_server, NIGHT, "maven-no-quota")
     with db.cursor() as cur:
         for table in ("kpi_win_rate", "kpi_deal_size", "kpi_sales_cycle"):
             cur.execute(f"select count(*) from marts.{table}")

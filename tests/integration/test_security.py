@@ -15,12 +15,15 @@ import psutil
 import psycopg2
 import pytest
 
-from salesops import access, credentials, quality_gate, report, warehouse
+from salesops import credentials, warehouse
 from salesops.config import load_settings
 from salesops.errors import QualityGateError
-from salesops.loader import load_source
+from salesops.ingest.loader import load_source
+from salesops.publish import access
+from salesops.quality import quality_gate
+from salesops.report import night_page
 
-from ..conftest import HANDMADE_LANDING, free_port, rendered
+from ..conftest import HANDMADE_LANDING, free_port, header, rendered
 
 NIGHT = date(2026, 11, 20)
 CLI = Path(sys.executable).parent / "salesops"
@@ -138,14 +141,13 @@ def test_show_reads_as_bi_does_and_nothing_it_is_given_can_write(db, warehouse_s
 
 
 # A row of pay and private contact with values the raw suite rejects: a negative salary, a negative commission.
-EMPLOYEES = ("employee_id,full_name,work_email,personal_email,job_title,role,department,manager_employee_id,"
-             "hire_date,termination_date,location,base_salary,salary_currency,updated_at\n"
-             "E1,Ann Lee,ann@corp.example,ann.private@mail.example,AE,AE,Sales,,2025-01-06,,Berlin,-190800,EUR,"
+EMPLOYEES = (header("hr", "employees")
+             + "E1,Ann Lee,ann@corp.example,ann.private@mail.example,AE,AE,Sales,,2025-01-06,,Berlin,-190800,EUR,"
              "2026-11-19T08:00:00Z\n"
              "E2,Bo Ek,bo@corp.example,bo@mail.example,AE,AE,Sales,,2025-02-03,,Berlin,12k,EUR,"
              "2026-11-19T08:00:00Z\n")
-PLANS = ("employee_id,plan_year,on_target_variable,commission_rate,accelerator_threshold,accelerator_multiplier\n"
-         "E1,2026,40000,-0.0731,1.0,1.5\n")
+PLANS = (header("hr", "compensation_plans")
+         + "E1,2026,40000,-0.0731,1.0,1.5\n")
 
 
 def test_personal_values_never_reach_what_bi_or_the_report_shows(db, warehouse_server, tmp_path):
@@ -182,11 +184,11 @@ def test_personal_values_never_reach_what_bi_or_the_report_shows(db, warehouse_s
     docs = warehouse_server.reports_dir / "data_docs"
     pages = [p.read_text() for p in docs.rglob("*.html")] + [p.read_text() for p in
                                                             (warehouse_server.home / "gx_results").rglob("*.json")]
-    night_page = report.write_night_report(warehouse_server, NIGHT, "personal-run").read_text()
-    for text in [*pages, night_page]:
+    page = night_page.write_night_report(warehouse_server, NIGHT, "personal-run").read_text()
+    for text in [*pages, page]:
         for value in ("190800", "0731", "12k", "ann.private"):
             assert value not in text
-    assert "[redacted: personal data]" in night_page  # the quarantined 12k says why, without the value
+    assert "[redacted: personal data]" in page  # the quarantined 12k says why, without the value
 
 
 # Values that would change the page if a browser ran them: the title, and an attribute on <body>.
@@ -202,14 +204,12 @@ def test_a_value_from_a_landing_file_cannot_run_in_an_analysts_browser(db, wareh
         (crm / f"{name}.csv").write_text((HANDMADE_LANDING / "crm" / NIGHT.isoformat() / f"{name}.csv").read_text())
     quoted = SCRIPT.replace('"', '""'), IMAGE.replace('"', '""')
     (crm / "opportunities.csv").write_text(
-        "opportunity_id,account_id,owner_user_id,opportunity_name,type,stage,amount,currency,probability,"
-        "forecast_category,created_at,close_date,closed_at,lead_id,loss_reason,updated_at,is_deleted\n"
-        f'O1,A1,U1,Deal,new_business,"{quoted[0]}",10,USD,10,pipeline,2026-11-01T00:00:00Z,2026-12-01,,,,'
+        header("crm", "opportunities")
+        + f'O1,A1,U1,Deal,new_business,"{quoted[0]}",10,USD,10,pipeline,2026-11-01T00:00:00Z,2026-12-01,,,,'
         "2026-11-19T00:00:00Z,false\n")
     (crm / "accounts.csv").write_text(
-        "account_id,account_name,industry,segment,country,region,annual_revenue,employee_count,owner_user_id,"
-        "created_at,updated_at,is_deleted\n"
-        f'A1,Acme,Tech,"{quoted[1]}",DE,EMEA,10,5,U1,2026-01-01T00:00:00Z,2026-11-19T00:00:00Z,false\n')
+        header("crm", "accounts")
+        + f'A1,Acme,Tech,"{quoted[1]}",DE,EMEA,10,5,U1,2026-01-01T00:00:00Z,2026-11-19T00:00:00Z,false\n')
     load_source(db, landing, "crm", NIGHT)
     with pytest.raises(QualityGateError):
         quality_gate.run_gate(warehouse_server, "raw", NIGHT, "xss-run")
@@ -222,15 +222,15 @@ def test_a_value_from_a_landing_file_cannot_run_in_an_analysts_browser(db, wareh
         assert 'data-xss="3"' not in dom
         assert "&lt;" in page.read_text()  # the value is on the page, as text
         assert "document.title='XSS-1'" in dom or "data-xss" in dom  # shown, escaped
-    night_page = report.write_night_report(warehouse_server, NIGHT, "xss-run")
-    dom = rendered(chromium, night_page, tmp_path / "profile")
+    page_path = night_page.write_night_report(warehouse_server, NIGHT, "xss-run")
+    dom = rendered(chromium, page_path, tmp_path / "profile")
     assert "XSS-1" not in dom.split("</title>")[0] and 'data-xss="3"' not in dom
 
 
 def test_control_characters_from_a_file_name_reach_the_terminal_as_escapes(db, warehouse_server, tmp_path):
     """A landing file named with an escape sequence (retitle the terminal, clear it, print a fake verdict)
     is listed as ignored; the CLI prints it with its control characters escaped."""
-    from salesops import loader
+    from salesops.ingest import loader
 
     folder = tmp_path / "landing" / "crm" / NIGHT.isoformat()
     folder.mkdir(parents=True)

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from salesops.orchestration import TASK_PRELOAD_MODULES
+from salesops.orchestration.dag_parts import TASK_PRELOAD_MODULES
 from tests.conftest import compose_file, free_port
 
 pytestmark = pytest.mark.slow  # three Airflow services per test, about 30 s each

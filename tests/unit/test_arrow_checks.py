@@ -6,9 +6,9 @@ import random
 import pyarrow as pa
 import pytest
 
-from salesops import arrow_checks
 from salesops.contracts import BOOLEAN, DATE, INTEGER, NUMERIC, TIMESTAMP, Column
-from salesops.row_checks import value_check
+from salesops.ingest import arrow_checks
+from salesops.ingest.row_checks import value_check
 
 
 def _mutations(base: str, count: int, seed: int) -> list[str | None]:

@@ -6,7 +6,7 @@ import re
 from datetime import UTC, datetime, timedelta
 
 from salesops.config import load_settings
-from salesops.gx_project import data_docs_index, get_context
+from salesops.quality.gx_project import data_docs_index, get_context
 
 SUITE = "raw__crm__accounts"
 

@@ -58,11 +58,11 @@ def test_sensors_and_cosmos_are_configured_for_the_stack():
 
 
 def test_scheduler_preloads_the_tools_tasks_import():
-    """The scheduler's forkserver imports salesops.orchestration.TASK_PRELOAD_MODULES, each of which
+    """The scheduler's forkserver imports salesops.orchestration.dag_parts.TASK_PRELOAD_MODULES, each of which
     exists (a forkserver skips a module it cannot import without a word)."""
     from importlib.util import find_spec
 
-    from salesops.orchestration import TASK_PRELOAD_MODULES
+    from salesops.orchestration.dag_parts import TASK_PRELOAD_MODULES
 
     env = compose_file()["services"]["airflow-scheduler"]["environment"]
     assert env["AIRFLOW__SCHEDULER__MP_START_METHOD"] == "forkserver"

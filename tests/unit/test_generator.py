@@ -14,7 +14,7 @@ import pytest
 
 from salesops.contracts import BY_KEY, STAGES
 from salesops.generator import generate
-from salesops.row_checks import value_check
+from salesops.ingest.row_checks import value_check
 
 START = date(2026, 11, 19)
 OPEN = set(STAGES[:5])

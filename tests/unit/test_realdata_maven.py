@@ -12,7 +12,7 @@ import pytest
 
 from salesops.contracts import entities_of
 from salesops.errors import SalesopsError
-from salesops.realdata_maven import convert
+from salesops.ingest.realdata_maven import convert
 
 SAMPLE = Path(__file__).resolve().parents[1] / "fixtures" / "maven_crm_sample"
 NIGHT = date(2017, 12, 31)

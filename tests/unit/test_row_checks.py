@@ -1,7 +1,7 @@
 import pytest
 
 from salesops.contracts import BOOLEAN, DATE, INTEGER, NUMERIC, TIMESTAMP, Column
-from salesops.row_checks import value_check
+from salesops.ingest.row_checks import value_check
 
 
 @pytest.mark.parametrize(

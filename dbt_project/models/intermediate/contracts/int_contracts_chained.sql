@@ -1,12 +1,11 @@
 -- Contract lineage: each contract with the chain it belongs to. A child contract that ends with its
 -- parent is an amendment (an uplift within the term); any other child is a renewal. The chain's root
 -- is the original contract; renewal_depth counts renewals from it (a renewal of a renewal is 2).
--- A table: as a view, its three tests and fct_contracts each re-ran the recursion over every
--- contract (20 s of tests a night at --scale 1).
+-- A table: as a view, its three tests and fct_contracts each re-ran the recursion over every contract.
 -- Incremental by chain (delete+insert by contract): a night recomputes the whole chains holding a
 -- contract delivered since the last build, the chain it is in now and the one it was in, and keeps the
 -- others: all a row says (its parent's end, its renewal, its root and depth) lies in its own chain.
--- Rebuilt whole every night, it took 1.7-2.4 s at --scale 1 for the ~3k contracts a night delivers.
+-- A whole rebuild every night recomputed every chain for the few contracts a night delivers.
 -- Outside the write-audit-publish swap (`intermediate`): a rerun or an older night empties it and
 -- rebuilds it whole. Staging keeps every contract it saw, so none is ever removed here.
 {{
@@ -16,11 +15,7 @@
         incremental_strategy='delete+insert',
         on_schema_change='fail',
         pre_hook="{{ empty_unless_moving_forward('loaded_through') }}",
-        post_hook=[
-            'create index if not exists int_contracts_chained_key on {{ this }} (contract_id)',
-            'create index if not exists int_contracts_chained_night on {{ this }} (loaded_through)',
-            "{{ analyze_when_stale() }}",
-        ],
+        indexes=[{'columns': ['contract_id']}, {'columns': ['loaded_through']}],
     )
 }}
 
@@ -28,7 +23,7 @@ with recursive
 
 contracts as not materialized (
     -- not materialised (Postgres): each use reads staging through its indexes (the delivered batches,
-    -- a contract's parent, a parent's children) instead of a copy of all 324k contracts
+    -- a contract's parent, a parent's children) instead of a copy of every contract
     select * from {{ ref('stg_contracts__contracts') }}
 ),
 

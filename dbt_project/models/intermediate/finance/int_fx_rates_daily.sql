@@ -1,6 +1,6 @@
 -- One rate per currency and day up to the night: the latest published rate on or before
 -- that day (rates are not published on weekends and holidays). USD is always 1.
-{{ config(materialized='table', post_hook='analyze {{ this }}') }}
+{{ config(materialized='table') }}
 
 with
 

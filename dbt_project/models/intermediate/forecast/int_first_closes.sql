@@ -1,7 +1,7 @@
 -- Every deal closed up to the night, by the history version that first closed it: the day, whether it
 -- was won, the furthest open stage it had reached, and its account's segment and region. The historical
 -- stage win rates of int_forecast_pipeline_methods count these; read from the versions, each night
--- joined 529k first closes with their deals and accounts (1.6 of the model's 2.4 s at --scale 1).
+-- joined every first close with its deal and account again.
 -- Incremental by deal (delete+insert), like int_won_deals_dated: a night rewrites the deals whose
 -- history, delivery or account changed since its last build, so it equals a full build. Outside the
 -- write-audit-publish swap (`intermediate`): a rerun or an older night empties it and rebuilds it whole.
@@ -15,12 +15,7 @@
         pre_hook=[
             "{{ empty_unless_moving_forward('loaded_through') }}",
         ],
-        post_hook=[
-            'create index if not exists int_first_closes_key on {{ this }} (opportunity_id)',
-            'create index if not exists int_first_closes_account on {{ this }} (account_id)',
-            'create index if not exists int_first_closes_loaded_through on {{ this }} (loaded_through)',
-            "{{ analyze_when_stale() }}",
-        ],
+        indexes=[{'columns': ['opportunity_id']}, {'columns': ['account_id']}, {'columns': ['loaded_through']}],
     )
 }}
 
@@ -42,7 +37,7 @@ accounts as ( -- noqa: ST03
 
 changed_deals as (
     {% if is_incremental() -%}
-        -- history, delivery or account changed since (macros/keys_changed_since.sql)
+        -- history, delivery or account changed since (macros/incremental/keys_changed_since.sql)
         {{ deal_closes_changed_since('history', 'opportunities', 'accounts', since) }}
     {%- else -%}
         select history.opportunity_id from history
@@ -57,8 +52,8 @@ versions as (
         is_first_close
         {% if is_incremental() -%}
             -- an array, not `in (select ...)`: the condition then reaches the history table under the
-            -- view's joins and its index finds the few deals (as a semi-join, Postgres joined all 932k
-            -- first closes with their deals and accounts first: 3.0 s -> 0.1 s at --scale 1)
+            -- view's joins and its index finds the few deals (as a semi-join, Postgres joined every
+            -- first close with its deal and account first)
             and opportunity_id = any(array(select changed_deals.opportunity_id from changed_deals))
         {%- endif %}
 ),

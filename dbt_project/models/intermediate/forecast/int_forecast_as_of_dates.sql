@@ -2,7 +2,7 @@
 -- the night that forecast accuracy measures against (SPEC: forecast accuracy): each month's and quarter's
 -- first day, each month's 15th, and 30 days before each quarter's end. The backfill starts at
 -- `forecast_backfill_from` when set, and on a warehouse's first night 8 closed quarters back, so accuracy
--- is there from day one (macros/forecast_backfill_start.sql). Each as-of day is rebuilt from the history
+-- is there from day one (macros/utils/forecast_backfill_start.sql). Each as-of day is rebuilt from the history
 -- as it stood that day.
 with
 

@@ -11,7 +11,7 @@
 -- plus the spread of the earlier periods' new-deal bookings; fct_forecast_snapshots calibrates it.
 -- Everything is read as it stood that day: history versions dated on or before it, rates of that day
 -- (the closes counted are those before the as-of day's quarter; their deals' accounts are tonight's).
-{{ config(materialized='table', post_hook='analyze {{ this }}') }}
+{{ config(materialized='table') }}
 
 with
 
@@ -21,7 +21,7 @@ as_of_dates as (
 
 versions as not materialized (
     -- not materialised (Postgres): each use's filter reaches the history table below the view's joins,
-    -- where a materialised CTE joined every version's deal and account (4.7M rows at --scale 1)
+    -- where a materialised CTE joined every version's deal and account
     select * from {{ ref('int_opportunity_versions') }}
 ),
 
@@ -35,7 +35,7 @@ deals as (
 
 won_deals as (
     -- summed per day, creation day, segment and region first: the scopes and periods below only add them
-    -- up, and joining every deal with every period took seconds (a deal since deleted keeps no creation day:
+    -- up, where joining every deal with every period was the cost (a deal since deleted keeps no creation day:
     -- counted as created long before)
     select
         won_deals_dated.won_date,
@@ -94,9 +94,8 @@ periods as (
 
 closed_deals as (
     -- each deal's first close and the furthest open stage it had reached (int_first_closes: kept by
-    -- deal, where joining the first closed versions with their deals and accounts took 1.6 s a night),
-    -- counted per close quarter: the windows below are whole quarters (529k closes at --scale 1, which
-    -- each as-of day filtered one by one, 0.46 s; a few hundred counts)
+    -- deal, not joined with their deals and accounts again every night), counted per close quarter: the
+    -- windows below are whole quarters, so each as-of day filters a few hundred counts, not every close
     select
         cast({{ dbt.date_trunc('quarter', 'closed_date') }} as date) as closed_quarter,
         segment,
@@ -193,8 +192,7 @@ open_deals as (
             and not versions.is_closed
             -- implied by the line above; it reaches the history table, so only current versions are joined
             -- (through its partial index of the open current versions, and its index on next_changed_at;
-            -- a literal day: given a subquery, Postgres guessed 1.8M versions for 67k and hashed every
-            -- deal to join them, 8.0 -> 5.5 s at --scale 1)
+            -- a literal day: given a subquery, Postgres overestimated the versions and hashed every deal)
             and (
                 versions.next_changed_at is null
                 or versions.next_changed_at >= {{ day_after_first(ref('int_forecast_as_of_dates'), 'as_of_date') }}
@@ -211,9 +209,9 @@ open_deals as (
 ),
 
 open_deals_by_month as (
-    -- summed per as-of day, segment, region and month of expected close first (67k deals -> ~1k rows at
-    -- --scale 1): the scopes and periods below only add these up (sums of numerics: the same to the
-    -- cent in any order), where joining every deal with every period sorted 3M rows
+    -- summed per as-of day, segment, region and month of expected close first: the scopes and periods
+    -- below only add these up (sums of numerics: the same to the cent in any order), where joining every
+    -- deal with every period was the cost
     select
         as_of_date,
         segment,

@@ -2,13 +2,13 @@
 -- OpportunityHistory), deduplicated across batches, with the moment of the deal's next change.
 -- Incremental: history rows are immutable and dated, so a night reads only the history batches loaded
 -- since the last build, plus this table's own versions of the deals those batches touch, and rewrites
--- those deals (delete+insert by opportunity): the cost follows the change, not the history (87 s a
--- night at --scale 1 as a table rebuilt from all history). Lives in the `intermediate` schema, outside
--- the write-audit-publish swap, so a night that does not move forward (a rerun, or an older night
--- rebuilt) first empties it (pre-hook) and rebuilds it from all history: never a version from the future.
+-- those deals (delete+insert by opportunity): the cost follows the change, not the history. Lives in
+-- the `intermediate` schema, outside the write-audit-publish swap, so a night that does not move forward
+-- (a rerun, or an older night rebuilt) first empties it (pre-hook) and rebuilds it from all history:
+-- never a version from the future.
 -- The open_current and next_changed indexes find the versions open on a forecast's as-of day (the current
--- open ones, 67k of 4.7M at --scale 1, and those superseded since: int_forecast_pipeline_methods); the
--- statistics on the pair let Postgres count them (apart, it multiplies the two columns' odds: 1.8M).
+-- open ones, a small share of all versions, and those superseded since: int_forecast_pipeline_methods);
+-- the statistics on the pair let Postgres count them (apart, it multiplies the two columns' odds).
 {{
     config(
         materialized='incremental',
@@ -17,15 +17,12 @@
         on_schema_change='fail',
         pre_hook="{{ empty_unless_moving_forward('loaded_through') }}",
         post_hook=[
-            'create index if not exists int_opportunity_history_versions_opportunity on {{ this }} (opportunity_id)',
-            'create index if not exists int_opportunity_history_versions_loaded_through on {{ this }} (loaded_through)',
             "create index if not exists int_opportunity_history_versions_open_current on {{ this }} (opportunity_id)
                 where next_changed_at is null and stage not in ('closed_won', 'closed_lost')",
-            'create index if not exists int_opportunity_history_versions_next_changed on {{ this }} (next_changed_at)',
             'create statistics if not exists {{ this.schema }}.int_opportunity_history_versions_next_changed_stage (mcv)
                 on next_changed_at, stage from {{ this }}',
-            "{{ analyze_when_stale() }}",
         ],
+        indexes=[{'columns': ['opportunity_id']}, {'columns': ['loaded_through']}, {'columns': ['next_changed_at']}],
     )
 }}
 

@@ -1,14 +1,14 @@
 -- Every deal won up to the night, dated by the history version that closed it (the day it became
 -- known as won), in USD at that day's rate, with its account's segment and region.
 -- A table, not a view: the pipeline forecast, the accuracy mart, the Python time series and its tests
--- each joined every version with its deal and account again (1.3 s a read at --scale 1).
+-- each joined every version with its deal and account again.
 -- Incremental by deal (delete+insert): a night rewrites the deals whose history changed since the
 -- table's last build (new versions: the first win can only be joined by a later one, or move earlier
 -- when a late version arrives), the deals delivered since (their account may have changed), those on an
 -- account delivered since whose segment or region is no longer the one held, and those won on a day
 -- whose rate was published again since (the rate used is kept to compare), so it equals a full build.
--- Rebuilt whole it took 1.3 s a night at --scale 1. Outside the write-audit-publish swap
--- (`intermediate`): a rerun or an older night empties it and rebuilds it whole.
+-- Outside the write-audit-publish swap (`intermediate`): a rerun or an older night empties it and
+-- rebuilds it whole.
 -- depends_on: {{ source('crm', 'fx_rates') }} (the raw batches of rates, read on incremental nights)
 {%- set since = last_built_night() %}
 {{
@@ -20,13 +20,7 @@
         pre_hook=[
             "{{ empty_unless_moving_forward('loaded_through') }}",
         ],
-        post_hook=[
-            'create index if not exists int_won_deals_dated_key on {{ this }} (opportunity_id)',
-            'create index if not exists int_won_deals_dated_account on {{ this }} (account_id)',
-            'create index if not exists int_won_deals_dated_loaded_through on {{ this }} (loaded_through)',
-            'create index if not exists int_won_deals_dated_won_date on {{ this }} (won_date)',
-            "{{ analyze_when_stale() }}",
-        ],
+        indexes=[{'columns': ['opportunity_id']}, {'columns': ['account_id']}, {'columns': ['loaded_through']}, {'columns': ['won_date']}],
     )
 }}
 
@@ -52,7 +46,7 @@ fx_rates as (
 
 changed_deals as (
     {% if is_incremental() -%}
-        -- history, delivery or account changed since (macros/keys_changed_since.sql)
+        -- history, delivery or account changed since (macros/incremental/keys_changed_since.sql)
         {{ deal_closes_changed_since('history', 'opportunities', 'accounts', since) }}
         union
         -- won on a day whose rate was published again since (a correction)
@@ -71,8 +65,8 @@ versions as (
         is_first_win
         {% if is_incremental() -%}
             -- an array, not `in (select ...)`: the condition then reaches the history table under the
-            -- view's joins and its index finds the few deals (as a semi-join, Postgres joined all 932k
-            -- first closes with their deals and accounts first: 3.0 s -> 0.1 s at --scale 1)
+            -- view's joins and its index finds the few deals (as a semi-join, Postgres joined every
+            -- first close with its deal and account first)
             and opportunity_id = any(array(select changed_deals.opportunity_id from changed_deals))
         {%- endif %}
 ),

@@ -3,11 +3,10 @@
 -- Incremental by lead (delete+insert): a night rewrites the leads delivered since the table's last
 -- build, those dated into the night since, those whose owner is now matched to another employee, and
 -- those whose deal's outcome changed (the deal rewritten or deleted since), so the table equals a
--- full build; leads deleted or dated after the night since are removed first (pre-hook). As a table
--- rebuilt whole it took 9 s a night at --scale 1. Outside the write-audit-publish swap: a rerun or an
--- older night empties it first. Indexed on converted_opportunity_id: the leads of the deals rewritten or
--- deleted since are looked up, not all 2M scanned twice (with the staging index on created_at, 1.36 ->
--- 0.19 s on the 1% night at --scale 1).
+-- full build (a whole rebuild every night was the cost); leads deleted or dated after the night since
+-- are removed first (pre-hook). Outside the write-audit-publish swap: a rerun or an older night empties
+-- it first. Indexed on converted_opportunity_id: the leads of the deals rewritten or deleted since are
+-- looked up, not every lead scanned twice.
 -- depends_on: {{ ref('stg_crm__opportunities') }} (the deals deleted since, read on incremental nights)
 {%- set owners_elsewhere = users_credited_elsewhere(ref('int_rep_identities_matched'), 'owner_user_id') %}
 {{
@@ -22,11 +21,8 @@
         ],
         post_hook=[
             "{{ record_credited_users(ref('int_rep_identities_matched')) }}",
-            'create index if not exists int_leads_converted_key on {{ this }} (lead_id)',
-            'create index if not exists int_leads_converted_night on {{ this }} (loaded_through)',
-            'create index if not exists int_leads_converted_deal on {{ this }} (converted_opportunity_id)',
-            "{{ analyze_when_stale() }}",
         ],
+        indexes=[{'columns': ['lead_id']}, {'columns': ['loaded_through']}, {'columns': ['converted_opportunity_id']}],
     )
 }}
 
@@ -53,7 +49,7 @@ changed_leads as (
         {%- if owners_elsewhere %}
             union
             -- owned by a CRM user now matched to another employee (or none), by the matches the last
-            -- build credited (macros/credited_users.sql), not a scan of every held row
+            -- build credited (macros/incremental/credited_users.sql), not a scan of every held row
             {{ keys_held_by_users('lead_id', 'owner_user_id', owners_elsewhere) }}
         {%- endif %}
         union

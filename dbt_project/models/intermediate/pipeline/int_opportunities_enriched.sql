@@ -7,15 +7,14 @@
 -- Incremental by deal (delete+insert): a night rewrites the deals delivered since the table's last
 -- build, those dated into the night since, and those whose account's segment, region or country,
 -- owner's employee, or rate (tonight's while open, the close day's once closed; the rate used is kept
--- to compare) is no longer the one held, so the table equals a full build. Deals
--- deleted or dated after the night since are removed first (pre-hook). As a table rebuilt whole it
--- took 9 s a night at --scale 1. Outside the write-audit-publish swap (`intermediate`), so a rerun or
--- an older night empties it and rebuilds it whole.
--- Indexed on account_id: the deals on the accounts delivered since are looked up, not 1M deals scanned
--- (0.65 s -> 0.03 s for 226 accounts at --scale 1); and on the won deals' closed_date, for the won deals
--- int_bookings_credited reads as their close date comes into the nights since.
+-- to compare) is no longer the one held, so the table equals a full build (a whole rebuild every night
+-- was the cost). Deals deleted or dated after the night since are removed first (pre-hook). Outside the
+-- write-audit-publish swap (`intermediate`), so a rerun or an older night empties it and rebuilds it whole.
+-- Indexed on account_id: the deals on the accounts delivered since are looked up, not every deal scanned;
+-- and on the won deals' closed_date, for the won deals int_bookings_credited reads as their close date
+-- comes into the nights since.
 -- Indexed on the closed deals' rate day too: the rate days published again since are few (the night's
--- rates), and their deals are looked up (macros/keys_changed_since.sql).
+-- rates), and their deals are looked up (macros/incremental/keys_changed_since.sql).
 -- depends_on: {{ source('crm', 'accounts') }} (the raw batches of accounts, read on incremental nights)
 -- depends_on: {{ source('crm', 'fx_rates') }} (the raw batches of rates, read on incremental nights)
 {%- set owners_elsewhere = users_credited_elsewhere(ref('int_rep_identities_matched'), 'owner_user_id') %}
@@ -32,14 +31,11 @@
         ],
         post_hook=[
             "{{ record_credited_users(ref('int_rep_identities_matched')) }}",
-            'create index if not exists int_opportunities_enriched_key on {{ this }} (opportunity_id)',
-            'create index if not exists int_opportunities_enriched_night on {{ this }} (loaded_through)',
-            'create index if not exists int_opportunities_enriched_account on {{ this }} (account_id)',
             'create index if not exists int_opportunities_enriched_won_closed on {{ this }} (closed_date) where is_won',
             'create index if not exists int_opportunities_enriched_rate_day on {{ this }}'
             ' (coalesce(closed_date, close_date)) where is_closed',
-            "{{ analyze_when_stale() }}",
         ],
+        indexes=[{'columns': ['opportunity_id']}, {'columns': ['loaded_through']}, {'columns': ['account_id']}],
     )
 }}
 
@@ -103,7 +99,7 @@ changed_deals as (
         {%- if owners_elsewhere %}
             union
             -- owned by a CRM user now matched to another employee (or none), by the matches the last
-            -- build credited (macros/credited_users.sql), not a scan of every held row
+            -- build credited (macros/incremental/credited_users.sql), not a scan of every held row
             {{ keys_held_by_users('opportunity_id', 'owner_user_id', owners_elsewhere) }}
         {%- endif %}
         union

@@ -1,11 +1,11 @@
 -- Closed-won deals up to the night, in USD at the rate of the close date, credited to the
 -- HR employee behind the opportunity owner at close.
 -- A narrow table kept by deal, not a view of int_opportunities_enriched: each of its four readers
--- (quota attainment, ramp time, territory, pipeline coverage) read the 1M enriched deals for their 246k
--- won ones (0.4-0.5 s each at --scale 1). A night rewrites the deals int_opportunities_enriched rewrote
+-- (quota attainment, ramp time, territory, pipeline coverage) read every enriched deal for the won
+-- ones. A night rewrites the deals int_opportunities_enriched rewrote
 -- since this table's last build and the won deals whose close date came into the nights since, through
 -- the enriched deals' indexes; a pre-hook first removes the deals rewritten and those gone from staging,
--- so a deal reopened, lost or deleted leaves (macros/keys_to_rewrite.sql). Indexed on loaded_through:
+-- so a deal reopened, lost or deleted leaves (macros/incremental/keys_to_rewrite.sql). Indexed on loaded_through:
 -- its last build's night is read three times a night.
 -- depends_on: {{ ref('stg_crm__opportunities') }} (its pre-hook reads the deletions from staging)
 {%- set since = last_built_night() %}
@@ -20,11 +20,7 @@
             "{{ remove_keys_rewritten_since(ref('int_opportunities_enriched'), 'opportunity_id',
                                             ref('stg_crm__opportunities')) }}",
         ],
-        post_hook=[
-            'create index if not exists int_bookings_credited_key on {{ this }} (opportunity_id)',
-            'create index if not exists int_bookings_credited_loaded_through on {{ this }} (loaded_through)',
-            "{{ analyze_when_stale() }}",
-        ],
+        indexes=[{'columns': ['opportunity_id']}, {'columns': ['loaded_through']}],
     )
 }}
 

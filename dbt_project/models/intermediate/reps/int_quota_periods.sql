@@ -3,7 +3,7 @@
 -- converted to USD at the rate of its first day and spread evenly over the calendar months it touches; a
 -- month's quota is the sum of the shares of the rows touching it, a quarter's the sum of its months'.
 -- A table, analysed: the KPIs that read it (attainment, territory, ramp, coverage) are planned on its size.
-{{ config(materialized='table', post_hook='analyze {{ this }}') }}
+{{ config(materialized='table') }}
 with
 
 quotas as (

@@ -1,6 +1,6 @@
 -- CRM users matched to HR employees by normalised email; unmatched users keep a null employee_id
 -- (they are listed by the CRM hygiene KPI, and their deals are credited to nobody).
-{{ config(materialized='table', post_hook='analyze {{ this }}') }}
+{{ config(materialized='table') }}
 
 with
 

@@ -3,11 +3,11 @@
 -- activity), so nightly cost follows the change, not the history.
 -- Indexed on batch_date: the quality gate checks the night's rows, and the catch-up reads the newest;
 -- and on lead_id and activity_date: fct_leads finds and reads the activities of the leads it rewrites;
--- and on the key: delete+insert finds the rows it replaces (2.6 s scanning 5M activities for 25k at --scale 1).
+-- and on the key: delete+insert finds the rows it replaces, not a scan of every activity.
 -- A night also rewrites the activities of users now matched to another employee (a changed work email),
--- as a full rebuild would credit them (macros/credited_users.sql). The old versions of the rows a night
+-- as a full rebuild would credit them (macros/incremental/credited_users.sql). The old versions of the rows a night
 -- rewrites are kept for kpi_activity, which recomputes only the weeks a night touches
--- (macros/weeks_to_rebuild.sql); activities are never removed.
+-- (macros/incremental/weeks_to_rebuild.sql); activities are never removed.
 {%- set recredited = users_credited_elsewhere(ref('int_rep_identities_matched')) %}
 {{
     config(
@@ -20,11 +20,9 @@
                     'select cast(null as text) where false', night_column='batch_date') }}",
         post_hook=[
             "{{ record_credited_users(ref('int_rep_identities_matched')) }}",
-            'create index if not exists fct_activities_batch_date on {{ this }} (batch_date)',
             'create index if not exists fct_activities_lead on {{ this }} (lead_id) where lead_id is not null',
-            'create index if not exists fct_activities_date on {{ this }} (activity_date)',
-            'create index if not exists fct_activities_key on {{ this }} (activity_id)',
         ],
+        indexes=[{'columns': ['batch_date']}, {'columns': ['activity_date']}, {'columns': ['activity_id']}],
     )
 }}
 
@@ -34,7 +32,7 @@ activities as (
     select * from {{ ref('stg_crm__activities') }}
     {% if is_incremental() %}
         -- on the raw partition key, so only the new batches' partitions are read (a filter on the cast
-        -- batch_date read all of them: 1.5 s at --scale 1); the same batches as fct_activities_rewritten
+        -- batch_date read all of them); the same batches as fct_activities_rewritten
         where _batch_id > (
             select cast(coalesce(max(loaded.batch_date), cast('1900-01-01' as date)) as text) from {{ this }} as loaded
         )

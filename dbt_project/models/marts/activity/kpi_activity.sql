@@ -1,6 +1,6 @@
 -- Activity per rep and week (weeks start on Monday): calls, emails, meetings and demos logged.
 -- Incremental by week: a night recomputes the weeks its changed activities were or are in, and those
--- of the activities dated into the nights since, and keeps the rest (macros/weeks_to_rebuild.sql).
+-- of the activities dated into the nights since, and keeps the rest (macros/incremental/weeks_to_rebuild.sql).
 -- Indexed on week_start (the pre-hook deletes the weeks it rebuilds) and loaded_through: the quality
 -- gate checks every row of the weeks the night wrote.
 {%- set weeks = weeks_to_rebuild(ref('fct_activities'), 'activity_week', 'activity_date', 'batch_date') %}
@@ -12,10 +12,7 @@
         pre_hook="{{ delete_weeks_to_rebuild(
                     weeks_to_rebuild(ref('fct_activities'), 'activity_week', 'activity_date', 'batch_date'),
                     'week_start') }}",
-        post_hook=[
-            'create index if not exists kpi_activity_week on {{ this }} (week_start)',
-            'create index if not exists kpi_activity_night on {{ this }} (loaded_through)',
-        ],
+        indexes=[{'columns': ['week_start']}, {'columns': ['loaded_through']}],
     )
 }}
 

@@ -6,10 +6,10 @@
 -- with a contract event delivered since or a termination dated into the nights since, those on an
 -- account delivered since, and those whose owner's employee, USD values or `is_active` on the night are
 -- no longer the ones held (one scan of the table); the others are kept, so the table equals a full
--- build. The keys are worked out by the pre-hook into a temporary table (macros/fct_contracts_rewritten.sql),
+-- build. The keys are worked out by the pre-hook into a temporary table (macros/incremental/fct_contracts_rewritten.sql),
 -- analysed: told a few thousand, Postgres joins only those contracts with their accounts, owners,
--- rates and terminations, where a subquery (guessed at all 324k) had it join every contract first.
--- Rebuilt whole, it took 1.2-3.2 s a night at --scale 1 (324k contracts, then analysed).
+-- rates and terminations, where a subquery (estimated at all of them) had it join every contract first.
+-- A whole rebuild every night rewrote and analysed every contract.
 -- Contracts are never removed (staging keeps every one); a rerun or an older night rebuilds it whole.
 -- depends_on: {{ source('crm', 'accounts') }} (the raw batches of accounts, read on incremental nights)
 {{
@@ -22,12 +22,7 @@
             "{{ empty_unless_moving_forward('loaded_through') }}",
             "{{ prepare_keys_to_rewrite(fct_contracts_rewritten(last_built_night())) }}",
         ],
-        post_hook=[
-            'create index if not exists fct_contracts_key on {{ this }} (contract_id)',
-            'create index if not exists fct_contracts_account on {{ this }} (account_id)',
-            'create index if not exists fct_contracts_night on {{ this }} (loaded_through)',
-            "{{ analyze_when_stale() }}",
-        ],
+        indexes=[{'columns': ['contract_id']}, {'columns': ['account_id']}, {'columns': ['loaded_through']}],
     )
 }}
 

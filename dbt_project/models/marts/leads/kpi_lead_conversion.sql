@@ -2,8 +2,8 @@
 -- and leads whose opportunity closed won, over the leads created. A lead converted in a later month
 -- counts in the month it was created.
 -- Kept by deltas: a night adds the leads fct_leads rewrote and subtracts their earlier versions, per
--- month and source, and keeps the other rows (macros/kept_by_deltas.sql). Rebuilt whole, it read
--- all 2M leads at --scale 1 each night.
+-- month and source, and keeps the other rows (macros/incremental/kept_by_deltas.sql): a whole rebuild read every
+-- lead each night.
 {{
     config(
         materialized='incremental',
@@ -22,7 +22,7 @@ leads as (
 ),
 
 deltas as (
-    -- per source and for 'all' in one pass (GROUPING SETS, see macros/by_dimension.sql); a lead with
+    -- per source and for 'all' in one pass (GROUPING SETS, see macros/utils/by_dimension.sql); a lead with
     -- no source counts in 'all' only
     select
         cohort_month,

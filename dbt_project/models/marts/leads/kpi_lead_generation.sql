@@ -1,11 +1,11 @@
 -- Lead generation per creation period (month and quarter) and source (and 'all'): leads created,
 -- their conversion, and the whole days from lead creation to the first activity. Leads are counted
 -- per source and days to first activity first (GROUPING SETS, a hash aggregate) and the median is
--- read from the counts (macros/median_from_counts.sql) rather than sorting every lead.
+-- read from the counts (macros/utils/median_from_counts.sql) rather than sorting every lead.
 -- Leads are counted per creation month first (months add up to quarters): crossing every lead with
--- the period types made 4M rows to aggregate at --scale 1.
+-- the period types multiplied the rows to aggregate.
 -- Incremental by period: a night recomputes the months and quarters its changed leads were created in
--- (a lead converted, won, or given a first activity), and keeps the rest (macros/periods_to_rebuild.sql).
+-- (a lead converted, won, or given a first activity), and keeps the rest (macros/incremental/periods_to_rebuild.sql).
 {{
     config(
         materialized='incremental',

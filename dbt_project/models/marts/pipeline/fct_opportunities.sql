@@ -4,7 +4,7 @@
 -- Incremental by deal (delete+insert): a night rewrites the deals int_opportunities_enriched rewrote
 -- since this table's own build and those with stage changes since; deals gone from it are removed
 -- first (pre-hook), and the old versions of the rows rewritten or removed are kept for the KPI tables
--- that recompute only the periods a night touches (macros/replaced_rows.sql). Write-audit-publish
+-- that recompute only the periods a night touches (macros/incremental/replaced_rows.sql). Write-audit-publish
 -- recycles the previous-but-one marts as the build schema, so this catches up two nights; a rerun or an
 -- older night empties it and builds it whole.
 -- Indexed on loaded_through: the quality gate checks the night's rows.
@@ -22,10 +22,7 @@
                 keys_gone_since(ref('stg_crm__opportunities'), 'opportunity_id', last_built_night())) }}",
             "{{ remove_keys_gone_since_built(ref('stg_crm__opportunities'), 'opportunity_id') }}",
         ],
-        post_hook=[
-            'create index if not exists fct_opportunities_key on {{ this }} (opportunity_id)',
-            'create index if not exists fct_opportunities_loaded_through on {{ this }} (loaded_through)',
-        ],
+        indexes=[{'columns': ['opportunity_id']}, {'columns': ['loaded_through']}],
     )
 }}
 

@@ -1,7 +1,7 @@
 -- Close rate: of the closed deals that reached proposal, the share won; per closed_at period and
 -- dimension value.
 -- Kept by deltas: a night adds the deals its changed rows close and subtracts what their earlier
--- versions had added, per period and dimension value, and keeps the other rows (macros/kept_by_deltas.sql).
+-- versions had added, per period and dimension value, and keeps the other rows (macros/incremental/kept_by_deltas.sql).
 {{
     config(
         materialized='incremental',

@@ -1,6 +1,6 @@
 -- Mean and median USD amount of closed-won deals, per closed_at period and dimension value.
 -- Incremental by group: a night recomputes the (period, dimension value) rows its changed deals were or
--- are in, and keeps the rest (macros/periods_to_rebuild.sql).
+-- are in, and keeps the rest (macros/incremental/periods_to_rebuild.sql).
 {{
     config(
         materialized='incremental',

@@ -1,8 +1,8 @@
 -- Sales cycle of closed-won deals (whole days from created_at to closed_at), mean and median, per
 -- closed_at period and dimension value. Deals are counted per cycle length first (a hash aggregate
--- per dimension) and the median is read from the counts (macros/median_from_counts.sql).
+-- per dimension) and the median is read from the counts (macros/utils/median_from_counts.sql).
 -- Incremental by group: a night recomputes the (period, dimension value) rows its changed deals were or
--- are in, and keeps the rest (macros/periods_to_rebuild.sql): a deal whose account changed segment
+-- are in, and keeps the rest (macros/incremental/periods_to_rebuild.sql): a deal whose account changed segment
 -- recomputes its periods' two segment rows, not the whole periods.
 {{
     config(

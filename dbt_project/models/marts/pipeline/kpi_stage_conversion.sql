@@ -2,10 +2,10 @@
 -- (entered it or any later open stage) and the share of those that reached the next one (for
 -- negotiation, the next stage is closed_won).
 -- Deals are counted per creation month and stages reached first, then fanned out to the five stages:
--- fanning out every deal made 5M rows to aggregate at --scale 1.
+-- fanning out every deal first made five rows a deal to aggregate.
 -- Kept by deltas: a night adds the deals fct_opportunities rewrote and subtracts their earlier
--- versions, per creation month and stage, and keeps the other rows (macros/kept_by_deltas.sql); rebuilt
--- whole, it read all 1M deals a night at --scale 1. A cohort has its five stage rows while it has a
+-- versions, per creation month and stage, and keeps the other rows (macros/incremental/kept_by_deltas.sql): a whole
+-- rebuild read every deal a night. A cohort has its five stage rows while it has a
 -- deal: `cohort_deals` counts them, so a new cohort writes all five and an emptied one is removed.
 {{
     config(

@@ -1,9 +1,9 @@
 -- Time in stage, to find slow stages: whole days deals spent in each stage before leaving it, mean
 -- and median, per period in which the stay ended. Stays are counted per month, stage and length
 -- first (a hash aggregate); quarters add up their months, and the median is read from the counts
--- (macros/median_from_counts.sql) rather than sorting every stay twice.
+-- (macros/utils/median_from_counts.sql) rather than sorting every stay twice.
 -- Incremental by period: a night recomputes the months and quarters its changed stays ended in, before
--- and after the change, and keeps the rest (macros/periods_to_rebuild.sql).
+-- and after the change, and keeps the rest (macros/incremental/periods_to_rebuild.sql).
 {{
     config(
         materialized='incremental',

@@ -17,8 +17,8 @@ stages as (
 ),
 
 counted as (
-    -- counted per segment, outcome and stages reached before fanning out to the stages (it fanned out
-    -- 440k deals to 1.5M rows and aggregated them, --scale 1)
+    -- counted per segment, outcome and stages reached before fanning out to the stages (fanning out
+    -- every deal first multiplied the rows to aggregate)
     select
         segment,
         is_won,

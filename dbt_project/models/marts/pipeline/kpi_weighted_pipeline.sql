@@ -11,7 +11,7 @@
         unique_key='snapshot_date',
         incremental_strategy='delete+insert',
         on_schema_change='fail',
-        post_hook='create index if not exists kpi_weighted_pipeline_snapshot on {{ this }} (snapshot_date)',
+        indexes=[{'columns': ['snapshot_date']}],
     )
 }}
 

@@ -1,6 +1,6 @@
 -- Win rate by count and by USD amount, per closed_at period and dimension value.
 -- Kept by deltas: a night adds the deals its changed rows close and subtracts what their earlier
--- versions had added, per period and dimension value, and keeps the other rows (macros/kept_by_deltas.sql).
+-- versions had added, per period and dimension value, and keeps the other rows (macros/incremental/kept_by_deltas.sql).
 {{
     config(
         materialized='incremental',

@@ -14,7 +14,7 @@ bookings as (
 period_months as (
     -- each quota period once per month it overlaps (a quarter three times): the bookings are matched on
     -- the rep and the month, then on the exact dates, so a period need not start on a month's first day.
-    -- Matched on the rep alone, each booking met all of its rep's 40 periods (5.6M pairs at --scale 1).
+    -- Matched on the rep alone, each booking met every one of its rep's periods.
     select
         quota_periods.employee_id,
         quota_periods.period_type,

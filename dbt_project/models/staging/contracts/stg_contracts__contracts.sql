@@ -1,18 +1,13 @@
 -- A table kept incrementally, not a view: int_contracts_chained and the key tests each re-sorted all
--- raw contracts (1.7 s a read at --scale 1, every night whatever changed); a night now reads only its
--- own batch (see macros/latest_versions.sql).
+-- raw contracts every night, whatever changed; a night now reads only its
+-- own batch (see macros/incremental/latest_versions.sql).
 {{
     config(
         materialized='incremental',
         unique_key='contract_id',
         incremental_strategy='delete+insert',
         pre_hook="{{ empty_unless_moving_forward('_batch_id') }}",
-        post_hook=[
-            'create index if not exists stg_contracts__contracts_key on {{ this }} (contract_id)',
-            'create index if not exists stg_contracts__contracts_batch on {{ this }} (_batch_id)',
-            'create index if not exists stg_contracts__contracts_parent on {{ this }} (parent_contract_id)',
-            "{{ analyze_when_stale() }}",
-        ],
+        indexes=[{'columns': ['contract_id']}, {'columns': ['_batch_id']}, {'columns': ['parent_contract_id']}],
     )
 }}
 

@@ -1,6 +1,6 @@
 -- A table kept incrementally, not a view: the enriched deals, the forecast's versions, the contracts and
--- the account dimension each re-sorted all raw accounts (0.4-0.8 s a read, about eight reads a night at
--- --scale 1); a night now reads only its own batch (see macros/latest_versions.sql). Soft-deleted
+-- the account dimension each re-sorted all raw accounts, several reads a night; a night now reads only
+-- its own batch (see macros/incremental/latest_versions.sql). Soft-deleted
 -- accounts are kept, flagged: dropping them would let an older version win the next incremental read.
 -- Readers take `where not is_deleted`.
 {{
@@ -9,11 +9,7 @@
         unique_key='account_id',
         incremental_strategy='delete+insert',
         pre_hook="{{ empty_unless_moving_forward('_batch_id') }}",
-        post_hook=[
-            'create index if not exists stg_crm__accounts_key on {{ this }} (account_id)',
-            'create index if not exists stg_crm__accounts_batch on {{ this }} (_batch_id)',
-            "{{ analyze_when_stale() }}",
-        ],
+        indexes=[{'columns': ['account_id']}, {'columns': ['_batch_id']}],
     )
 }}
 

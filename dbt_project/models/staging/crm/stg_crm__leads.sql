@@ -1,18 +1,13 @@
--- A table kept incrementally, not a view: every reader of a view re-sorted all 2M raw leads (11 s at
--- --scale 1); a night now reads only its own batch (see macros/latest_versions.sql).
--- Indexed on created_at for the keys dated into the nights since (macros/keys_changed_since.sql).
+-- A table kept incrementally, not a view: every reader of a view re-sorted all raw leads; a night now
+-- reads only its own batch (see macros/incremental/latest_versions.sql).
+-- Indexed on created_at for the keys dated into the nights since (macros/incremental/keys_changed_since.sql).
 {{
     config(
         materialized='incremental',
         unique_key='lead_id',
         incremental_strategy='delete+insert',
         pre_hook="{{ empty_unless_moving_forward('_batch_id') }}",
-        post_hook=[
-            'create index if not exists stg_crm__leads_key on {{ this }} (lead_id)',
-            'create index if not exists stg_crm__leads_batch on {{ this }} (_batch_id)',
-            'create index if not exists stg_crm__leads_created on {{ this }} (created_at)',
-            "{{ analyze_when_stale() }}",
-        ],
+        indexes=[{'columns': ['lead_id']}, {'columns': ['_batch_id']}, {'columns': ['created_at']}],
     )
 }}
 

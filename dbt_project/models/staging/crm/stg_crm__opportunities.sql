@@ -1,19 +1,14 @@
 -- A table kept incrementally, not a view: the snapshot, the enriched deals, the forecast's versions and
--- the gate's reconciliation each re-sorted all raw opportunities (4 s a read at --scale 1); a night now
--- reads only its own batch (see macros/latest_versions.sql).
--- Indexed on created_at for the keys dated into the nights since (macros/keys_changed_since.sql).
+-- the gate's reconciliation each re-sorted all raw opportunities; a night now
+-- reads only its own batch (see macros/incremental/latest_versions.sql).
+-- Indexed on created_at for the keys dated into the nights since (macros/incremental/keys_changed_since.sql).
 {{
     config(
         materialized='incremental',
         unique_key='opportunity_id',
         incremental_strategy='delete+insert',
         pre_hook="{{ empty_unless_moving_forward('_batch_id') }}",
-        post_hook=[
-            'create index if not exists stg_crm__opportunities_key on {{ this }} (opportunity_id)',
-            'create index if not exists stg_crm__opportunities_batch on {{ this }} (_batch_id)',
-            'create index if not exists stg_crm__opportunities_created on {{ this }} (created_at)',
-            "{{ analyze_when_stale() }}",
-        ],
+        indexes=[{'columns': ['opportunity_id']}, {'columns': ['_batch_id']}, {'columns': ['created_at']}],
     )
 }}
 

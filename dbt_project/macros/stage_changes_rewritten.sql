@@ -1,8 +1,0 @@
-{#- The deals fct_opportunity_stage_changes rewrites when it catches up from the night `since`: those the
-    history table rewrote since (a superset of those with a newer batch; all of them once it was rebuilt
-    whole), found by its index on loaded_through. The model selects them, and its pre-hook keeps their
-    before-images (macros/replaced_rows.sql). -#}
-{% macro stage_changes_rewritten(since) -%}
-    select touched.opportunity_id from {{ ref('int_opportunity_history_versions') }} as touched
-    where touched.loaded_through > {{ since }}
-{%- endmacro %}

@@ -1,0 +1,1 @@
+"""Forecasts: the time-series method, the backtest, the night's forecast picture."""

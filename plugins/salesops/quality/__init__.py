@@ -1,0 +1,1 @@
+"""Quality gates: Great Expectations suites generated from the contracts and marts, and the gates."""

@@ -1,0 +1,1 @@
+"""dbt: running it in-process, the Cosmos task groups, the docs site."""
