@@ -12,7 +12,7 @@ DEMO_NIGHT := 2026-11-21
 help:
 	@echo "make demo   - set up, start the embedded warehouse, run the sample nights end to end"
 	@echo "make test   - set up and run the whole test suite"
-	@echo "make lint   - ruff (Python) and sqlfluff (dbt models, macros, snapshots)"
+	@echo "make lint   - ruff (Python) and sqlfluff (dbt models and macros)"
 	@echo "make sample - regenerate the demo sample (sample/landing)"
 	@echo "make bench  - the whole night at --scale 1 (BENCH_SCALE=2: twice as large), stage by stage: full vs incremental nights"
 	@echo "make bench-ingest - loader vs bare COPY vs pandas at --scale 1 (generates data once)"
@@ -52,7 +52,7 @@ test-fast: setup
 
 lint: setup
 	$(BIN)/ruff check plugins dags tests
-	$(BIN)/sqlfluff lint dbt_project/models dbt_project/macros dbt_project/snapshots
+	$(BIN)/sqlfluff lint dbt_project/models dbt_project/macros
 
 lock:
 	$(BIN)/python -m pip freeze --exclude-editable | grep -v '^-e' > requirements.lock.tmp

@@ -1,5 +1,6 @@
-{#- Post-hook of every model (dbt_project.yml), for tables only: refresh a table's planner statistics when they are missing (a table created tonight) or
-    the table grew or shrank by more than a tenth since they were taken. A freshly created table has
+{#- Post-hook of every model (dbt_project.yml), for tables only: refresh a table's planner statistics
+    when they are missing (a table created tonight) or the table grew or shrank by more than a tenth
+    since they were taken. A freshly created table has
     none until autovacuum passes, and a table that took in two nights of slices kept statistics saying
     those nights were empty: the models after it in the same night got nested-loop plans. But an
     incremental table that changed by 1% tonight keeps good statistics, and sampling a million-row

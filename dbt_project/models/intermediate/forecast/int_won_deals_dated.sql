@@ -20,7 +20,10 @@
         pre_hook=[
             "{{ empty_unless_moving_forward('loaded_through') }}",
         ],
-        indexes=[{'columns': ['opportunity_id']}, {'columns': ['account_id']}, {'columns': ['loaded_through']}, {'columns': ['won_date']}],
+        indexes=[
+            {'columns': ['opportunity_id']}, {'columns': ['account_id']}, {'columns': ['loaded_through']},
+            {'columns': ['won_date']},
+        ],
     )
 }}
 

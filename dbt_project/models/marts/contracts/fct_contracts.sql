@@ -6,9 +6,10 @@
 -- with a contract event delivered since or a termination dated into the nights since, those on an
 -- account delivered since, and those whose owner's employee, USD values or `is_active` on the night are
 -- no longer the ones held (one scan of the table); the others are kept, so the table equals a full
--- build. The keys are worked out by the pre-hook into a temporary table (macros/incremental/fct_contracts_rewritten.sql),
--- analysed: told a few thousand, Postgres joins only those contracts with their accounts, owners,
--- rates and terminations, where a subquery (estimated at all of them) had it join every contract first.
+-- build. The keys are worked out by the pre-hook into a temporary table
+-- (macros/incremental/fct_contracts_rewritten.sql), analysed: told a few thousand, Postgres joins only
+-- those contracts with their accounts, owners, rates and terminations, where a subquery (estimated at
+-- all of them) had it join every contract first.
 -- A whole rebuild every night rewrote and analysed every contract.
 -- Contracts are never removed (staging keeps every one); a rerun or an older night rebuilds it whole.
 -- depends_on: {{ source('crm', 'accounts') }} (the raw batches of accounts, read on incremental nights)
