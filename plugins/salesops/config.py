@@ -136,7 +136,7 @@ def load_settings() -> Settings:
         gx_workers=_positive_int("SALESOPS_GX_WORKERS", min(4, os.cpu_count() or 1)),
         dbt_tasks=dbt_tasks,
         dbt_manifest_override=_path("SALESOPS_DBT_MANIFEST"),
-        retention_days=_positive_int("SALESOPS_RETENTION_DAYS", Settings.retention_days),
+        retention_days=_positive_int("SALESOPS_RETENTION_DAYS", Settings.retention_days, minimum=0),
         retry_delay_seconds=_positive_int("SALESOPS_RETRY_DELAY_SECONDS", Settings.retry_delay_seconds),
         landing_deferrable=os.environ.get("SALESOPS_LANDING_DEFERRABLE", "true").lower() != "false",
         landing_poke_seconds=_positive_int("SALESOPS_LANDING_POKE_SECONDS", Settings.landing_poke_seconds),
@@ -161,14 +161,14 @@ def _hours(name: str, default: float) -> float:
     return value
 
 
-def _positive_int(name: str, default: int) -> int:
+def _positive_int(name: str, default: int, minimum: int = 1) -> int:
     text = os.environ.get(name) or str(default)
     try:
         value = int(text)
     except ValueError:
-        value = 0
-    if value <= 0:
-        raise ConfigError(f"{name} must be a whole number above 0, got {text!r}")
+        value = minimum - 1
+    if value < minimum:
+        raise ConfigError(f"{name} must be a whole number of {minimum} or more, got {text!r}")
     return value
 
 

@@ -69,8 +69,9 @@ def backend_gone(settings, backend_pid: int, timeout: float = 30) -> None:
 def test_a_holder_killed_midway_leaves_a_lock_the_next_run_takes_over(db, warehouse_server):
     holder = subprocess.Popen(
         [sys.executable, "-c",
-         "import sys\nfrom datetime import date\nfrom salesops import night_lock\nfrom salesops.config import"
-         " load_settings\nwith night_lock.hold(load_settings(), date(2026, 11, 20), 'doomed'):\n"
+         "import sys\nfrom datetime import date\nfrom salesops.orchestration import night_lock\n"
+         "from salesops.config import load_settings\n"
+         "with night_lock.hold(load_settings(), date(2026, 11, 20), 'doomed'):\n"
          "    print('held', flush=True)\n    sys.stdin.readline()\n"],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:

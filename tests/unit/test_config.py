@@ -1,8 +1,11 @@
+import re
 from pathlib import Path
 
 import pytest
+import yaml
 
-from salesops.config import connection_parts, dbt_env, load_settings
+from salesops.config import PROJECT_DIR, connection_parts, dbt_env, load_settings
+from salesops.errors import ConfigError
 
 
 def test_connection_parts_split_a_url_with_escaped_password():
@@ -56,3 +59,44 @@ def test_dbt_profile_reads_only_the_environment():
     for key in ("host", "port", "user", "password", "dbname"):
         line = next(line for line in profile.splitlines() if line.strip().startswith(f"{key}:"))
         assert "env_var(" in line, line
+
+
+def test_every_setting_is_read_in_config_only():
+    """One owner per setting: no module but config.py reads a SALESOPS_* variable (a token handed from a
+    process to its children is not a setting)."""
+    reads = re.compile(r"""os\.(environ\.get|getenv)\(\s*["']SALESOPS_"""
+                       r"""|os\.environ\[\s*["']SALESOPS_\w+["']\s*\](?!\s*=)""")
+    readers = sorted(str(path.relative_to(PROJECT_DIR)) for folder in ("plugins", "dags")
+                     for path in (PROJECT_DIR / folder).rglob("*.py")
+                     if path.name != "config.py" and reads.search(path.read_text()))
+    assert readers == []
+
+
+def test_settings_are_checked_when_read(monkeypatch):
+    """A wrong value is a one-line error naming the variable; 0 keeps its meaning where it has one."""
+    monkeypatch.setenv("SALESOPS_RETENTION_DAYS", "0")
+    monkeypatch.setenv("SALESOPS_NIGHT_DEADLINE_HOURS", "0")
+    monkeypatch.setenv("SALESOPS_LANDING_DEFERRABLE", "false")
+    settings = load_settings()
+    assert (settings.retention_days, settings.night_deadline_hours, settings.landing_deferrable) == (0, 0.0, False)
+    for name, value, expected in (("SALESOPS_DBT_TASKS", "per-model", "'model' or 'layer'"),
+                                  ("SALESOPS_GX_WORKERS", "0", "1 or more"),
+                                  ("SALESOPS_RETENTION_DAYS", "-1", "0 or more"),
+                                  ("SALESOPS_NIGHT_DEADLINE_HOURS", "soon", "number of hours")):
+        with monkeypatch.context() as patch:
+            patch.setenv(name, value)
+            with pytest.raises(ConfigError, match=f"{name}.*{expected}|{expected}.*{name}"):
+                load_settings()
+
+
+def test_the_facts_python_shares_with_dbt_are_dbt_projects_vars():
+    """Schema names, HR role groups and boolean words: defined in dbt_project.yml, read from there."""
+    from salesops.config import BUILD_SCHEMA, PUBLISHED_SCHEMA, dbt_vars
+    from salesops.contracts import FALSE_WORDS, QUOTA_CARRYING_ROLES, SALES_OPS_ROLES, SALES_ROLES, TRUE_WORDS
+
+    project = yaml.safe_load((PROJECT_DIR / "dbt_project" / "dbt_project.yml").read_text())["vars"]
+    assert dbt_vars() == project
+    assert (BUILD_SCHEMA, PUBLISHED_SCHEMA) == (project["build_schema"], project["published_schema"])
+    assert (SALES_ROLES, SALES_OPS_ROLES, QUOTA_CARRYING_ROLES) == tuple(
+        tuple(project[key]) for key in ("sales_roles", "sales_ops_roles", "quota_carrying_roles"))
+    assert set(TRUE_WORDS) & set(FALSE_WORDS) == set() and "yes" in TRUE_WORDS and "0" in FALSE_WORDS

@@ -36,6 +36,6 @@ def test_dbt_stage_defaults_are_the_contracts():
     from salesops.config import PROJECT_DIR
     from salesops.contracts import STAGE_PROBABILITY
 
-    macro = (PROJECT_DIR / "dbt_project" / "macros" / "stage_default_probabilities.sql").read_text()
+    macro = (PROJECT_DIR / "dbt_project" / "macros" / "utils" / "stage_default_probabilities.sql").read_text()
     table = re.search(r"return\((\{.*?\})\)", macro, re.S).group(1)
     assert ast.literal_eval(table) == STAGE_PROBABILITY
