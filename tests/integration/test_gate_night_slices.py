@@ -49,3 +49,20 @@ def test_a_fact_with_no_row_from_before_the_night_is_written_whole(db):
         whole = facts_written_whole(cur, "build", "2026-11-21")
         # empty tables have no row from before the night either; fct_leads keeps L2 from the 14th
         assert "fct_contracts" in whole and "fct_leads" not in whole
+
+
+def test_the_gate_views_follow_a_mart_whose_columns_changed(db):
+    """An upgrade that adds a column to a mart (a full refresh builds it anew): the gate's view of its night
+    slice, still bound to the published table's old columns, is replaced, not renamed column by column
+    (`create or replace view` refused: cannot change name of view column)."""
+    with db.cursor() as cur:
+        cur.execute(f"create schema published; create schema build; create schema {AUDIT_SCHEMA}")
+        cur.execute("create table published.fct_pipeline_daily (snapshot_date date, amount_usd numeric)")
+        cur.execute(_view_of("fct_pipeline_daily", "2026-11-21", "published"))
+        cur.execute("create table build.fct_pipeline_daily (snapshot_date date, expected_close_date date,"
+                    " amount_usd numeric)")
+        cur.execute("insert into build.fct_pipeline_daily values ('2026-11-21', '2026-12-01', 5)")
+        cur.execute(_view_of("fct_pipeline_daily", "2026-11-21", "build"))
+        cur.execute(f"select * from {AUDIT_SCHEMA}.marts__fct_pipeline_daily")
+        assert [d.name for d in cur.description] == ["snapshot_date", "expected_close_date", "amount_usd"]
+        assert cur.fetchall() == [(date(2026, 11, 21), date(2026, 12, 1), 5)]

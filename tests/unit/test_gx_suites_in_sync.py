@@ -60,7 +60,7 @@ def test_the_incremental_facts_are_checked_on_the_nights_rows_and_the_assets_poi
         written = (f"week_start = any(array(select distinct written.week_start from marts_build.kpi_activity as"
                    f" written where written.{column} = '2026-11-21'))" if table == "kpi_activity"
                    else f"{column} = '2026-11-21'")
-        assert (f"create or replace view audit.marts__{table} as\n        select * from (\n"
+        assert (f"create view audit.marts__{table} as\n        select * from (\n"
                 f"            select * from marts_build.{table} where {written} offset 0") in views
     # a night that wrote a whole fact (a full build) reads it through a plain view
     whole = "\n".join(mart_check_views_sql("2026-11-21", "marts_build", frozenset(sliced)))

@@ -376,10 +376,11 @@ def _night_slice_view(mart: MartChecks, build_schema: str, night: str, written_w
     for Postgres to merge."""
     relation = f"{AUDIT_SCHEMA}.{mart_suite_name(mart)}"
     rows = f"select * from {build_schema}.{mart.table} where {_night_rows(mart, build_schema, night)}"
+    # dropped first: `create or replace` cannot follow a mart whose columns changed (an upgrade)
     if written_whole:
-        return f"create or replace view {relation} as\n        {rows}"
-    return (f"create or replace view {relation} as\n        select * from (\n            {rows} offset 0\n"
-            "        ) as night_rows")
+        return f"drop view if exists {relation};\ncreate view {relation} as\n        {rows}"
+    return (f"drop view if exists {relation};\ncreate view {relation} as\n        select * from (\n"
+            f"            {rows} offset 0\n        ) as night_rows")
 
 
 def facts_written_whole(cursor, build_schema: str, night: str) -> frozenset[str]:  # noqa: ANN001 - a DB-API cursor
@@ -427,7 +428,8 @@ def audit_view_sql(entity: Entity, night: str) -> str:
     selects = [f'{typed_sql(col)} as "{col.name}"' for col in entity.columns]
     night_literal = night.replace("'", "")
     return (
-        f"create or replace view {AUDIT_SCHEMA}.raw__{entity.key} as select {', '.join(selects)} "
+        f"drop view if exists {AUDIT_SCHEMA}.raw__{entity.key};\n"  # its columns follow the contract's
+        f"create view {AUDIT_SCHEMA}.raw__{entity.key} as select {', '.join(selects)} "
         f"from raw.{entity.key} where _batch_id = '{night_literal}'"
     )
 
