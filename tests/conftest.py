@@ -57,8 +57,8 @@ def settings(test_home: Path) -> Iterator[Settings]:
     os.environ["SALESOPS_HOME"] = str(test_home)
     os.environ["SALESOPS_PG_PORT"] = str(free_port())
     os.environ["SALESOPS_LANDING_DIR"] = str(HANDMADE_LANDING)
-    # Whole nights render dbt as one Airflow task per layer: on tiny test data a task per model costs
-    # ~3 minutes of fixed overhead a night. The tests that need the production rendering set "model".
+    # Whole nights render dbt as one Airflow task per layer: on tiny test data a task per model is mostly
+    # fixed overhead, paid for every model every night. The tests that need the production rendering set "model".
     os.environ["SALESOPS_DBT_TASKS"] = "layer"
     # The hand-made nights have no contract extracts: the optional source's sensor gives up in 2 s, not 10.
     os.environ["SALESOPS_LANDING_TIMEOUT_SECONDS"] = "2"

@@ -70,7 +70,7 @@ def ensure_raw_tables(cur: PgCursor, entity: Entity) -> None:
     columns = [sql.SQL("{} text").format(sql.Identifier(name)) for name in entity.column_names]
     cur.execute("show server_version_num")
     if int(cur.fetchone()[0]) >= 180000:
-        # Derived from the batch and never stored: a third of the metadata's bytes on every row.
+        # Derived from the batch and never stored: the same long text on every row of a batch.
         label = sql.SQL("text generated always as ({} || _batch_id || {}) virtual").format(
             sql.Literal(f"{entity.source}/"), sql.Literal(f"/{entity.name}.csv"))
     else:

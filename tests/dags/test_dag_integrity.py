@@ -48,7 +48,7 @@ PROBE = textwrap.dedent("""
 """)
 
 
-_PARSED: dict[tuple, dict] = {}  # parsing the DAGs (Cosmos included) costs ~25 s: once per environment
+_PARSED: dict[tuple, dict] = {}  # parsing the DAGs (Cosmos included) is slow: once per environment
 
 
 def load_dagbag(tmp_path, **extra_env: str) -> dict:

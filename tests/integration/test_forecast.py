@@ -19,8 +19,8 @@ from ..conftest import SAMPLE_LANDING
 
 NIGHT = date(2026, 11, 21)
 Z = 1.2816  # the 80% interval's half-width in standard deviations
-# What the forecasts read (about 10 of the project's 69 models; the forecast models themselves are
-# built by nightly.forecast): these tests are about forecasts, and a whole build was most of their time.
+# What the forecasts read (a small part of the project's models; the forecast models themselves are
+# built by nightly.forecast): these tests are about forecasts, and a whole build would dominate them.
 FORECAST_INPUTS = ["+tag:forecast"]
 
 ACCOUNTS = """account_id,account_name,industry,segment,country,region,annual_revenue,employee_count,owner_user_id,\
@@ -126,7 +126,7 @@ def test_backtest_on_generated_data_meets_the_accuracy_targets(db, warehouse_ser
     """The generator grows deal flow with a Q4 peak and an August dip; forecasts are rebuilt as of every accuracy
     day since 2024-01-01 from the history as it stood, and calibrated on their earlier errors. On a smaller
     scale than `make backtest` (0.05 here): each pipeline method's MAPE as of a quarter's first day is at most
-    10% (they under-forecast by 25-34% before they learned the deals not created yet), and every method's 80%
+    10% (they under-forecast until they learned the deals not created yet), and every method's 80%
     interval covers 60-95% of the closed months at both horizons, and at least half of the 7-10 closed quarters
     (one quarter moves it 10-14 points; the pipeline methods covered none before calibration)."""
     from salesops.forecast import backtest

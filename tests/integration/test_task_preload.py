@@ -21,7 +21,7 @@ import pytest
 from salesops.orchestration.dag_parts import TASK_PRELOAD_MODULES
 from tests.conftest import compose_file, free_port
 
-pytestmark = pytest.mark.slow  # three Airflow services per test, about 30 s each
+pytestmark = pytest.mark.slow  # each test starts three Airflow services
 
 PROBE_DAGS = Path(__file__).parents[1] / "fixtures" / "preload_probe"
 AIRFLOW = str(Path(sys.executable).parent / "airflow")

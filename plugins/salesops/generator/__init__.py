@@ -4,7 +4,7 @@
 plus the nights themselves) as column arrays, then writes, for each night, a full extract on
 the first night and incremental extracts (rows created or changed that day) after it, with
 planted defects recorded in a manifest. Everything is vectorised with numpy and written in
-chunks, so `--scale 1` (about 20M rows) stays within minutes and under 2 GB.
+chunks, so even `--scale 1` (about 20M rows) keeps memory flat.
 """
 
 from salesops.generator.run import GenerationResult, generate

@@ -60,7 +60,7 @@ class Leads:
     v_final: np.ndarray
 
     def release_versions(self) -> None:
-        """Drop the per-version arrays once the leads table is built (peak memory at --scale 1)."""
+        """Drop the per-version arrays once the leads table is built (lowers peak memory)."""
         empty = np.empty(0, dtype=np.int64)
         self.v_idx = self.v_time = self.v_status = self.v_final = empty
 
@@ -230,7 +230,7 @@ def build_opportunities(rng: np.random.Generator, org: Org, accounts: Accounts, 
     time_all = np.concatenate([time, push_time, slip_back, slip_fwd])
     stage_all = np.concatenate([stage, np.full(push_opp.size, -1), slip_stage - 1, slip_stage])
     push_all = np.concatenate([np.zeros(opp.size, np.int64), push_days, np.zeros(2 * slip_opp.size, np.int64)])
-    del opp, pos, is_close, stage, stage_days, dwell, time, push_opp, push_time, push_days  # peak memory at scale 1
+    del opp, pos, is_close, stage, stage_days, dwell, time, push_opp, push_time, push_days  # lowers peak memory
     seq = np.arange(opp_all.size)
     order = np.lexsort((seq, time_all, opp_all))
     del seq
@@ -340,7 +340,7 @@ def activities_table(rng: np.random.Generator, opps: Opportunities, leads: Leads
     updated = occurred + rng.integers(60, 7200, n)
     happened = updated < window.end
     order = np.flatnonzero(happened)[np.argsort(updated[happened], kind="stable")]
-    del happened  # the arrays here are 5M long at scale 1: keep few alive at once
+    del happened  # the arrays here hold every activity: keep few alive at once
     opp_idx = np.concatenate([on_opp, np.full(n_lead_acts, -1)]).astype(np.int32)[order]
     lead_idx = np.concatenate([np.full(n_opp_acts, -1), on_lead]).astype(np.int32)[order]
     del on_opp, on_lead, t_opp, t_lead

@@ -26,7 +26,7 @@ class Ids:
     values: np.ndarray
 
     def __post_init__(self) -> None:
-        self.values = np.asarray(self.values).astype(np.int32)  # half the memory of int64 for 20M rows
+        self.values = np.asarray(self.values).astype(np.int32)  # half the memory of int64
 
 
 @dataclass
@@ -116,7 +116,7 @@ class Table:
 
 
 def _compact(values: np.ndarray) -> np.ndarray:
-    """int64 -> int32 when it fits (dates, timestamps to 2038, counts): half the memory at scale 1.
+    """int64 -> int32 when it fits (dates, timestamps to 2038, counts): half the memory.
     Null is the dtype's minimum either way."""
     present = values[values != NULL_TIME]
     if present.size and (present.min() <= INT32_NULL or present.max() > np.iinfo(np.int32).max):

@@ -29,7 +29,7 @@ from salesops.ingest.row_checks import SizeLimits
 if TYPE_CHECKING:
     from salesops.ingest.arrow_checks import Flag, Rejection
 
-COPY_BUFFER = 1 << 20  # psycopg2's default 8 KiB halves COPY throughput
+COPY_BUFFER = 1 << 20  # psycopg2's default 8 KiB sends COPY in too many small pieces
 CHUNK_BYTES = 16 << 20  # small enough to keep memory flat, big enough that per-COPY overhead vanishes
 FIRST_CHUNK_BYTES = 1 << 20  # COPY waits for the first chunk's check, so it is small
 
@@ -114,7 +114,7 @@ def _blanked(chunk: bytes, rejections: list[Rejection], width: int) -> list[memo
 def _checked_chunks(entity: Entity, header: list[str], path: Path, limits: SizeLimits, sha256: hashlib._Hash,
                     ready: queue.Queue) -> None:
     """Producer (on its own thread): read, hash, count and check each chunk, then hand it to COPY."""
-    # imported here: pyarrow and numpy take 0.5 s to import, and only a load needs them (not every
+    # imported here: pyarrow and numpy are slow to import, and only a load needs them (not every
     # process that imports the loader: the build and publish tasks only analyse or name raw tables)
     from salesops.ingest import arrow_checks
 

@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-COPY_BUFFER = 1 << 20  # psycopg2's default 8 KiB halves COPY throughput
+COPY_BUFFER = 1 << 20  # psycopg2's default 8 KiB sends COPY in too many small pieces
 csv.field_size_limit(sys.maxsize)  # a long field is quarantined with its size (SizeLimits), not a parse error
 # The columns the loader adds to every raw row: a file can never set them (a header naming one fails).
 LINEAGE_COLUMNS = ("_batch_id", "_source_file", "_line_number", "_loaded_at")
@@ -588,16 +588,16 @@ def record_ignored_files(conn: PgConnection, landing_dir: Path, source: str, nig
 
 
 # A parent's statistics are refreshed once its partitions hold this much more (or less) than it was
-# analysed with: a 1% night changes no plan, and sampling every partition of a parent costs seconds
-# (19 s a night at --scale 1 for the 14 parents, most of an incremental night's dbt start).
+# analysed with: a 1% night changes no plan, and sampling every partition of every parent each night
+# would weigh on an incremental night's dbt start.
 STALE_PARENT_SHARE = 0.10
 
 
 def analyze_night(conn: PgConnection, night: date) -> None:
     """Refresh the planner's statistics before dbt reads the raw tables: the night's fresh partitions,
     and each partitioned table as a whole when its statistics are stale (autovacuum never analyses a
-    partitioned parent; without it the planner guesses 200 distinct keys for 2M leads and picks joins
-    that take 40 s instead of 5)."""
+    partitioned parent; without it the planner guesses 200 distinct keys (its default) for the whole
+    leads table and picks joins far slower than it needs)."""
     with conn.cursor() as cur:
         for entity in ENTITIES:
             partition = partition_name(entity, night)

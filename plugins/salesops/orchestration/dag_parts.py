@@ -18,8 +18,8 @@ LANDING_CONN_ID = "salesops_landing"
 
 # What the scheduler's forkserver imports once ([scheduler] mp_start_method = forkserver and
 # mp_forkserver_preload, Airflow 3.3): the LocalExecutor's workers are forked from it and each task
-# from a worker, so a task starts with these imported instead of importing them (GX 2.5 s in each gate,
-# dbt 1.3 s and its adapter 0.6 s in each dbt task, statsmodels 1.4 s in the forecast). Third-party
+# from a worker, so a task starts with these imported instead of importing them (GX in each gate, dbt
+# and its adapter in each dbt task, statsmodels in the forecast: all slow to import). Third-party
 # tools only: our own package (a mounted volume in docker-compose.yml) is imported fresh by every task,
 # so a code change needs no scheduler restart; a tool upgrade (a new image) restarts it anyway.
 TASK_PRELOAD_MODULES = (

@@ -2,8 +2,8 @@
 
 `salesops gx sync` writes suites, table assets, validation definitions and the two
 checkpoints (raw, marts); the files are committed, and a test fails if they drift. The checkpoints
-carry no UpdateDataDocsAction: that action rebuilds the Data Docs index once per suite (43 times a
-night for the marts, three quarters of the gate's time), so the gate builds the docs once itself.
+carry no UpdateDataDocsAction: that action rebuilds the whole Data Docs index once per suite, every
+suite of every gate, so the gate builds the docs once itself.
 """
 
 from __future__ import annotations
@@ -172,7 +172,7 @@ def sync(settings: Settings) -> list[str]:
                 validation_definitions=definitions,
                 actions=[],  # Data Docs are built once per gate run (quality_gate), not once per suite
                 # BASIC: counts and up to 20 bad values, all the gate records; SUMMARY's value counts
-                # cost a query per expectation (mart gate 14.5 -> 10.8 s, --scale 1)
+                # cost a query per expectation
                 result_format={"result_format": "BASIC", "partial_unexpected_count": 20},
             )
         )

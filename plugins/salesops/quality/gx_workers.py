@@ -1,12 +1,11 @@
 """Run a GX checkpoint's validation definitions in worker processes, one whole suite at a time.
 
-A checkpoint validates its suites one after another, and most of a suite's time is GX's own Python
-(metric graphs, result serialization: 14 of the mart gate's 21 s at --scale 1), so a second core
-sits idle. The parent opens the checkpoint and forks the workers before anything connects to the
-warehouse: they inherit GX imported and the suites loaded (no 5 s import, no 1 s context each),
-and each makes its own connections. Each worker runs a suite's validation definition with the
-checkpoint's result format and the gate's run id, and GX stores the result as the checkpoint would
-(made safe for people first: salesops.quality.gx_safety); the caller builds Data Docs once from the returned keys.
+A checkpoint validates its suites one after another, and most of a suite's time is GX's own Python (metric graphs,
+result serialization), so a second core sits idle. The parent opens the checkpoint and forks the workers before
+anything connects to the warehouse: they inherit GX imported and the suites loaded (no import, no context opened in
+each), and each makes its own connections. Each worker runs a suite's validation definition with the checkpoint's
+result format and the gate's run id, and GX stores the result as the checkpoint would (made safe for people first:
+salesops.quality.gx_safety); the caller builds Data Docs once from the returned keys.
 """
 
 from __future__ import annotations

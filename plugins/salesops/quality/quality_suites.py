@@ -40,7 +40,7 @@ class MartChecks:
     non_negative: tuple[str, ...] = ()
     # An incremental fact's column naming the night that wrote a row: the gate checks that night's rows
     # only, through an audit view (the others were checked the night they were written; the grain is
-    # kept by dbt's delete+insert on it). Full-table scans of the big facts were half the gate's time.
+    # kept by dbt's delete+insert on it). Checking every row would scan the big facts whole every night.
     night_column: str | None = None
     # A table whose night rows replace a whole partition by a pre-hook of its own (kpi_activity's weeks),
     # not by dbt's delete+insert on the grain: the gate checks every row of the partitions (this column's
@@ -289,8 +289,8 @@ def ledger_balance_view_sql(night: str) -> str:
 
 def _computed_once(name: str, select_sql: str) -> list[str]:
     """An audit relation kept as a table of its few rows: GX reads a relation twice per expectation
-    (the counts, then the bad values), and these scan whole marts (1.3 s of the mart gate as views,
-    --scale 1). Replaces a view of the same name left by an older release."""
+    (the counts, then the bad values), and these scan whole marts, which a view would do at every read.
+    Replaces a view of the same name left by an older release."""
     relation = f"{AUDIT_SCHEMA}.{name}"
     return [
         f"""do $$ begin
@@ -370,10 +370,9 @@ def _night_slice_view(mart: MartChecks, build_schema: str, night: str, written_w
     """The audit view of a fact's night slice. On an incremental night the night's rows are a subquery
     of their own (`offset 0` keeps Postgres from merging it into the reading query), so every plan starts
     from them: merged, GX's sample of duplicated keys ("... over (partition by key) ... limit 20") walked
-    the key index of the whole fact hoping for 20 early rows and found none, 0.95 s on fct_activities for
-    47k night rows among 5M (44 ms from the night's rows). When the night wrote the whole table that index
-    walk is the cheap way to read 5M rows in key order (a sort of them took 3.5 s), so the view is left
-    for Postgres to merge."""
+    the key index of the whole fact hoping for 20 early rows and found none, far slower than starting
+    from the night's few rows. When the night wrote the whole table that index walk is the cheap way to
+    read every row in key order (cheaper than sorting them), so the view is left for Postgres to merge."""
     relation = f"{AUDIT_SCHEMA}.{mart_suite_name(mart)}"
     rows = f"select * from {build_schema}.{mart.table} where {_night_rows(mart, build_schema, night)}"
     # dropped first: `create or replace` cannot follow a mart whose columns changed (an upgrade)
@@ -399,8 +398,8 @@ def _night_rows(mart: MartChecks, build_schema: str, night: str) -> str:
     written = f"{mart.night_column} = '{night}'"
     if not mart.night_partition:
         return written
-    # an array, not `in (select ...)`: Postgres guessed every partition written (157 weeks for 1) and
-    # merge-joined the whole index, 50 ms each time an expectation read the view
+    # an array, not `in (select ...)`: Postgres guessed every partition written and merge-joined the
+    # whole index each time an expectation read the view
     return (f"{mart.night_partition} = any(array(select distinct written.{mart.night_partition}"
             f" from {build_schema}.{mart.table} as written where written.{written}))")
 

@@ -1,4 +1,4 @@
-"""Run the dbt project in-process (dbtRunner is ~10x faster per call than spawning `dbt`)."""
+"""Run the dbt project in-process (dbtRunner spares each call a new process and dbt's imports)."""
 
 from __future__ import annotations
 
@@ -53,13 +53,13 @@ def run_dbt(settings: Settings, command: list[str], night: date | None = None, b
     ]
     if night is not None:
         # The night goes in the environment, not in --vars: a changed var makes dbt re-parse the whole
-        # project (5-6 s), and the night changes every night (macros/utils/night.sql).
+        # project, and the night changes every night (macros/utils/night.sql).
         os.environ["SALESOPS_NIGHT"] = night.isoformat()
         args += ["--vars", json.dumps({"build_schema": build_schema, **(extra_vars or {})})]
     runs_nodes = command[0] in NODE_COMMANDS
     if runs_nodes:
-        # manifest.json (2 MB, written twice) and graph.gpickle are for tools reading the project, and
-        # the one Cosmos renders from is built apart (salesops dbt manifest): 0.3-0.4 s an invocation
+        # manifest.json (written twice) and graph.gpickle are for tools reading the project, and the
+        # one Cosmos renders from is built apart (salesops dbt manifest): writing them costs every invocation
         args.append("--no-write-json")
     log.info("dbt %s", " ".join(args))
     result = dbtRunner().invoke(args)

@@ -7,8 +7,8 @@ since; never `dbt ls` at parse time). Each task runs `dbt build --select <model>
 The mart tests that `validate_marts` makes again (grain, not-null, ranges) are left to it, once a night.
 
 `SALESOPS_DBT_TASKS=layer`: one Cosmos `dbt build` task per layer, same selection and flags. A task
-costs ~2.5 s of fixed overhead here whatever the data, so on tiny data (the test suite, a demo
-catch-up) a layer task is minutes faster per night; a test checks both give the same marts.
+costs a fixed overhead here whatever the data, so on tiny data (the test suite, a demo catch-up)
+a task per layer makes a night much faster than a task per model; a test checks both give the same marts.
 """
 
 from __future__ import annotations
@@ -103,7 +103,7 @@ def _operator_args(settings: Settings, group_id: str) -> dict:
         "on_execute_callback": set_dbt_connection,
         # where dbt's partial-parse state is kept between tasks. One cache for every dbt task of the DAG,
         # per SALESOPS_HOME: a cache per task group (Cosmos's default) made each group's first task
-        # parse the whole project (5-7 s).
+        # parse the whole project.
         "cache_dir": settings.home / "dbt_cache",
     }
 
