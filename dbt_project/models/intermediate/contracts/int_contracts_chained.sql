@@ -12,8 +12,6 @@
     config(
         materialized='incremental',
         unique_key='contract_id',
-        incremental_strategy='delete+insert',
-        on_schema_change='fail',
         pre_hook="{{ empty_unless_moving_forward('loaded_through') }}",
         indexes=[{'columns': ['contract_id']}, {'columns': ['loaded_through']}],
     )

@@ -13,8 +13,6 @@
     config(
         materialized='incremental',
         unique_key='opportunity_id',
-        incremental_strategy='delete+insert',
-        on_schema_change='fail',
         pre_hook="{{ empty_unless_moving_forward('loaded_through') }}",
         post_hook=[
             "create index if not exists int_opportunity_history_versions_open_current on {{ this }} (opportunity_id)

@@ -15,8 +15,6 @@
     config(
         materialized='incremental',
         unique_key='opportunity_id',
-        incremental_strategy='delete+insert',
-        on_schema_change='fail',
         pre_hook=[
             "{{ empty_unless_moving_forward('loaded_through') }}",
         ],

@@ -13,8 +13,6 @@
     config(
         materialized='incremental',
         unique_key='lead_id',
-        incremental_strategy='delete+insert',
-        on_schema_change='fail',
         pre_hook=[
             "{{ empty_unless_moving_forward('loaded_through') }}",
             "{{ remove_keys_gone_since_built(ref('stg_crm__leads'), 'lead_id') }}",

@@ -13,8 +13,6 @@
     config(
         materialized='incremental',
         unique_key='opportunity_id',
-        incremental_strategy='delete+insert',
-        on_schema_change='fail',
         pre_hook=[
             "{{ empty_unless_moving_forward('loaded_through') }}",
             "{{ remove_keys_rewritten_since(ref('int_opportunities_enriched'), 'opportunity_id',

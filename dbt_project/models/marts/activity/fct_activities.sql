@@ -13,8 +13,6 @@
     config(
         materialized='incremental',
         unique_key='activity_id',
-        incremental_strategy='delete+insert',
-        on_schema_change='fail',
         pre_hook="{{ record_replaced_rows('activity_id',
                     fct_activities_rewritten(users_credited_elsewhere(ref('int_rep_identities_matched'))),
                     'select cast(null as text) where false', night_column='batch_date') }}",

@@ -8,7 +8,6 @@
     config(
         materialized='incremental',
         incremental_strategy='append',
-        on_schema_change='fail',
         pre_hook="{{ delete_weeks_to_rebuild(
                     weeks_to_rebuild(ref('fct_activities'), 'activity_week', 'activity_date', 'batch_date'),
                     'week_start') }}",

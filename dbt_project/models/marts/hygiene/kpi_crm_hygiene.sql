@@ -5,8 +5,6 @@
     config(
         materialized='incremental',
         unique_key='snapshot_date',
-        incremental_strategy='delete+insert',
-        on_schema_change='fail',
     )
 }}
 

@@ -14,8 +14,6 @@
     config(
         materialized='incremental',
         unique_key='lead_id',
-        incremental_strategy='delete+insert',
-        on_schema_change='fail',
         pre_hook=[
             "{{ empty_unless_moving_forward('loaded_through') }}",
             "{{ prepare_keys_to_rewrite(fct_leads_rewritten(last_built_night())) }}",

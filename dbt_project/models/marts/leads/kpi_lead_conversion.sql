@@ -7,9 +7,7 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='delete+insert',
         unique_key=['cohort_month', 'source'],
-        on_schema_change='fail',
         pre_hook="{{ prepare_deltas(ref('fct_leads')) }}",
         post_hook="{{ drop_empty_keys('leads') }}",
     )

@@ -10,7 +10,6 @@
     config(
         materialized='incremental',
         incremental_strategy='append',
-        on_schema_change='fail',
         pre_hook="{{ prepare_periods_to_rebuild(ref('fct_leads'), 'lead_id', 'created_date') }}",
     )
 }}

@@ -13,8 +13,6 @@
     config(
         materialized='incremental',
         unique_key='opportunity_id',
-        incremental_strategy='delete+insert',
-        on_schema_change='fail',
         pre_hook="{{ record_replaced_rows('opportunity_id', stage_changes_rewritten(last_built_night()),
                                           'select cast(null as text) where false',
                                           replaced_key_column='history_id') }}",

@@ -5,9 +5,7 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='delete+insert',
         unique_key=['period_type', 'period_start', 'dimension', 'dimension_value'],
-        on_schema_change='fail',
         pre_hook="{{ prepare_deltas(ref('fct_opportunities')) }}",
         post_hook="{{ drop_empty_keys('closed_from_proposal') }}",
     )

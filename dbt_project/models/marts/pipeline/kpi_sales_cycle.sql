@@ -8,7 +8,6 @@
     config(
         materialized='incremental',
         incremental_strategy='append',
-        on_schema_change='fail',
         pre_hook="{{ prepare_periods_to_rebuild(ref('fct_opportunities'), 'opportunity_id', 'closed_date',
                                                counted_when='{row}.is_won',
                                                dimensions=['all', 'segment', 'type', 'region', 'rep']) }}",

@@ -10,9 +10,7 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='delete+insert',
         unique_key=['cohort_month', 'stage'],
-        on_schema_change='fail',
         pre_hook="{{ prepare_deltas(ref('fct_opportunities')) }}",
         post_hook="{{ drop_empty_keys('cohort_deals') }}",
     )

@@ -8,7 +8,6 @@
     config(
         materialized='incremental',
         incremental_strategy='append',
-        on_schema_change='fail',
         pre_hook="{{ prepare_periods_to_rebuild(ref('fct_opportunity_stage_changes'), 'history_id', 'left_at',
                     counted_when='{row}.left_at is not null and {row}.stage_order between 1 and 5') }}",
     )

@@ -9,8 +9,6 @@
     config(
         materialized='incremental',
         unique_key='snapshot_date',
-        incremental_strategy='delete+insert',
-        on_schema_change='fail',
         indexes=[{'columns': ['snapshot_date']}],
     )
 }}

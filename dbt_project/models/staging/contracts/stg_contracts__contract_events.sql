@@ -4,7 +4,6 @@
     config(
         materialized='incremental',
         unique_key='event_id',
-        incremental_strategy='delete+insert',
         pre_hook="{{ empty_unless_moving_forward('_batch_id') }}",
         post_hook=[
             'create index if not exists stg_contracts__contract_events_terminated on {{ this }} (occurred_at)'

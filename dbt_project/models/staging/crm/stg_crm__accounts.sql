@@ -7,7 +7,6 @@
     config(
         materialized='incremental',
         unique_key='account_id',
-        incremental_strategy='delete+insert',
         pre_hook="{{ empty_unless_moving_forward('_batch_id') }}",
         indexes=[{'columns': ['account_id']}, {'columns': ['_batch_id']}],
     )

@@ -5,7 +5,6 @@
     config(
         materialized='incremental',
         unique_key='lead_id',
-        incremental_strategy='delete+insert',
         pre_hook="{{ empty_unless_moving_forward('_batch_id') }}",
         indexes=[{'columns': ['lead_id']}, {'columns': ['_batch_id']}, {'columns': ['created_at']}],
     )
