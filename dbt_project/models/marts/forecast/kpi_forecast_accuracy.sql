@@ -54,7 +54,9 @@ horizons as (
     from closed_periods
 ),
 
-actuals as (
+actuals as materialized (
+    -- read once: joined on three conditions, the compared rows are estimated at one, and Postgres then
+    -- scanned kpi_win_rate once per forecast compared
     select
         period_type,
         period_start,
