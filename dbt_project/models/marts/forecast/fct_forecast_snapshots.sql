@@ -250,13 +250,7 @@ bounded as (
         ) as uncalibrated_spread,
         calibrated.calibration_periods >= {{ var('forecast_calibration_min_periods') }} as is_calibrated
     from calibrated
-    left join method_error_sizes
-        on
-            calibrated.as_of_date = method_error_sizes.as_of_date
-            and calibrated.period_type = method_error_sizes.period_type
-            and calibrated.period_start = method_error_sizes.period_start
-            and calibrated.scope = method_error_sizes.scope
-            and calibrated.method = method_error_sizes.method
+    left join method_error_sizes using (as_of_date, period_type, period_start, scope, method)
 ),
 
 forecasts as (
