@@ -9,7 +9,7 @@ every mart from scratch (it is reported too); the third night is a day's steady 
 the same function its Airflow task calls, in a child process of its own, so its wall time and peak
 memory (ru_maxrss of the child) are its own; ingestion runs the three sources in parallel, as the DAG
 does. The children start as docker-compose.yml's scheduler starts tasks: forked from a forkserver that
-imported the tools once (orchestration.TASK_PRELOAD_MODULES), so a task does not import GX, dbt or
+imported the tools once (dag_parts.TASK_PRELOAD_MODULES), so a task does not import GX, dbt or
 statsmodels itself; `--fresh-tasks` starts each in a new interpreter instead (results_*fresh_tasks.json).
 Airflow's own per-task overhead is not in these figures. Each stage also reports the CPU seconds the
 embedded Postgres used during it (`server_cpu_s`): the SQL's work, steadier from run to run than the

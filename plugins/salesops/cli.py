@@ -11,7 +11,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from salesops import warehouse
-from salesops.config import Settings, dbt_env, load_settings
+from salesops.config import PUBLISHED_SCHEMA, Settings, dbt_env, load_settings
 from salesops.errors import SalesopsError, WarehouseError
 
 
@@ -318,7 +318,7 @@ def cmd_backtest(args: argparse.Namespace) -> int:
 
 
 def cmd_convert_maven(args: argparse.Namespace) -> int:
-    """Maven Analytics' CRM practice dataset as one night's landing extracts (salesops.realdata_maven)."""
+    """Maven Analytics' CRM practice dataset as one night's landing extracts (salesops.ingest.realdata_maven)."""
     from salesops.ingest import realdata_maven
 
     result = realdata_maven.convert(args.src, args.out, args.night, args.quarterly_quota)
@@ -369,7 +369,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     maint = sub.add_parser("maintenance", help="retention and vacuum now (what salesops_maintenance does weekly)")
     maint.add_argument("--date", type=_date, help="count the retention back from this day (default: today)")
-    maint.add_argument("--retention-days", type=int, help="default: SALESOPS_RETENTION_DAYS, else 400")
+    maint.add_argument("--retention-days", type=_days, help="default: SALESOPS_RETENTION_DAYS, else 400")
     maint.add_argument("--skip-vacuum", action="store_true")
     maint.set_defaults(func=cmd_maintenance)
 
@@ -423,7 +423,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     show = sub.add_parser("show", help="print a published marts table, read-only, as BI reads it")
     show.add_argument("table")
-    show.add_argument("--schema", default="marts")
+    show.add_argument("--schema", default=PUBLISHED_SCHEMA)
     show.add_argument("--where", help="SQL filter, e.g. \"period_type = 'quarter'\"")
     show.add_argument("--limit", type=int, default=50)
     show.add_argument("--engineer", action="store_true",
@@ -449,6 +449,13 @@ class _TerminalSafe:
         return getattr(self._stream, name)
 
 
+def _days(text: str) -> int:
+    """A number of days, 0 or more (argparse type)."""
+    if not text.strip().isdigit():
+        raise argparse.ArgumentTypeError(f"expected a whole number of days, 0 or more, got {text!r}")
+    return int(text)
+
+
 def main(argv: list[str] | None = None) -> int:
     os.umask(0o077)  # what the CLI and its Airflow runs write under SALESOPS_HOME is its owner's alone
     sys.stdout, sys.stderr = _TerminalSafe(sys.stdout), _TerminalSafe(sys.stderr)
@@ -463,6 +470,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # the reader went away (`| head`): stop quietly, as other commands do
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ homes with different ports) can run side by side without touching each other.
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 from functools import cache
@@ -21,6 +22,8 @@ PROJECT_DIR = Path(os.environ.get("SALESOPS_PROJECT_DIR", PACKAGE_DIR.parent.par
 
 DEFAULT_PG_PORT = 54329
 DEFAULT_DATABASE = "salesops"
+# Handed by a CLI run that holds the night lock to the Airflow tasks it starts (not a setting).
+NIGHT_LOCK_TOKEN_VARIABLE = "SALESOPS_NIGHT_LOCK_TOKEN"  # noqa: S105 - a variable's name, not a secret
 
 
 @cache
@@ -125,8 +128,8 @@ def load_settings() -> Settings:
     return Settings(
         project_dir=PROJECT_DIR,
         home=home,
-        pg_port=int(os.environ.get("SALESOPS_PG_PORT", DEFAULT_PG_PORT)),
-        external_warehouse_url=os.environ.get("SALESOPS_WAREHOUSE_URL") or None,
+        pg_port=_port("SALESOPS_PG_PORT", DEFAULT_PG_PORT),
+        external_warehouse_url=_warehouse_url("SALESOPS_WAREHOUSE_URL"),
         landing_dir=Path(landing).expanduser().resolve(),
         on_failure_webhook=os.environ.get("SALESOPS_ALERT_WEBHOOK_URL") or None,
         max_field_bytes=_positive_int("SALESOPS_MAX_FIELD_BYTES", Settings.max_field_bytes),
@@ -138,11 +141,46 @@ def load_settings() -> Settings:
         dbt_manifest_override=_path("SALESOPS_DBT_MANIFEST"),
         retention_days=_positive_int("SALESOPS_RETENTION_DAYS", Settings.retention_days, minimum=0),
         retry_delay_seconds=_positive_int("SALESOPS_RETRY_DELAY_SECONDS", Settings.retry_delay_seconds),
-        landing_deferrable=os.environ.get("SALESOPS_LANDING_DEFERRABLE", "true").lower() != "false",
+        landing_deferrable=_boolean("SALESOPS_LANDING_DEFERRABLE", Settings.landing_deferrable),
         landing_poke_seconds=_positive_int("SALESOPS_LANDING_POKE_SECONDS", Settings.landing_poke_seconds),
         landing_timeout_seconds=_positive_int("SALESOPS_LANDING_TIMEOUT_SECONDS", Settings.landing_timeout_seconds),
         night_deadline_hours=_hours("SALESOPS_NIGHT_DEADLINE_HOURS", Settings.night_deadline_hours),
     )
+
+
+def night_lock_token() -> str | None:
+    """The night lock's token when this process runs for a CLI run that holds it."""
+    return os.environ.get(NIGHT_LOCK_TOKEN_VARIABLE) or None
+
+
+def _port(name: str, default: int) -> int:
+    value = _positive_int(name, default)
+    if value > 65535:
+        raise ConfigError(f"{name} must be a TCP port (1 to 65535), got {value}")
+    return value
+
+
+def _warehouse_url(name: str) -> str | None:
+    url = os.environ.get(name) or None
+    if url is not None:
+        try:
+            connection_parts(url)
+        except ValueError as exc:
+            raise ConfigError(f"{name}: {exc}") from None
+    return url
+
+
+def _boolean(name: str, default: bool) -> bool:
+    """A yes/no setting, in the words a boolean field of an extract may hold (dbt_project.yml's vars)."""
+    text = os.environ.get(name)
+    if not text:
+        return default
+    word = text.strip().lower()
+    if word in dbt_vars()["true_words"]:
+        return True
+    if word in dbt_vars()["false_words"]:
+        return False
+    raise ConfigError(f"{name} must be true or false, got {text!r}")
 
 
 def _path(name: str) -> Path | None:
@@ -156,7 +194,7 @@ def _hours(name: str, default: float) -> float:
         value = float(text)
     except ValueError:
         value = -1.0
-    if value < 0:
+    if not math.isfinite(value) or value < 0:
         raise ConfigError(f"{name} must be a number of hours, 0 or more, got {text!r}")
     return value
 

@@ -76,13 +76,18 @@ def test_settings_are_checked_when_read(monkeypatch):
     """A wrong value is a one-line error naming the variable; 0 keeps its meaning where it has one."""
     monkeypatch.setenv("SALESOPS_RETENTION_DAYS", "0")
     monkeypatch.setenv("SALESOPS_NIGHT_DEADLINE_HOURS", "0")
-    monkeypatch.setenv("SALESOPS_LANDING_DEFERRABLE", "false")
+    monkeypatch.setenv("SALESOPS_LANDING_DEFERRABLE", "No")  # the boolean words of the extracts
     settings = load_settings()
     assert (settings.retention_days, settings.night_deadline_hours, settings.landing_deferrable) == (0, 0.0, False)
     for name, value, expected in (("SALESOPS_DBT_TASKS", "per-model", "'model' or 'layer'"),
                                   ("SALESOPS_GX_WORKERS", "0", "1 or more"),
                                   ("SALESOPS_RETENTION_DAYS", "-1", "0 or more"),
-                                  ("SALESOPS_NIGHT_DEADLINE_HOURS", "soon", "number of hours")):
+                                  ("SALESOPS_NIGHT_DEADLINE_HOURS", "soon", "number of hours"),
+                                  ("SALESOPS_NIGHT_DEADLINE_HOURS", "nan", "number of hours"),
+                                  ("SALESOPS_PG_PORT", "abc", "1 or more"),
+                                  ("SALESOPS_PG_PORT", "99999", "1 to 65535"),
+                                  ("SALESOPS_WAREHOUSE_URL", "mysql://x", "postgresql://"),
+                                  ("SALESOPS_LANDING_DEFERRABLE", "maybe", "true or false")):
         with monkeypatch.context() as patch:
             patch.setenv(name, value)
             with pytest.raises(ConfigError, match=f"{name}.*{expected}|{expected}.*{name}"):
@@ -100,3 +105,13 @@ def test_the_facts_python_shares_with_dbt_are_dbt_projects_vars():
     assert (SALES_ROLES, SALES_OPS_ROLES, QUOTA_CARRYING_ROLES) == tuple(
         tuple(project[key]) for key in ("sales_roles", "sales_ops_roles", "quota_carrying_roles"))
     assert set(TRUE_WORDS) & set(FALSE_WORDS) == set() and "yes" in TRUE_WORDS and "0" in FALSE_WORDS
+
+
+def test_the_retention_given_on_the_command_line_is_checked_too(capsys):
+    """`salesops maintenance --retention-days -1` would put the cutoff tomorrow and prune every page."""
+    from salesops import cli
+
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["maintenance", "--retention-days", "-1"])
+    assert exit_info.value.code == 2
+    assert "expected a whole number of days, 0 or more, got '-1'" in capsys.readouterr().err

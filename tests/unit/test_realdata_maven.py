@@ -1,4 +1,4 @@
-"""The Maven CRM dataset converter (salesops.realdata_maven) on a five-deal copy of its format
+"""The Maven CRM dataset converter (salesops.ingest.realdata_maven) on a five-deal copy of its format
 (tests/fixtures/maven_crm_sample): every value below is worked out from those files by hand."""
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ from datetime import date
 from pathlib import Path
 
 from salesops import warehouse
-from salesops.config import Settings
+from salesops.config import PUBLISHED_SCHEMA, Settings
 
 METHODS = ("crm_probability", "historical_stage_rate", "time_series")
 
@@ -19,7 +19,7 @@ def _rows(settings: Settings, query: str, params: tuple = ()) -> list[tuple]:
         return cur.fetchall()
 
 
-def draw(settings: Settings, night: date, schema: str = "marts") -> Path | None:
+def draw(settings: Settings, night: date, schema: str = PUBLISHED_SCHEMA) -> Path | None:
     """Write reports/forecast/<night>.png (and latest.png); None when nothing is forecast yet."""
     import matplotlib
 

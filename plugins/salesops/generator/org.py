@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from salesops.contracts import entity
+from salesops.contracts import QUOTA_CARRYING_ROLES, entity
 from salesops.generator.tables import Codes, Ids, Table
 from salesops.generator.timeline import DAY, NULL_TIME, Window
 
@@ -96,7 +96,7 @@ def build_org(rng: np.random.Generator, window: Window, n_employees: int) -> Org
     role = np.array([r for r, c in counts for _ in range(c)], dtype=object)
     n = role.size
     start_day, end_day = window.start // DAY, window.end // DAY
-    quota_roles = np.isin(role, ("AE", "AM"))
+    quota_roles = np.isin(role, QUOTA_CARRYING_ROLES)
     field_roles = np.isin(role, ("AE", "AM", "SDR", "SE"))
     leaders = np.isin(role, ("sales_manager", "sales_ops_leader", "sales_ops_manager"))
 
@@ -269,7 +269,7 @@ def quotas_table(rng: np.random.Generator, org: Org, window: Window,
     the last night. A fully ramped rep's quota is about 1.05x what the segment's reps actually booked per
     head that quarter (won_usd: (quarter start day, segment) -> USD), so attainment lands around 0.9 with
     a healthy share of reps above 1; new reps get 25%, 50%, 75% in their first three quarters."""
-    reps = org.reps_in(("AE", "AM"))
+    reps = org.reps_in(QUOTA_CARRYING_ROLES)
     quarters = quarter_starts(window.start // DAY, window.end // DAY + 100)
     complete = [q for q in quarters if _quarter_end(q) < window.end // DAY]
 
@@ -357,7 +357,7 @@ def territory_assignments_table(rng: np.random.Generator, org: Org, window: Wind
 
 
 def compensation_table(rng: np.random.Generator, org: Org, window: Window) -> Table:
-    reps = org.reps_in(("AE", "AM"))
+    reps = org.reps_in(QUOTA_CARRYING_ROLES)
     first_year = int(np.datetime64(window.start // DAY, "D").astype("datetime64[Y]").astype(int)) + 1970
     last_year = int(np.datetime64(window.end // DAY, "D").astype("datetime64[Y]").astype(int)) + 1970
     emp, year, ver = [], [], []

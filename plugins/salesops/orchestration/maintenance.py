@@ -20,7 +20,7 @@ from pathlib import Path
 from psycopg2 import sql
 
 from salesops import warehouse
-from salesops.config import Settings, load_settings
+from salesops.config import PUBLISHED_SCHEMA, Settings, load_settings
 from salesops.contracts import ENTITIES
 from salesops.ingest.loader import partition_name
 
@@ -126,7 +126,7 @@ def vacuum_analyze(settings: Settings | None = None) -> list[str]:
     try:
         with conn.cursor() as cur:
             cur.execute("select schemaname, relname from pg_stat_user_tables"
-                        " where schemaname in ('raw', 'meta', 'snapshots', 'marts') order by 1, 2")
+                        " where schemaname = any(%s) order by 1, 2", (["raw", "meta", "snapshots", PUBLISHED_SCHEMA],))
             for schema, table in cur.fetchall():
                 cur.execute(sql.SQL("vacuum (analyze) {}.{}").format(sql.Identifier(schema), sql.Identifier(table)))
                 done.append(f"{schema}.{table}")

@@ -25,12 +25,12 @@ from psycopg2.extensions import connection as PgConnection
 from psycopg2.extensions import cursor as PgCursor
 
 from salesops import schema, warehouse
-from salesops.config import Settings
+from salesops.config import NIGHT_LOCK_TOKEN_VARIABLE, Settings, night_lock_token
 from salesops.errors import NightLockedError, WarehouseError
 
 log = logging.getLogger(__name__)
 
-HOLDER_VARIABLE = "SALESOPS_NIGHT_LOCK_TOKEN"
+HOLDER_VARIABLE = NIGHT_LOCK_TOKEN_VARIABLE
 _SESSION_KEY = "hashtext('salesops.night')"  # held by the session of a CLI holder for its whole work
 _ROW_KEY = "hashtext('salesops.night_lock_row')"  # serialises reading and writing the row
 
@@ -142,7 +142,7 @@ def set_night(settings: Settings, token: str, night: date) -> None:
 def check_task(settings: Settings, night: date, run_id: str) -> None:
     """At a task's start: go on only when the lock is this run's (a CLI holder's token, or this scheduled
     run's lease, which its first task takes when the warehouse is free)."""
-    token = os.environ.get(HOLDER_VARIABLE)
+    token = night_lock_token()
     with warehouse.transaction(settings) as conn, conn.cursor() as cur:
         _ensure(cur)
         row = _current(cur)

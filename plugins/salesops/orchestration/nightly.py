@@ -127,7 +127,7 @@ def _forecast_vars(backfill_from: date | None) -> dict:
 
 
 # Outside Airflow (tests, benchmarks, a quick manual build) the whole project runs as one dbt build;
-# in the DAG, Cosmos runs the same selection as one task per node (salesops.dbt_tasks).
+# in the DAG, Cosmos runs the same selection as one task per node (salesops.transform.dbt_tasks).
 def build(night: date, full_refresh: bool = False, forecast_backfill_from: date | None = None,
           settings: Settings | None = None, select: list[str] | None = None) -> dict:
     """prepare_build, then dbt build (models, snapshots and their tests) into the build schema,

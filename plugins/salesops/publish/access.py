@@ -18,13 +18,13 @@ from psycopg2 import sql
 from psycopg2.extensions import cursor as PgCursor
 
 from salesops import credentials, warehouse
-from salesops.config import Settings
+from salesops.config import PUBLISHED_SCHEMA, Settings
 
 log = logging.getLogger(__name__)
 
 BI_ROLE = "bi_reader"
 ENGINEER_ROLE = "salesops_reader"  # engineers' read-only view of every schema (salesops show --engineer)
-READABLE_SCHEMA = "marts"
+READABLE_SCHEMA = PUBLISHED_SCHEMA
 READABLE_META_TABLES = ("dq_results",)
 
 
