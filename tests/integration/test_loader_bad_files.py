@@ -260,7 +260,7 @@ def test_values_the_warehouse_cannot_cast_are_quarantined_not_loaded(db, tmp_pat
 
 def test_a_nul_byte_deep_in_a_file_costs_its_row_only(db, tmp_path, path_kind):
     """Past the first 64 KiB (read to tell text from binary), a NUL in one value: that row is quarantined with
-    its line and column, the 2,000 others load (the whole file used to be refused by the warehouse)."""
+    its line and column, the 2,000 others load (the warehouse refuses a NUL in text: it must not cost the file)."""
     lines = [account(n) for n in range(1, 2001)]
     lines[1500] = account(1501, name="Acme\x00Corp")
     path = tmp_path / "accounts.csv"

@@ -3,7 +3,7 @@
     since they were taken. A freshly created table has
     none until autovacuum passes, and a table that took in two nights of slices kept statistics saying
     those nights were empty: the models after it in the same night got nested-loop plans. But an
-    incremental table that changed by 1% tonight keeps good statistics, and sampling a million-row
+    incremental table that changed by a little tonight keeps good statistics, and sampling a big
     table for nothing is a cost every night. The size is read in pages
     (pg_relation_size against the relpages the last analyze recorded): it counts tonight's own rows,
     which Postgres' row counters only show once the night commits. -#}

@@ -1,10 +1,10 @@
 {#- CRM users a table holds (in `user_column`) with another employee than `identities` now matches (or
     none): a changed work email moves a user's activities, deals and leads to another rep, and a full
     rebuild would credit them there. Compared with the matches the table's last build credited
-    (record_credited_users), a table of a few thousand users, instead of the distinct users of 5M
-    activities (2 s at --scale 1) or 1M deals (0.7 s); without it (the first incremental build), with
-    the distinct users it holds. Asked when the model compiles (and by fct_activities' pre-hook), before
-    anything writes: the same answer. -#}
+    (record_credited_users), a small table of users, instead of the distinct users of every activity
+    or deal the table holds; without it (the first incremental build), with the distinct users it
+    holds. Asked when the model compiles (and by fct_activities' pre-hook), before anything writes:
+    the same answer. -#}
 {% macro users_credited_elsewhere(identities, user_column='user_id') -%}
     {%- if not (execute and is_incremental()) -%}
         {{ return([]) }}

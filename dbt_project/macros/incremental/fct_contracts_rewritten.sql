@@ -13,7 +13,7 @@
         select dated.contract_id from {{ ref('stg_contracts__contract_events') }} as dated
         where
             -- its date after the last build's night and on or before tonight, as a range staging's
-            -- partial index of terminations can read (the 5.7k of 1.4M events at --scale 1)
+            -- partial index of terminations can read (a few of the events, not all of them)
             dated.event_type = 'terminated'
             and dated.occurred_at >= {{ since }} + 1
             and dated.occurred_at < {{ night() }} + 1

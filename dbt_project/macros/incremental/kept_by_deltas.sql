@@ -1,7 +1,7 @@
 {#- KPI tables of additive measures (counts, sums) kept by deltas: a night adds what its changed fact
     rows add and subtracts what their before-images had added, so its cost follows the change. Periods
-    recomputed whole (macros/incremental/periods_to_rebuild.sql) cost a whole rebuild at --scale 1, where the two
-    nights a mart catches up close old deals in every quarter (kpi_win_rate 8 s an incremental night).
+    recomputed whole (macros/incremental/periods_to_rebuild.sql) cost as much as a whole rebuild here:
+    the two nights a mart catches up close old deals in every quarter.
 
     The fact rows since the KPI's last build are the rows the fact wrote in its last build (each +1) and
     the before-images it kept of the rows it rewrote or removed (`intermediate.<fact>__replaced`, each
@@ -37,8 +37,8 @@
         {%- set replaced = replaced_rows_relation(fact) -%}
         {%- set columns = adapter.get_columns_in_relation(fact) | map(attribute='name') | list -%}
         {#- two branches, not `everything or loaded_through > built_night`: Postgres cannot search the
-            fact's index on loaded_through for an `or`, and scanned all 1M deals for the 4k written since
-            (0.2 s a KPI). The night it was built is a literal for the same reason (last_built_night). #}
+            fact's index on loaded_through for an `or`, and scans every deal for the few written since.
+            The night it was built is a literal for the same reason (last_built_night). #}
         select {{ columns | join(', ') }}, 1 as sign, {{ night() }} as as_of
         from {{ fact }}
         where (select everything from {{ deltas_table() }})

@@ -2,8 +2,8 @@
     then the latest batch and line). Staging's de-duplication for the small extracts, read whole.
 
     `distinct on` rather than `row_number() = 1`: the planner estimates its output as the number of
-    distinct keys, where it guessed a filter on a window result at 0.5% of the rows and then chose
-    nested loops over 100k-row joins (80 s instead of 1 s at scale 0.1). Postgres syntax; another
+    distinct keys, where it guesses a filter on a window result at its default 0.5% of the rows and
+    then chooses nested loops over joins of whole extracts. Postgres syntax; another
     warehouse would dispatch this macro to qualify/row_number.
 
     The big extracts' staging tables are kept incrementally instead: see latest_versions.sql. -#}

@@ -9,8 +9,8 @@
     `cte` (newest `order_by`, then the latest batch and line: latest_first). In an incremental run a
     key whose version held by the table comes first under that order is left out, so delete+insert
     keeps the held one: the table holds what the full read would give. The held versions are looked up
-    by the table's key index; reading their raw rows back by batch and line instead scanned the whole
-    raw table (1.1 s of the 1.3 s of `stg_crm__opportunities` on the 1% night at --scale 1). The order is on the cleaned
+    by the table's key index; reading their raw rows back by batch and line instead would scan the
+    whole raw table, most of the work of a night that delivers little. The order is on the cleaned
     columns (the parsed `updated_at`), on a full build as on an incremental one.
 
     `distinct on` rather than `row_number() = 1`: see latest_batch_rows.sql. The model must run

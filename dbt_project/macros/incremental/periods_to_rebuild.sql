@@ -5,8 +5,8 @@
     new values of the rows rewritten (`loaded_through`) and the old ones of their before-images
     (`intermediate.<fact>__replaced`, see macros/incremental/replaced_rows.sql), for the rows new, removed, or
     whose columns differ; each touched day touches its month and its quarter. A row written again
-    unchanged touches nothing: at --scale 1 the extract re-delivers a few hundred old closed deals a
-    night, spread over every quarter, which made every night rebuild all periods. `loaded_through` and
+    unchanged touches nothing: the extract re-delivers old closed deals every night, spread over every
+    quarter, which would make every night rebuild all periods. `loaded_through` and
     `updated_at` are not compared: they say when a row was written or edited, and no KPI is computed
     from them.
     Everything is recomputed instead unless the KPI was built with the fact's previous build and the
@@ -14,16 +14,16 @@
     a night: all rebuild whole).
 
     `counted_when`: what a fact row needs to count in the KPI at all (SQL over `{row}.` columns, e.g.
-    `{row}.is_won`): an image that does not count touches nothing. Of the 29k deals rewritten on the
-    --scale 1 incremental night, 961 are won, in 6 of the 13 quarters; all of them touched 12.
+    `{row}.is_won`): an image that does not count touches nothing. Of the deals a night rewrites, the
+    few won ones fall in a few quarters, where all of them together touch nearly every quarter.
 
     Pre-hook `prepare_periods_to_rebuild(fact, key_column, date_column, counted_when)`: works out the
     periods into a temporary table (hooks and the model's select share one session), and deletes them
     from the KPI table. The model then reads the fact rows of the touched quarters
     (`in_periods_to_rebuild`; given `first_quarter_to_rebuild`, from the earliest one on: a literal
-    bound its fact's index on the quarter can use, kpi_stage_duration reads Q4's 296k stays, not all
-    4.2M: 1.05 -> 0.30 s) and keeps its output rows of the touched periods (`is_period_to_rebuild`),
-    appended (incremental_strategy 'append').
+    bound its fact's index on the quarter can use: kpi_stage_duration reads the stays from the
+    earliest touched quarter on, not all of them) and keeps its output rows of the touched periods
+    (`is_period_to_rebuild`), appended (incremental_strategy 'append').
     Given `dimensions`, a KPI by dimension value recomputes only the (period, dimension value) groups
     touched (`dimension_touches`): its by_period rows are grouped one dimension at a time, each reading
     the rows of its touched groups (`in_groups_to_rebuild`, macros/utils/by_dimension.sql). -#}
@@ -108,7 +108,7 @@
                 {{- dimension_touches('replaced_rows', 'changed.' ~ key_column, 'changed', compared, dimensions) }}
             from {{ replaced }} as replaced_rows
             -- the rows written since, which every key replaced and still there was: found through the
-            -- fact's index on loaded_through, not by hashing the whole fact (4.2M stage changes, 1.2 s)
+            -- fact's index on loaded_through, not by hashing the whole fact (every stage change)
             left join {{ fact }} as changed
                 on
                     replaced_rows.replaced_key = changed.{{ key_column }}
@@ -127,8 +127,8 @@
     the two images differ in something else than the other dimension columns (segment, type, region,
     rep: a KPI only ever cuts by them, never counts or filters by them). An account that moved to
     another segment and region changes its deals' segment and region and nothing else: their 'all',
-    type and rep groups stay as they were. At --scale 1 the incremental night has a few such won deals
-    in five quarters that only their segments' and regions' rows need. -#}
+    type and rep groups stay as they were, and such won deals need only their segments' and regions'
+    rows rebuilt. -#}
 {% macro dimension_touches(image, other_key, other, compared, dimensions, other_exists=true) -%}
     {%- for dimension in dimensions or [] %},
                 {% if dimension == 'all' %}'all'{% else -%}
@@ -170,13 +170,13 @@
 
 {#- The fact rows a KPI reads tonight: those in a quarter to rebuild (every one when rebuilding whole).
     The first condition reads no column of the fact: Postgres evaluates it once, before the scan, and
-    skips the scan when no period is to be rebuilt (a night that touched none: 1-3 s a KPI at scale 1). -#}
+    skips the scan when no period is to be rebuilt (a night that touched none reads nothing). -#}
 {% macro in_periods_to_rebuild(date_column, first_quarter=none) -%}
     {%- if is_incremental() -%}
         (
             {%- if first_quarter %}
-            -- the form of the fact's index on the quarter (an index on the date itself also served the
-            -- fact's `is not null`, and Postgres read all 4.2M stays through it: 4.3 s for 1.1 s)
+            -- the form of the fact's index on the quarter (an index on the date itself also serves the
+            -- fact's `is not null`, and Postgres would read every stay through it)
             {{ dbt.date_trunc('quarter', date_column) }} >= cast('{{ first_quarter }}' as timestamp) and
             {%- endif %}
             exists (

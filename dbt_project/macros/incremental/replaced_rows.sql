@@ -27,7 +27,7 @@
             built.*
         from {{ this }} as built
         -- one list, not two `in`s joined by `or`: Postgres then looks the keys up in the key index
-        -- instead of scanning the whole table (5M activities at --scale 1)
+        -- instead of scanning the whole table
         where built.{{ key_column }} in ({{ rewritten_keys }} union {{ removed_keys }})
         union all
         -- the nights, also when nothing is replaced
@@ -36,7 +36,7 @@
         left join {{ this }} as nothing on false;
         create index on {{ replaced }} (replaced_key);
         -- the row count and the key are what the KPIs' plans need: sampling every column of the wide
-        -- fact rows took 0.25 s a table at --scale 1 (32k deals)
+        -- fact rows would cost time for nothing
         analyze {{ replaced }} (replaced_key);
     {%- endif -%}
 {%- endmacro %}
@@ -75,8 +75,8 @@
 
 {#- This incremental table's last build (`loaded_through`): the night it catches up from; 1900-01-01
     when it is empty, so an emptied table is rebuilt whole. Read once when the model runs and written
-    into its SQL as a literal: given a subquery, Postgres guessed a third of each table changed (1.5M
-    of 1M deals' rows, --scale 1) and planned scans and hash joins of whole tables. The model's SQL is
+    into its SQL as a literal: given a subquery, Postgres guesses a third of each table changed and
+    plans scans and hash joins of whole tables. The model's SQL is
     compiled before its pre-hooks run, so a night that does not move forward (empty_unless_moving_forward
     empties the table) reads as 1900-01-01 here too. A model without that pre-hook passes
     `before_tonight=false`: a retried build of tonight then catches up from tonight (nothing to do). -#}

@@ -1,6 +1,6 @@
 {#- dbt's snapshot staging compares the night's source rows with the snapshot's current versions: every
-    current version (dbt_valid_to is null), a CTE Postgres materialises whole (1M deals at --scale 1,
-    2.2 s a night for the ~8k deals delivered). A snapshot configured `stage_delivered_keys_only` hands
+    current version (dbt_valid_to is null), a CTE Postgres materialises whole (every deal, for the few
+    delivered a night). A snapshot configured `stage_delivered_keys_only` hands
     dbt's own staging SQL (dbt.default__snapshot_staging_table, unchanged) a temporary table of the
     current versions of the delivered keys only, looked up by the snapshot's index on them.
     Only for a snapshot that never looks for hard deletes (hard_deletes='ignore'): a key missing from

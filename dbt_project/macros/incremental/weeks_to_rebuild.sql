@@ -11,8 +11,8 @@
     all rebuild whole.
 
     Returns the weeks as ISO dates, or none for everything. Asked when the model compiles and again by
-    its pre-hook, both before the pre-hook deletes the weeks: the same answer. At --scale 1 the
-    incremental night touches one week (2.2k of 365k rows), where the table was rebuilt whole in 5 s. -#}
+    its pre-hook, both before the pre-hook deletes the weeks: the same answer. An incremental night
+    touches few weeks, a small part of a table otherwise rebuilt whole. -#}
 {% macro weeks_to_rebuild(fact, week_column, date_column, batch_column) -%}
     {%- if not (execute and is_incremental()) -%}
         {{ return(none) }}

@@ -1,7 +1,7 @@
 {#- The median (percentile_cont(0.5)) of each group, read from a table of value counts: one row per
     group and value with how many rows hold it. For the KPI medians of whole days: a few hundred
     distinct values per group, so counting them is a hash aggregate, where percentile_cont sorted every
-    row (kpi_stage_duration sorted 6.5M rows, spilling 270 MB to disk, at --scale 1).
+    row (kpi_stage_duration's stays, spilling to disk).
 
     The median of n values is the average of the values at 0-based positions floor((n - 1) / 2) and
     ceil((n - 1) / 2) of the sorted list: one value when n is odd, the two middle ones when even. A

@@ -1,7 +1,7 @@
 {#- The logical date of the night being built.
 
     The pipeline passes it in the environment (SALESOPS_NIGHT), read only when a node runs: dbt re-parses
-    the whole project whenever a --vars value changes (5-6 s a call, twice a night), but not for an
+    the whole project, a slow step, whenever a --vars value changes, but not for an
     environment variable that parsing never reads. `--vars '{night: YYYY-MM-DD}'` still works (a manual
     run, the unit tests' overrides) and wins. -#}
 {% macro night_value() -%}
