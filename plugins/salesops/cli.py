@@ -216,7 +216,11 @@ def cmd_report(args: argparse.Namespace) -> int:
     from salesops.report import night_page, run_summary
 
     settings = load_settings()
-    print(run_summary.format_text(run_summary.summarize(settings, args.date)))
+    summary = run_summary.summarize(settings, args.date)
+    if not (summary.files or summary.checks or summary.published):
+        raise SalesopsError(f"no run of night {args.date} is recorded here: nothing to report"
+                            f" (salesops run --date {args.date} runs it)")
+    print(run_summary.format_text(summary))
     print(f"\nreport: {night_page.write_night_report(settings, args.date)}")
     return 0
 

@@ -175,3 +175,11 @@ def test_the_airflow_run_of_a_killed_command_ends_with_it(db, warehouse_server, 
     command.wait()
     airflow.wait(timeout=60)  # raises if it outlives its command
     assert not airflow.is_running()
+
+
+def test_a_report_of_a_night_that_never_ran_is_refused(db, warehouse_server):
+    """`salesops report` of a night with no load, check or publication says so, and writes no page."""
+    result = salesops("report", "--date", "1999-12-30")
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "no run of night 1999-12-30 is recorded here" in result.stderr
+    assert not (warehouse_server.reports_dir / "nights" / "1999-12-30.html").exists()
