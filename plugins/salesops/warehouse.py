@@ -190,16 +190,24 @@ def secure_home(settings: Settings) -> None:
             child.chmod(stat.S_IMODE(child.stat().st_mode) & ~(stat.S_IRWXG | stat.S_IRWXO))
 
 
-def status(settings: Settings | None = None) -> ServerStatus:
+def status(settings: Settings | None = None, check_port: bool = True) -> ServerStatus:
     settings = settings or load_settings()
     pid = None
     pid_file = settings.pgdata / "postmaster.pid"
     if pid_file.exists():
         try:
-            pid = int(pid_file.read_text().splitlines()[0])
+            lines = pid_file.read_text().splitlines()
+            pid = int(lines[0])
             os.kill(pid, 0)
         except (ValueError, IndexError, ProcessLookupError, PermissionError):
             pid = None
+        else:
+            # the pid file's fourth line is the port it listens on: a URL to another port would fail later
+            port = lines[3].strip() if len(lines) > 3 else str(settings.pg_port)
+            if check_port and port != str(settings.pg_port):
+                raise WarehouseError(f"the embedded server in {settings.pgdata} listens on port {port}, not on"
+                                     f" SALESOPS_PG_PORT {settings.pg_port}: set it back"
+                                     " (`salesops db stop` works either way)")
     return ServerStatus(running=pid is not None, pid=pid, url=settings.warehouse_url, pgdata=settings.pgdata)
 
 
@@ -257,17 +265,17 @@ def stop(settings: Settings | None = None) -> ServerStatus:
     settings = settings or load_settings()
     if not settings.uses_embedded_warehouse:
         raise WarehouseError("SALESOPS_WAREHOUSE_URL is set: there is no embedded server to stop")
-    if status(settings).running:
+    if status(settings, check_port=False).running:  # whatever port it was started on
         user = SERVICE_USER if _running_as_root() else None
         result = _run([str(bin_dir() / "pg_ctl"), "-D", str(settings.pgdata), "-m", "fast", "-w", "stop"], user)
         if result.returncode != 0:
             raise WarehouseError(f"pg_ctl stop failed: {result.stderr.strip()}")
-    return status(settings)
+    return status(settings, check_port=False)
 
 
 def destroy(settings: Settings) -> None:
     """Stop the server and delete its data directory (used by tests and `make clean`)."""
-    if status(settings).running:
+    if status(settings, check_port=False).running:
         stop(settings)
     shutil.rmtree(settings.pgdata, ignore_errors=True)
 

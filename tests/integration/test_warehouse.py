@@ -8,9 +8,11 @@ from pathlib import Path
 
 import psutil
 import psycopg2
+import pytest
 
 from salesops import warehouse
 from salesops.config import load_settings
+from salesops.errors import WarehouseError
 
 from ..conftest import free_port
 
@@ -85,3 +87,16 @@ def test_a_server_killed_with_sigkill_is_reported_stopped_and_recovers_at_the_ne
         conn.close()
     finally:
         warehouse.destroy(settings)
+
+
+def test_a_running_server_on_another_port_than_the_setting_is_named(warehouse_server):
+    """SALESOPS_PG_PORT changed while the server runs: status says where it listens instead of a URL
+    that points nowhere."""
+    import dataclasses
+
+    elsewhere = dataclasses.replace(warehouse_server, pg_port=warehouse_server.pg_port + 1)
+    with pytest.raises(WarehouseError, match=f"listens on port {warehouse_server.pg_port}, not on"
+                                             f" SALESOPS_PG_PORT {warehouse_server.pg_port + 1}"):
+        warehouse.status(elsewhere)
+    assert warehouse.status(warehouse_server).running
+    assert warehouse.status(elsewhere, check_port=False).running  # what `salesops db stop` looks at
