@@ -138,7 +138,7 @@ def load_settings() -> Settings:
         bi_password=os.environ.get("SALESOPS_BI_PASSWORD") or None,
         gx_workers=_positive_int("SALESOPS_GX_WORKERS", min(4, os.cpu_count() or 1)),
         dbt_tasks=dbt_tasks,
-        dbt_manifest_override=_path("SALESOPS_DBT_MANIFEST"),
+        dbt_manifest_override=_manifest_path("SALESOPS_DBT_MANIFEST"),
         retention_days=_positive_int("SALESOPS_RETENTION_DAYS", Settings.retention_days, minimum=0),
         retry_delay_seconds=_positive_int("SALESOPS_RETRY_DELAY_SECONDS", Settings.retry_delay_seconds),
         landing_deferrable=_boolean("SALESOPS_LANDING_DEFERRABLE", Settings.landing_deferrable),
@@ -181,6 +181,14 @@ def _boolean(name: str, default: bool) -> bool:
     if word in dbt_vars()["false_words"]:
         return False
     raise ConfigError(f"{name} must be true or false, got {text!r}")
+
+
+def _manifest_path(name: str) -> Path | None:
+    """dbt writes its manifest as <target>/manifest.json: another file name would never be written."""
+    path = _path(name)
+    if path is not None and path.name != "manifest.json":
+        raise ConfigError(f"{name} must name a file called manifest.json (dbt's name for it), got {str(path)!r}")
+    return path
 
 
 def _path(name: str) -> Path | None:

@@ -87,7 +87,8 @@ def test_settings_are_checked_when_read(monkeypatch):
                                   ("SALESOPS_PG_PORT", "abc", "1 or more"),
                                   ("SALESOPS_PG_PORT", "99999", "1 to 65535"),
                                   ("SALESOPS_WAREHOUSE_URL", "mysql://x", "postgresql://"),
-                                  ("SALESOPS_LANDING_DEFERRABLE", "maybe", "true or false")):
+                                  ("SALESOPS_LANDING_DEFERRABLE", "maybe", "true or false"),
+                                  ("SALESOPS_DBT_MANIFEST", "/tmp/custom.json", "manifest.json")):
         with monkeypatch.context() as patch:
             patch.setenv(name, value)
             with pytest.raises(ConfigError, match=f"{name}.*{expected}|{expected}.*{name}"):
