@@ -39,6 +39,9 @@ def dbt_vars() -> dict:
 BUILD_SCHEMA: str = dbt_vars()["build_schema"]
 PUBLISHED_SCHEMA: str = dbt_vars()["published_schema"]
 PREVIOUS_SCHEMA = f"{PUBLISHED_SCHEMA}_previous"
+# What a boolean field of an extract (and a yes/no setting) may hold, in any case; empty is null.
+TRUE_WORDS: tuple[str, ...] = tuple(dbt_vars()["true_words"])
+FALSE_WORDS: tuple[str, ...] = tuple(dbt_vars()["false_words"])
 
 
 @dataclass(frozen=True)
@@ -176,9 +179,9 @@ def _boolean(name: str, default: bool) -> bool:
     if not text:
         return default
     word = text.strip().lower()
-    if word in dbt_vars()["true_words"]:
+    if word in TRUE_WORDS:
         return True
-    if word in dbt_vars()["false_words"]:
+    if word in FALSE_WORDS:
         return False
     raise ConfigError(f"{name} must be true or false, got {text!r}")
 

@@ -16,9 +16,6 @@ STAGE_PROBABILITY = {
     "negotiation": 80, "closed_won": 100, "closed_lost": 0,
 }
 FORECAST_CATEGORIES = ("pipeline", "best_case", "commit", "closed", "omitted")
-# What a boolean field may hold (any case; empty is null), defined once in dbt_project.yml's vars.
-TRUE_WORDS: tuple[str, ...] = tuple(dbt_vars()["true_words"])
-FALSE_WORDS: tuple[str, ...] = tuple(dbt_vars()["false_words"])
 # HR role groups, defined once in dbt_project.yml's vars (the models group by them too).
 SALES_ROLES: tuple[str, ...] = tuple(dbt_vars()["sales_roles"])
 SALES_OPS_ROLES: tuple[str, ...] = tuple(dbt_vars()["sales_ops_roles"])

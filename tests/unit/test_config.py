@@ -97,8 +97,8 @@ def test_settings_are_checked_when_read(monkeypatch):
 
 def test_the_facts_python_shares_with_dbt_are_dbt_projects_vars():
     """Schema names, HR role groups and boolean words: defined in dbt_project.yml, read from there."""
-    from salesops.config import BUILD_SCHEMA, PUBLISHED_SCHEMA, dbt_vars
-    from salesops.contracts import FALSE_WORDS, QUOTA_CARRYING_ROLES, SALES_OPS_ROLES, SALES_ROLES, TRUE_WORDS
+    from salesops.config import BUILD_SCHEMA, FALSE_WORDS, PUBLISHED_SCHEMA, TRUE_WORDS, dbt_vars
+    from salesops.contracts import QUOTA_CARRYING_ROLES, SALES_OPS_ROLES, SALES_ROLES
 
     project = yaml.safe_load((PROJECT_DIR / "dbt_project" / "dbt_project.yml").read_text())["vars"]
     assert dbt_vars() == project

@@ -12,15 +12,14 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
+from salesops.config import FALSE_WORDS, TRUE_WORDS
 from salesops.contracts import (
     BOOLEAN,
     DATE,
-    FALSE_WORDS,
     INTEGER,
     NUMERIC,
     TEXT,
     TIMESTAMP,
-    TRUE_WORDS,
     Column,
     Entity,
 )

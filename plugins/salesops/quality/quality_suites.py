@@ -12,16 +12,14 @@ from pathlib import Path
 
 import yaml
 
-from salesops.config import PROJECT_DIR
+from salesops.config import FALSE_WORDS, PROJECT_DIR, TRUE_WORDS
 from salesops.contracts import (
     BOOLEAN,
     DATE,
     ENTITIES,
-    FALSE_WORDS,
     INTEGER,
     NUMERIC,
     TIMESTAMP,
-    TRUE_WORDS,
     Column,
     Entity,
 )
@@ -407,16 +405,12 @@ def _night_rows(mart: MartChecks, build_schema: str, night: str) -> str:
 _SQL_TYPES = {INTEGER: "bigint", NUMERIC: "numeric", DATE: "date", TIMESTAMP: "timestamptz"}
 
 
-def _quoted(words: tuple[str, ...]) -> str:
-    return ", ".join(f"'{word}'" for word in words)
-
-
 def typed_sql(column: Column) -> str:
     """A raw text column as its contract's type (the audit views' and the failing-lines queries' reading)."""
     ident = f'"{column.name}"'
     if column.type == BOOLEAN:
-        return (f"case when lower(trim({ident})) in ({_quoted(TRUE_WORDS)}) then true "
-                f"when lower(trim({ident})) in ({_quoted(FALSE_WORDS)}) then false end")
+        return (f"case when lower(trim({ident})) in ({', '.join(map(_literal, TRUE_WORDS))}) then true "
+                f"when lower(trim({ident})) in ({', '.join(map(_literal, FALSE_WORDS))}) then false end")
     if column.type in _SQL_TYPES:
         return f"cast(nullif(trim({ident}), '') as {_SQL_TYPES[column.type]})"
     return ident
