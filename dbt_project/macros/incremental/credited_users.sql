@@ -3,7 +3,7 @@
     rebuild would credit them there. Compared with the matches the table's last build credited
     (record_credited_users), a small table of users, instead of the distinct users of every activity
     or deal the table holds; without it (the first incremental build), with the distinct users it
-    holds. Asked when the model compiles (and by fct_activities' pre-hook), before anything writes:
+    holds. Asked when the model compiles (and by fct_activities' engine step), before anything writes:
     the same answer. -#}
 {% macro users_credited_elsewhere(identities, user_column='user_id') -%}
     {%- if not (execute and is_incremental()) -%}
@@ -31,9 +31,10 @@
     {{ return(run_query(query).columns[0].values() | list) }}
 {%- endmacro %}
 
-{#- Post-hook: the matches this build credited, for users_credited_elsewhere on the next. Kept by the
-    table's oid, in `intermediate`: write-audit-publish renames the schemas, the tables keep their oid,
-    and each of the two fact tables it rotates caught up from its own last build. -#}
+{#- Step of the engine after the select (by_key, `credits_users`): the matches this build credited, for
+    users_credited_elsewhere on the next. Kept by the table's oid, in `intermediate`: write-audit-publish
+    renames the schemas, the tables keep their oid, and each of the two fact tables it rotates caught up
+    from its own last build. -#}
 {% macro record_credited_users(identities) -%}
     {%- set credited = credited_users_relation(this) -%}
     {%- set table_oid = "'" ~ this.include(database=false) ~ "'::regclass" -%}
@@ -48,6 +49,11 @@
     `user_column`: the rows to credit anew. -#}
 {% macro keys_held_by_users(key_column, user_column, users) -%}
     select held.{{ key_column }} from {{ this }} as held where held.{{ user_column }} in ({{ quoted_list(users) }})
+{%- endmacro %}
+
+{#- The model that matches CRM users to HR employees, whose matches the tables kept by key credit. -#}
+{% macro credited_identities_model() -%}
+    {{ return('int_rep_identities_matched') }}
 {%- endmacro %}
 
 {% macro credited_users_relation(fact) -%}

@@ -1,8 +1,11 @@
 {#- The activities fct_activities rewrites: those in the batches loaded since its newest (the batches the
     model reads), and those it holds with a user now matched to another employee (`recredited`, from
-    users_credited_elsewhere). The model selects them, and its pre-hook keeps their before-images
-    (macros/incremental/replaced_rows.sql). -#}
-{% macro fct_activities_rewritten(recredited) -%}
+    users_credited_elsewhere; asked here when not given). The model selects them, and the engine
+    keeps their before-images (macros/incremental/replaced_rows.sql). -#}
+{% macro fct_activities_rewritten(recredited=none) -%}
+    {%- if recredited is none -%}
+        {%- set recredited = users_credited_elsewhere(ref(credited_identities_model())) -%}
+    {%- endif -%}
     select delivered.activity_id from {{ ref('stg_crm__activities') }} as delivered
     where delivered._batch_id > (
         select cast(coalesce(max(loaded.batch_date), cast('1900-01-01' as date)) as text) from {{ this }} as loaded

@@ -1,7 +1,8 @@
 {#- The contracts fct_contracts rewrites when it catches up from the night `since` (its last build); its
-    pre-hook works them out once into a temporary table (macros/incremental/keys_to_rewrite.sql), analysed so
+    the engine works them out once into a temporary table (macros/incremental/keys_to_rewrite.sql), analysed so
     Postgres plans the model's joins for their real number. -#}
-{% macro fct_contracts_rewritten(since) -%}
+{% macro fct_contracts_rewritten(since=none) -%}
+    {%- set since = since if since is not none else last_built_night() -%}
         -- chains recomputed since the last build (every contract delivered since, and its chain)
         select chained.contract_id from {{ ref('int_contracts_chained') }} as chained
         where chained.loaded_through > {{ since }}

@@ -2,7 +2,8 @@
     int_leads_converted rewrote since, those with an activity delivered or dated into the nights since,
     and those whose first activity was delivered again since (it may have moved to another lead or day).
     Each branch reads an index (loaded_through, batch_date, activity_date). -#}
-{% macro fct_leads_rewritten(since) -%}
+{% macro fct_leads_rewritten(since=none) -%}
+    {%- set since = since if since is not none else last_built_night() -%}
     select rewritten.lead_id from {{ ref('int_leads_converted') }} as rewritten
     where rewritten.loaded_through > {{ since }}
     union

@@ -1,20 +1,21 @@
-{#- KPI tables of additive measures (counts, sums) kept by deltas: a night adds what its changed fact
-    rows add and subtracts what their before-images had added, so its cost follows the change. Periods
-    recomputed whole (macros/incremental/periods_to_rebuild.sql) cost as much as a whole rebuild here:
-    the two nights a mart catches up close old deals in every quarter.
+{#- KPI tables of additive measures (counts, sums) kept by deltas: a night adds what its changed fact rows add
+    and subtracts what their before-images had added, so its cost follows the change. Periods recomputed
+    whole (macros/incremental/periods_to_rebuild.sql) cost as much as a whole rebuild here: the two nights
+    a mart catches up close old deals in every quarter.
 
     The fact rows since the KPI's last build are the rows the fact wrote in its last build (each +1) and
-    the before-images it kept of the rows it rewrote or removed (`intermediate.<fact>__replaced`, each
-    -1, as they stood on the night the KPI was built); a row written again unchanged cancels out.
-    Everything is rebuilt instead, as in periods_to_rebuild, unless the KPI was built with the fact's
-    previous build and the fact caught up tonight.
+    the before-images it kept of the rows it rewrote or removed (`intermediate.<fact>__replaced`, each -1,
+    as they stood on the night the KPI was built); a row written again unchanged cancels out. Everything
+    is rebuilt instead, as in periods_to_rebuild, unless the KPI was built with the fact's previous build
+    and the fact caught up tonight.
 
-    Pre-hook `prepare_deltas(fact)`: works out whether to rebuild everything (into a temporary table), and
-    if so empties the KPI table. The model reads `signed_fact_rows(fact)` (the fact's columns, `sign`, and
-    `as_of`: the night the row counts as of), sums `sign` and `sign * measure` per key, keeps the keys
-    whose sums moved, adds the rows the table holds for them (`held_plus_deltas`), and writes them by key
-    (delete+insert). A post-hook removes the keys left with nothing counted
-    (`drop_empty_keys(count_column)`), which a whole rebuild would not have. -#}
+    Engine step before the select (by_deltas) `prepare_deltas(fact)`: works out whether to rebuild
+    everything (into a temporary table), and if so empties the KPI table. The model reads
+    `signed_fact_rows(fact)` (the fact's columns, `sign`, and `as_of`: the night the row counts as of),
+    sums `sign` and `sign * measure` per key, keeps the keys whose sums moved, adds the rows the table
+    holds for them (`held_plus_deltas`), and writes them by key (delete+insert). The step after the select
+    removes the keys left with nothing counted (`drop_empty_keys(count_column)`, on `kept_while`), which a
+    whole rebuild would not have. -#}
 {% macro prepare_deltas(fact) -%}
     {%- if is_incremental() -%}
         {%- set replaced = replaced_rows_relation(fact) -%}

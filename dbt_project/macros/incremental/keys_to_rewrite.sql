@@ -1,8 +1,8 @@
-{#- Pre-hook of a model kept by key whose keys to rewrite cost a query worth running once: works them
-    out into a temporary table (hooks and the model's select share one session), analysed so Postgres
-    plans the select's joins for their real number. fct_contracts' select reads it; fct_leads' select
-    and before-images (record_replaced_rows) both do, so its search of the leads for the first
-    activities delivered again runs once, not twice. -#}
+{#- Step of the engine (by_key, `prepare_keys`) for a model kept by key whose keys to rewrite cost a query
+    worth running once: works them out into a temporary table (hooks and the model's select share one
+    session), analysed so Postgres plans the select's joins for their real number. fct_contracts' select
+    reads it; fct_leads' select and before-images (record_replaced_rows) both do, so its search of the
+    leads for the first activities delivered again runs once, not twice. -#}
 {% macro prepare_keys_to_rewrite(keys_query) -%}
     {%- if is_incremental() -%}
         drop table if exists {{ keys_to_rewrite_table() }};
@@ -20,9 +20,10 @@
     pg_temp.{{ this.identifier }}__keys_to_rewrite
 {%- endmacro %}
 
-{#- Pre-hook of a table kept by key that follows a parent kept by key (`loaded_through`): delete the keys
-    the parent rewrote since this table's last build and those gone from staging since, so the model's
-    select writes back only those still in it (a won deal reopened, lost or deleted leaves). -#}
+{#- Step of the engine (by_key, `follows`) for a table kept by key that follows a parent kept by key
+    (`loaded_through`): delete the keys the parent rewrote since this table's last build and those gone
+    from staging since, so the model's select writes back only those still in it (a won deal reopened,
+    lost or deleted leaves). -#}
 {% macro remove_keys_rewritten_since(parent, key_column, staging_relation) -%}
     {%- if is_incremental() -%}
         {%- set since = last_built_night() -%}

@@ -1,32 +1,31 @@
 {#- KPI tables by period kept incrementally: a night recomputes only the months and quarters its changes
     touch, and keeps the others (SPEC: every period still equals a full rebuild).
 
-    The touched days are `date_column` of the fact's rows that changed since the KPI's last build: the
-    new values of the rows rewritten (`loaded_through`) and the old ones of their before-images
-    (`intermediate.<fact>__replaced`, see macros/incremental/replaced_rows.sql), for the rows new, removed, or
-    whose columns differ; each touched day touches its month and its quarter. A row written again
-    unchanged touches nothing: the extract re-delivers old closed deals every night, spread over every
-    quarter, which would make every night rebuild all periods. `loaded_through` and
-    `updated_at` are not compared: they say when a row was written or edited, and no KPI is computed
-    from them.
-    Everything is recomputed instead unless the KPI was built with the fact's previous build and the
-    fact caught up tonight (a rerun, an older night, a fact emptied and rebuilt whole, a KPI that missed
-    a night: all rebuild whole).
+    The touched days are `date_column` of the fact's rows that changed since the KPI's last build: the new
+    values of the rows rewritten (`loaded_through`) and the old ones of their before-images
+    (`intermediate.<fact>__replaced`, see macros/incremental/replaced_rows.sql), for the rows new,
+    removed, or whose columns differ; each touched day touches its month and its quarter. A row written
+    again unchanged touches nothing: the extract re-delivers old closed deals every night, spread over
+    every quarter, which would make every night rebuild all periods. `loaded_through` and `updated_at` are
+    not compared: they say when a row was written or edited, and no KPI is computed from them. Everything
+    is recomputed instead unless the KPI was built with the fact's previous build and the fact caught up
+    tonight (a rerun, an older night, a fact emptied and rebuilt whole, a KPI that missed a night: all
+    rebuild whole).
 
     `counted_when`: what a fact row needs to count in the KPI at all (SQL over `{row}.` columns, e.g.
-    `{row}.is_won`): an image that does not count touches nothing. Of the deals a night rewrites, the
-    few won ones fall in a few quarters, where all of them together touch nearly every quarter.
+    `{row}.is_won`): an image that does not count touches nothing. Of the deals a night rewrites, the few
+    won ones fall in a few quarters, where all of them together touch nearly every quarter.
 
-    Pre-hook `prepare_periods_to_rebuild(fact, key_column, date_column, counted_when)`: works out the
-    periods into a temporary table (hooks and the model's select share one session), and deletes them
-    from the KPI table. The model then reads the fact rows of the touched quarters
-    (`in_periods_to_rebuild`; given `first_quarter_to_rebuild`, from the earliest one on: a literal
-    bound its fact's index on the quarter can use: kpi_stage_duration reads the stays from the
+    Engine step before the select (by_period) `prepare_periods_to_rebuild(fact, key_column, date_column,
+    counted_when)`: works out the periods into a temporary table (hooks and the model's select share one
+    session), and deletes them from the KPI table. The model then reads the fact rows of the touched
+    quarters (`in_periods_to_rebuild`; given `first_quarter_to_rebuild`, from the earliest one on: a
+    literal bound its fact's index on the quarter can use: kpi_stage_duration reads the stays from the
     earliest touched quarter on, not all of them) and keeps its output rows of the touched periods
-    (`is_period_to_rebuild`), appended (incremental_strategy 'append').
-    Given `dimensions`, a KPI by dimension value recomputes only the (period, dimension value) groups
-    touched (`dimension_touches`): its by_period rows are grouped one dimension at a time, each reading
-    the rows of its touched groups (`in_groups_to_rebuild`, macros/utils/by_dimension.sql). -#}
+    (`is_period_to_rebuild`), appended (incremental_strategy 'append'). Given `dimensions`, a KPI by
+    dimension value recomputes only the (period, dimension value) groups touched (`dimension_touches`):
+    its by_period rows are grouped one dimension at a time, each reading the rows of its touched groups
+    (`in_groups_to_rebuild`, macros/utils/by_dimension.sql). -#}
 {% macro prepare_periods_to_rebuild(fact, key_column, date_column, counted_when='true', dimensions=none) -%}
     {%- if is_incremental() -%}
         drop table if exists {{ periods_to_rebuild_table() }};
@@ -71,7 +70,7 @@
 {%- endmacro %}
 
 {#- The CTEs `built` (the KPI's last build night), `everything` (rebuild whole?) and `touched_days`,
-    shared by the pre-hook and first_quarter_to_rebuild. -#}
+    shared by the engine step and first_quarter_to_rebuild. -#}
 {% macro touched_days_ctes(fact, key_column, date_column, counted_when, dimensions=none) -%}
     {%- set replaced = replaced_rows_relation(fact) -%}
     {%- set replaced_exists = relation_exists_now(replaced) -%}
@@ -146,17 +145,21 @@
     {%- endfor %}
 {%- endmacro %}
 
-{#- The first day of the earliest quarter to rebuild, read when the model compiles (before its pre-hook
+{#- The first day of the earliest quarter to rebuild, read when the model compiles (before the engine's step
     deletes anything: the same answer), or none when rebuilding whole or touching nothing. Written into
     the model's SQL as a literal bound on the fact's indexed date (`in_periods_to_rebuild`), it lets
     Postgres read the index from there instead of the whole fact: the periods themselves are only known
-    to the pre-hook's temporary table, after the SQL is compiled. Worth it only for a fact indexed on
+    to the engine step's temporary table, after the SQL is compiled. Worth it only for a fact indexed on
     date_trunc('quarter', date_column) (kpi_stage_duration's, kpi_lead_generation's); it costs the change
     detection once more. -#}
-{% macro first_quarter_to_rebuild(fact, key_column, date_column, counted_when='true') -%}
+{% macro first_quarter_to_rebuild() -%}
     {%- if not (execute and is_incremental()) -%}
         {{ return(none) }}
     {%- endif -%}
+    {%- set fact = ref(incremental_engine_option('fact')) -%}
+    {%- set key_column = incremental_engine_option('key_column') -%}
+    {%- set date_column = incremental_engine_option('date_column') -%}
+    {%- set counted_when = incremental_engine_option('counted_when', 'true') -%}
     {%- set first -%}
         with
         {{ touched_days_ctes(fact, key_column, date_column, counted_when) }}

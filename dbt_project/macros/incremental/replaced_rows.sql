@@ -3,7 +3,7 @@
 
     A fact kept by key (delete+insert) loses the old version of each row it rewrites; a KPI by period
     must recompute the period the row was in as well as the one it is in now (a deal whose close date
-    moved, or that was deleted), and need not recompute any for a row written again unchanged. Pre-hook
+    moved, or that was deleted), and need not recompute any for a row written again unchanged. Engine step
     of the fact, after empty_unless_moving_forward and before its keys are removed: replaces
     `intermediate.<fact>__replaced` with the whole rows this build will rewrite or remove
     (`rewritten_keys`, `removed_keys`: queries of keys), and the nights it catches up between: from its
@@ -77,8 +77,8 @@
     when it is empty, so an emptied table is rebuilt whole. Read once when the model runs and written
     into its SQL as a literal: given a subquery, Postgres guesses a third of each table changed and
     plans scans and hash joins of whole tables. The model's SQL is
-    compiled before its pre-hooks run, so a night that does not move forward (empty_unless_moving_forward
-    empties the table) reads as 1900-01-01 here too. A model without that pre-hook passes
+    compiled before the engine's steps run, so a night that does not move forward (empty_unless_moving_forward
+    empties the table) reads as 1900-01-01 here too. A model without that step passes
     `before_tonight=false`: a retried build of tonight then catches up from tonight (nothing to do). -#}
 {% macro last_built_night(before_tonight=true, night_column='loaded_through') -%}
     {%- if execute and is_incremental() -%}

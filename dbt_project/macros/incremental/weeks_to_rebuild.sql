@@ -10,13 +10,18 @@
     rerun, an older night, a fact rebuilt without its KPI, a KPI that missed a night the fact caught up:
     all rebuild whole.
 
-    Returns the weeks as ISO dates, or none for everything. Asked when the model compiles and again by
-    its pre-hook, both before the pre-hook deletes the weeks: the same answer. An incremental night
+    The fact, its week, date and batch columns are the model's engine options (strategy by_period,
+    period 'week'). Returns the weeks as ISO dates, or none for everything. Asked when the model compiles and again by
+    the engine's step, both before that step deletes the weeks: the same answer. An incremental night
     touches few weeks, a small part of a table otherwise rebuilt whole. -#}
-{% macro weeks_to_rebuild(fact, week_column, date_column, batch_column) -%}
+{% macro weeks_to_rebuild() -%}
     {%- if not (execute and is_incremental()) -%}
         {{ return(none) }}
     {%- endif -%}
+    {%- set fact = ref(incremental_engine_option('fact')) -%}
+    {%- set week_column = incremental_engine_option('week_column') -%}
+    {%- set date_column = incremental_engine_option('date_column') -%}
+    {%- set batch_column = incremental_engine_option('batch_column') -%}
     {%- set replaced = replaced_rows_relation(fact) -%}
     {%- if not relation_exists_now(replaced) -%}
         {{ return(none) }}
@@ -47,7 +52,7 @@
     {{ return(run_query(touched).columns[0].values() | list) }}
 {%- endmacro %}
 
-{#- Pre-hook: delete the weeks to rebuild (every row when rebuilding whole). -#}
+{#- Step of the engine (by_period, period 'week'): delete the weeks to rebuild (every row when rebuilding whole). -#}
 {% macro delete_weeks_to_rebuild(weeks, week_start_column) -%}
     {%- if is_incremental() -%}
         delete from {{ this }}

@@ -12,7 +12,7 @@
     config(
         materialized='incremental',
         unique_key='contract_id',
-        pre_hook="{{ empty_unless_moving_forward('loaded_through') }}",
+        incremental_engine={'strategy': 'by_key'},
         indexes=[{'columns': ['contract_id']}, {'columns': ['loaded_through']}],
     )
 }}

@@ -10,9 +10,7 @@
     config(
         materialized='incremental',
         unique_key='opportunity_id',
-        pre_hook=[
-            "{{ empty_unless_moving_forward('loaded_through') }}",
-        ],
+        incremental_engine={'strategy': 'by_key'},
         indexes=[{'columns': ['opportunity_id']}, {'columns': ['account_id']}, {'columns': ['loaded_through']}],
     )
 }}

@@ -4,7 +4,7 @@
 -- since the last build, plus this table's own versions of the deals those batches touch, and rewrites
 -- those deals (delete+insert by opportunity): the cost follows the change, not the history. Lives in
 -- the `intermediate` schema, outside the write-audit-publish swap, so a night that does not move forward
--- (a rerun, or an older night rebuilt) first empties it (pre-hook) and rebuilds it from all history:
+-- (a rerun, or an older night rebuilt) first empties it (the engine) and rebuilds it from all history:
 -- never a version from the future.
 -- The open_current and next_changed indexes find the versions open on a forecast's as-of day (the current
 -- open ones, a small share of all versions, and those superseded since: int_forecast_pipeline_methods);
@@ -13,7 +13,7 @@
     config(
         materialized='incremental',
         unique_key='opportunity_id',
-        pre_hook="{{ empty_unless_moving_forward('loaded_through') }}",
+        incremental_engine={'strategy': 'by_key'},
         post_hook=[
             "create index if not exists int_opportunity_history_versions_open_current on {{ this }} (opportunity_id)
                 where next_changed_at is null and stage not in ('closed_won', 'closed_lost')",

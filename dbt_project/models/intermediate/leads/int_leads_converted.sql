@@ -4,7 +4,7 @@
 -- build, those dated into the night since, those whose owner is now matched to another employee, and
 -- those whose deal's outcome changed (the deal rewritten or deleted since), so the table equals a
 -- full build (a whole rebuild every night was the cost); leads deleted or dated after the night since
--- are removed first (pre-hook). Outside the write-audit-publish swap: a rerun or an older night empties
+-- are removed first (by the engine). Outside the write-audit-publish swap: a rerun or an older night empties
 -- it first. Indexed on converted_opportunity_id: the leads of the deals rewritten or deleted since are
 -- looked up, not every lead scanned twice.
 -- depends_on: {{ ref('stg_crm__opportunities') }} (the deals deleted since, read on incremental nights)
@@ -13,13 +13,7 @@
     config(
         materialized='incremental',
         unique_key='lead_id',
-        pre_hook=[
-            "{{ empty_unless_moving_forward('loaded_through') }}",
-            "{{ remove_keys_gone_since_built(ref('stg_crm__leads'), 'lead_id') }}",
-        ],
-        post_hook=[
-            "{{ record_credited_users(ref('int_rep_identities_matched')) }}",
-        ],
+        incremental_engine={'strategy': 'by_key', 'removes_gone_from': 'stg_crm__leads', 'credits_users': true},
         indexes=[{'columns': ['lead_id']}, {'columns': ['loaded_through']}, {'columns': ['converted_opportunity_id']}],
     )
 }}

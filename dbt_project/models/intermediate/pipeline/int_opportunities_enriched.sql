@@ -8,7 +8,7 @@
 -- build, those dated into the night since, and those whose account's segment, region or country,
 -- owner's employee, or rate (tonight's while open, the close day's once closed; the rate used is kept
 -- to compare) is no longer the one held, so the table equals a full build (a whole rebuild every night
--- was the cost). Deals deleted or dated after the night since are removed first (pre-hook). Outside the
+-- was the cost). Deals deleted or dated after the night since are removed first (by the engine). Outside the
 -- write-audit-publish swap (`intermediate`), so a rerun or an older night empties it and rebuilds it whole.
 -- Indexed on account_id: the deals on the accounts delivered since are looked up, not every deal scanned;
 -- and on the won deals' closed_date, for the won deals int_bookings_credited reads as their close date
@@ -23,12 +23,8 @@
     config(
         materialized='incremental',
         unique_key='opportunity_id',
-        pre_hook=[
-            "{{ empty_unless_moving_forward('loaded_through') }}",
-            "{{ remove_keys_gone_since_built(ref('stg_crm__opportunities'), 'opportunity_id') }}",
-        ],
+        incremental_engine={'strategy': 'by_key', 'removes_gone_from': 'stg_crm__opportunities', 'credits_users': true},
         post_hook=[
-            "{{ record_credited_users(ref('int_rep_identities_matched')) }}",
             'create index if not exists int_opportunities_enriched_won_closed on {{ this }} (closed_date) where is_won',
             'create index if not exists int_opportunities_enriched_rate_day on {{ this }}'
             ' (coalesce(closed_date, close_date)) where is_closed',

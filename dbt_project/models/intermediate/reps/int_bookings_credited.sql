@@ -4,20 +4,19 @@
 -- (quota attainment, ramp time, territory, pipeline coverage) read every enriched deal for the won
 -- ones. A night rewrites the deals int_opportunities_enriched rewrote
 -- since this table's last build and the won deals whose close date came into the nights since, through
--- the enriched deals' indexes; a pre-hook first removes the deals rewritten and those gone from staging,
+-- the enriched deals' indexes; the engine first removes the deals rewritten and those gone from staging,
 -- so a deal reopened, lost or deleted leaves (macros/incremental/keys_to_rewrite.sql). Indexed on loaded_through:
 -- its last build's night is read three times a night.
--- depends_on: {{ ref('stg_crm__opportunities') }} (its pre-hook reads the deletions from staging)
+-- depends_on: {{ ref('stg_crm__opportunities') }} (the engine reads the deletions from staging)
 {%- set since = last_built_night() %}
 {{
     config(
         materialized='incremental',
         unique_key='opportunity_id',
-        pre_hook=[
-            "{{ empty_unless_moving_forward('loaded_through') }}",
-            "{{ remove_keys_rewritten_since(ref('int_opportunities_enriched'), 'opportunity_id',
-                                            ref('stg_crm__opportunities')) }}",
-        ],
+        incremental_engine={
+            'strategy': 'by_key', 'follows': 'int_opportunities_enriched',
+            'removes_gone_from': 'stg_crm__opportunities',
+        },
         indexes=[{'columns': ['opportunity_id']}, {'columns': ['loaded_through']}],
     )
 }}

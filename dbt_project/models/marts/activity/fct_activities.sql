@@ -13,11 +13,11 @@
     config(
         materialized='incremental',
         unique_key='activity_id',
-        pre_hook="{{ record_replaced_rows('activity_id',
-                    fct_activities_rewritten(users_credited_elsewhere(ref('int_rep_identities_matched'))),
-                    'select cast(null as text) where false', night_column='batch_date') }}",
+        incremental_engine={
+            'strategy': 'by_key', 'night_column': 'batch_date', 'rebuild_unless_moving_forward': false,
+            'rewrites': 'fct_activities_rewritten', 'before_images': true, 'credits_users': true,
+        },
         post_hook=[
-            "{{ record_credited_users(ref('int_rep_identities_matched')) }}",
             'create index if not exists fct_activities_lead on {{ this }} (lead_id) where lead_id is not null',
         ],
         indexes=[{'columns': ['batch_date']}, {'columns': ['activity_date']}, {'columns': ['activity_id']}],

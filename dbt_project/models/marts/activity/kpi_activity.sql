@@ -1,16 +1,17 @@
 -- Activity per rep and week (weeks start on Monday): calls, emails, meetings and demos logged.
 -- Incremental by week: a night recomputes the weeks its changed activities were or are in, and those
 -- of the activities dated into the nights since, and keeps the rest (macros/incremental/weeks_to_rebuild.sql).
--- Indexed on week_start (the pre-hook deletes the weeks it rebuilds) and loaded_through: the quality
+-- Indexed on week_start (the engine deletes the weeks it rebuilds) and loaded_through: the quality
 -- gate checks every row of the weeks the night wrote.
-{%- set weeks = weeks_to_rebuild(ref('fct_activities'), 'activity_week', 'activity_date', 'batch_date') %}
+{%- set weeks = weeks_to_rebuild() %}
 {{
     config(
         materialized='incremental',
         incremental_strategy='append',
-        pre_hook="{{ delete_weeks_to_rebuild(
-                    weeks_to_rebuild(ref('fct_activities'), 'activity_week', 'activity_date', 'batch_date'),
-                    'week_start') }}",
+        incremental_engine={
+            'strategy': 'by_period', 'period': 'week', 'fact': 'fct_activities', 'week_column': 'activity_week',
+            'date_column': 'activity_date', 'batch_column': 'batch_date', 'week_start_column': 'week_start',
+        },
         indexes=[{'columns': ['week_start']}, {'columns': ['loaded_through']}],
     )
 }}

@@ -6,7 +6,7 @@
 -- with a contract event delivered since or a termination dated into the nights since, those on an
 -- account delivered since, and those whose owner's employee, USD values or `is_active` on the night are
 -- no longer the ones held (one scan of the table); the others are kept, so the table equals a full
--- build. The keys are worked out by the pre-hook into a temporary table
+-- build. The keys are worked out by the engine into a temporary table
 -- (macros/incremental/fct_contracts_rewritten.sql), analysed: told a few thousand, Postgres joins only
 -- those contracts with their accounts, owners, rates and terminations, where a subquery (estimated at
 -- all of them) had it join every contract first.
@@ -17,10 +17,7 @@
     config(
         materialized='incremental',
         unique_key='contract_id',
-        pre_hook=[
-            "{{ empty_unless_moving_forward('loaded_through') }}",
-            "{{ prepare_keys_to_rewrite(fct_contracts_rewritten(last_built_night())) }}",
-        ],
+        incremental_engine={'strategy': 'by_key', 'rewrites': 'fct_contracts_rewritten', 'prepare_keys': true},
         indexes=[{'columns': ['contract_id']}, {'columns': ['account_id']}, {'columns': ['loaded_through']}],
     )
 }}

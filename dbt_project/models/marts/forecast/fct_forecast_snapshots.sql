@@ -13,6 +13,7 @@
     config(
         materialized='incremental',
         unique_key='as_of_date',
+        incremental_engine={'strategy': 'by_slice'},
         tags=['forecast'],
     )
 }}

@@ -5,6 +5,7 @@
     config(
         materialized='incremental',
         unique_key='snapshot_date',
+        incremental_engine={'strategy': 'by_slice'},
     )
 }}
 

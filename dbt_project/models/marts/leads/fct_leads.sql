@@ -3,24 +3,21 @@
 -- Incremental by lead (delete+insert): a night rewrites the leads int_leads_converted rewrote since
 -- this table's own build, the leads with an activity written or dated into the night since, and the
 -- leads whose first activity was rewritten (it may have moved to another lead or day); leads gone from
--- int_leads_converted are removed first (pre-hook), and the old versions of the rows rewritten or
+-- int_leads_converted are removed first (by the engine), and the old versions of the rows rewritten or
 -- removed are kept for the lead KPIs kept incrementally (macros/incremental/replaced_rows.sql). Write-audit-publish
 -- recycles the previous-but-one marts as the build schema, so this catches up two nights; a rerun or an
 -- older night empties it. Indexed on the quarter of created_date (kpi_lead_generation reads the leads
 -- from the first quarter it rebuilds on) and on first_activity_id (the leads whose first activity was
 -- delivered again are looked up, not found by reading every lead).
--- depends_on: {{ ref('stg_crm__leads') }} (its pre-hooks read the deletions from staging)
+-- depends_on: {{ ref('stg_crm__leads') }} (the engine reads the deletions from staging)
 {{
     config(
         materialized='incremental',
         unique_key='lead_id',
-        pre_hook=[
-            "{{ empty_unless_moving_forward('loaded_through') }}",
-            "{{ prepare_keys_to_rewrite(fct_leads_rewritten(last_built_night())) }}",
-            "{{ record_replaced_rows('lead_id', keys_to_rewrite('lead_id'),
-                keys_gone_since(ref('stg_crm__leads'), 'lead_id', last_built_night())) }}",
-            "{{ remove_keys_gone_since_built(ref('stg_crm__leads'), 'lead_id') }}",
-        ],
+        incremental_engine={
+            'strategy': 'by_key', 'rewrites': 'fct_leads_rewritten', 'prepare_keys': true, 'before_images': true,
+            'removes_gone_from': 'stg_crm__leads',
+        },
         post_hook=[
             'create index if not exists fct_leads_created_quarter on {{ this }}'
             ~ ' (date_trunc(\'quarter\', cast(created_date as timestamp)))',

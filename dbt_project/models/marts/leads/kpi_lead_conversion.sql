@@ -8,8 +8,7 @@
     config(
         materialized='incremental',
         unique_key=['cohort_month', 'source'],
-        pre_hook="{{ prepare_deltas(ref('fct_leads')) }}",
-        post_hook="{{ drop_empty_keys('leads') }}",
+        incremental_engine={'strategy': 'by_deltas', 'fact': 'fct_leads', 'kept_while': 'leads'},
     )
 }}
 

@@ -10,12 +10,14 @@
     config(
         materialized='incremental',
         incremental_strategy='append',
-        pre_hook="{{ prepare_periods_to_rebuild(ref('fct_leads'), 'lead_id', 'created_date') }}",
+        incremental_engine={
+            'strategy': 'by_period', 'fact': 'fct_leads', 'key_column': 'lead_id', 'date_column': 'created_date',
+        },
     )
 }}
 {#- the earliest quarter to rebuild, as a literal bound on fct_leads' index on the quarter (the date cast
     to a timestamp: the index's form, which date_trunc of a date, on the session's time zone, cannot be) -#}
-{%- set first_quarter = first_quarter_to_rebuild(ref('fct_leads'), 'lead_id', 'created_date') %}
+{%- set first_quarter = first_quarter_to_rebuild() %}
 
 with
 

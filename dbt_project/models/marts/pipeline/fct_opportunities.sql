@@ -3,23 +3,20 @@
 -- (SPEC section 4, stage conversion).
 -- Incremental by deal (delete+insert): a night rewrites the deals int_opportunities_enriched rewrote
 -- since this table's own build and those with stage changes since; deals gone from it are removed
--- first (pre-hook), and the old versions of the rows rewritten or removed are kept for the KPI tables
+-- first (by the engine), and the old versions of the rows rewritten or removed are kept for the KPI tables
 -- that recompute only the periods a night touches (macros/incremental/replaced_rows.sql). Write-audit-publish
 -- recycles the previous-but-one marts as the build schema, so this catches up two nights; a rerun or an
 -- older night empties it and builds it whole.
 -- Indexed on loaded_through: the quality gate checks the night's rows.
--- depends_on: {{ ref('stg_crm__opportunities') }} (its pre-hooks read the deletions from staging)
+-- depends_on: {{ ref('stg_crm__opportunities') }} (the engine reads the deletions from staging)
 {{
     config(
         materialized='incremental',
         unique_key='opportunity_id',
-        pre_hook=[
-            "{{ empty_unless_moving_forward('loaded_through') }}",
-            "{{ record_replaced_rows('opportunity_id',
-                fct_opportunities_rewritten(last_built_night()),
-                keys_gone_since(ref('stg_crm__opportunities'), 'opportunity_id', last_built_night())) }}",
-            "{{ remove_keys_gone_since_built(ref('stg_crm__opportunities'), 'opportunity_id') }}",
-        ],
+        incremental_engine={
+            'strategy': 'by_key', 'rewrites': 'fct_opportunities_rewritten', 'before_images': true,
+            'removes_gone_from': 'stg_crm__opportunities',
+        },
         indexes=[{'columns': ['opportunity_id']}, {'columns': ['loaded_through']}],
     )
 }}

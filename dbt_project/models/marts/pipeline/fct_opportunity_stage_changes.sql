@@ -13,9 +13,10 @@
     config(
         materialized='incremental',
         unique_key='opportunity_id',
-        pre_hook="{{ record_replaced_rows('opportunity_id', stage_changes_rewritten(last_built_night()),
-                                          'select cast(null as text) where false',
-                                          replaced_key_column='history_id') }}",
+        incremental_engine={
+            'strategy': 'by_key', 'rebuild_unless_moving_forward': false, 'rewrites': 'stage_changes_rewritten',
+            'before_images': true, 'replaced_key_column': 'history_id',
+        },
         post_hook=[
             'create index if not exists fct_opportunity_stage_changes_left_quarter on {{ this }}'
             ~ ' (date_trunc(\'quarter\', left_at))',

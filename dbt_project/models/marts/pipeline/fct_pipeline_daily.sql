@@ -11,6 +11,7 @@
     config(
         materialized='incremental',
         unique_key='snapshot_date',
+        incremental_engine={'strategy': 'by_slice'},
         indexes=[{'columns': ['snapshot_date']}],
     )
 }}

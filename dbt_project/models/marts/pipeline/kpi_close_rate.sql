@@ -6,8 +6,7 @@
     config(
         materialized='incremental',
         unique_key=['period_type', 'period_start', 'dimension', 'dimension_value'],
-        pre_hook="{{ prepare_deltas(ref('fct_opportunities')) }}",
-        post_hook="{{ drop_empty_keys('closed_from_proposal') }}",
+        incremental_engine={'strategy': 'by_deltas', 'fact': 'fct_opportunities', 'kept_while': 'closed_from_proposal'},
     )
 }}
 

@@ -7,6 +7,7 @@
     config(
         materialized='incremental',
         unique_key='snapshot_date',
+        incremental_engine={'strategy': 'by_slice'},
         indexes=[{'columns': ['snapshot_date']}],
     )
 }}

@@ -8,9 +8,11 @@
     config(
         materialized='incremental',
         incremental_strategy='append',
-        pre_hook="{{ prepare_periods_to_rebuild(ref('fct_opportunities'), 'opportunity_id', 'closed_date',
-                                               counted_when='{row}.is_won',
-                                               dimensions=['all', 'segment', 'type', 'region', 'rep']) }}",
+        incremental_engine={
+            'strategy': 'by_period', 'fact': 'fct_opportunities', 'key_column': 'opportunity_id',
+            'date_column': 'closed_date', 'counted_when': '{row}.is_won',
+            'dimensions': ['all', 'segment', 'type', 'region', 'rep'],
+        },
     )
 }}
 

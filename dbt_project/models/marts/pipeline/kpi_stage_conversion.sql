@@ -11,8 +11,7 @@
     config(
         materialized='incremental',
         unique_key=['cohort_month', 'stage'],
-        pre_hook="{{ prepare_deltas(ref('fct_opportunities')) }}",
-        post_hook="{{ drop_empty_keys('cohort_deals') }}",
+        incremental_engine={'strategy': 'by_deltas', 'fact': 'fct_opportunities', 'kept_while': 'cohort_deals'},
     )
 }}
 with

@@ -8,14 +8,15 @@
     config(
         materialized='incremental',
         incremental_strategy='append',
-        pre_hook="{{ prepare_periods_to_rebuild(ref('fct_opportunity_stage_changes'), 'history_id', 'left_at',
-                    counted_when='{row}.left_at is not null and {row}.stage_order between 1 and 5') }}",
+        incremental_engine={
+            'strategy': 'by_period', 'fact': 'fct_opportunity_stage_changes', 'key_column': 'history_id',
+            'date_column': 'left_at',
+            'counted_when': '{row}.left_at is not null and {row}.stage_order between 1 and 5',
+        },
     )
 }}
-{#- the earliest quarter to rebuild, as a literal bound on the fact's date (the pre-hook's arguments) -#}
-{%- set first_quarter = first_quarter_to_rebuild(
-    ref('fct_opportunity_stage_changes'), 'history_id', 'left_at',
-    counted_when='{row}.left_at is not null and {row}.stage_order between 1 and 5') %}
+{#- the earliest quarter to rebuild, as a literal bound on the fact's date (from the engine's options) -#}
+{%- set first_quarter = first_quarter_to_rebuild() %}
 
 with
 

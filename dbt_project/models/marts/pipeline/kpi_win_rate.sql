@@ -5,8 +5,9 @@
     config(
         materialized='incremental',
         unique_key=['period_type', 'period_start', 'dimension', 'dimension_value'],
-        pre_hook="{{ prepare_deltas(ref('fct_opportunities')) }}",
-        post_hook="{{ drop_empty_keys('won_deals + lost_deals') }}",
+        incremental_engine={
+            'strategy': 'by_deltas', 'fact': 'fct_opportunities', 'kept_while': 'won_deals + lost_deals',
+        },
     )
 }}
 

@@ -4,7 +4,7 @@
     config(
         materialized='incremental',
         unique_key='event_id',
-        pre_hook="{{ empty_unless_moving_forward('_batch_id') }}",
+        incremental_engine={'strategy': 'latest_versions'},
         post_hook=[
             'create index if not exists stg_contracts__contract_events_terminated on {{ this }} (occurred_at)'
             ~ ' where event_type = \'terminated\'',

@@ -5,7 +5,7 @@
     config(
         materialized='incremental',
         unique_key='contract_id',
-        pre_hook="{{ empty_unless_moving_forward('_batch_id') }}",
+        incremental_engine={'strategy': 'latest_versions'},
         indexes=[{'columns': ['contract_id']}, {'columns': ['_batch_id']}, {'columns': ['parent_contract_id']}],
     )
 }}

@@ -7,7 +7,7 @@
     config(
         materialized='incremental',
         unique_key='account_id',
-        pre_hook="{{ empty_unless_moving_forward('_batch_id') }}",
+        incremental_engine={'strategy': 'latest_versions'},
         indexes=[{'columns': ['account_id']}, {'columns': ['_batch_id']}],
     )
 }}

@@ -5,7 +5,7 @@
     config(
         materialized='incremental',
         unique_key='lead_id',
-        pre_hook="{{ empty_unless_moving_forward('_batch_id') }}",
+        incremental_engine={'strategy': 'latest_versions'},
         indexes=[{'columns': ['lead_id']}, {'columns': ['_batch_id']}, {'columns': ['created_at']}],
     )
 }}

@@ -6,7 +6,7 @@
     config(
         materialized='incremental',
         unique_key='opportunity_id',
-        pre_hook="{{ empty_unless_moving_forward('_batch_id') }}",
+        incremental_engine={'strategy': 'latest_versions'},
         indexes=[{'columns': ['opportunity_id']}, {'columns': ['_batch_id']}, {'columns': ['created_at']}],
     )
 }}
