@@ -81,15 +81,7 @@ def warehouse_server(settings: Settings) -> Iterator[Settings]:
 def db(warehouse_server: Settings) -> Iterator[psycopg2.extensions.connection]:
     """A connection to a freshly emptied warehouse database (each test starts clean)."""
     conn = warehouse.connect(warehouse_server)
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute(
-            "select nspname from pg_namespace where nspname not like 'pg\\_%' and nspname not in"
-            " ('information_schema', 'public')"
-        )
-        for (schema,) in cur.fetchall():
-            cur.execute(f'drop schema "{schema}" cascade')
-    conn.autocommit = False
+    warehouse.drop_every_schema(conn)
     yield conn
     conn.close()
 

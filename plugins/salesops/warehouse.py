@@ -343,6 +343,20 @@ def transaction(settings: Settings | None = None) -> Iterator[PgConnection]:
         conn.close()
 
 
+def drop_every_schema(conn: PgConnection) -> None:
+    """Empty the database of everything the project (or anyone) created: every schema but the system's and
+    `public`. For a warehouse of its own (the backtest's, a test's), never the nightly one."""
+    autocommit, conn.autocommit = conn.autocommit, True
+    try:
+        with conn.cursor() as cur:
+            cur.execute("select nspname from pg_namespace where nspname not like 'pg\\_%'"
+                        " and nspname not in ('information_schema', 'public')")
+            for (schema,) in cur.fetchall():
+                cur.execute(f'drop schema "{schema}" cascade')
+    finally:
+        conn.autocommit = autocommit
+
+
 def redact(url: str) -> str:
     """The URL with its password hidden, for messages and logs."""
     parts = urlsplit(url)

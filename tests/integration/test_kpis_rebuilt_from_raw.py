@@ -12,6 +12,7 @@ from datetime import date
 import pandas as pd
 import pytest
 
+from salesops import warehouse
 from salesops.contracts import SOURCES, STAGE_PROBABILITY
 from salesops.ingest.loader import load_source
 from salesops.orchestration import nightly
@@ -39,16 +40,8 @@ def _quarter(day: pd.Series) -> pd.Series:
 
 @pytest.fixture(scope="module")
 def built(warehouse_server, tmp_path_factory):
-    import psycopg2
-
-    conn = psycopg2.connect(warehouse_server.warehouse_url)
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute("select nspname from pg_namespace where nspname not like 'pg\\_%' and nspname not in"
-                    " ('information_schema', 'public')")
-        for (schema,) in cur.fetchall():
-            cur.execute(f'drop schema "{schema}" cascade')
-    conn.autocommit = False
+    conn = warehouse.connect(warehouse_server)
+    warehouse.drop_every_schema(conn)
     for night in ("2026-11-19", "2026-11-20", "2026-11-21"):
         for source in SOURCES:
             load_source(conn, SAMPLE_LANDING, source, date.fromisoformat(night))

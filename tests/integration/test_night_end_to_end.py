@@ -322,12 +322,7 @@ def test_a_backfill_killed_during_dbt_and_resumed_gives_the_marts_of_the_nights_
     holds exactly the marts the nights gave run one by one (the first with a task per model)."""
     nights_published_through(run_env, warehouse_server, "2026-11-21")  # the one-by-one marts to compare with
     conn = warehouse.connect(warehouse_server)
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute("select nspname from pg_namespace where nspname not like 'pg\\_%'"
-                    " and nspname not in ('information_schema', 'public')")
-        for (schema,) in cur.fetchall():
-            cur.execute(f'drop schema "{schema}" cascade')
+    warehouse.drop_every_schema(conn)
     conn.close()
     cli = Path(sys.executable).parent / "salesops"
     log = Path(run_env["SALESOPS_AIRFLOW_HOME"]) / "runs" / "salesops_nightly_2026-11-21.log"

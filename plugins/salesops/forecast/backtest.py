@@ -63,13 +63,7 @@ def run(settings: Settings, landing: Path, seed: int, since: date = SINCE) -> li
     """Load the night, rebuild the forecasts of every accuracy day since `since`, and score them (company)."""
     conn = warehouse.connect(settings)
     try:
-        conn.autocommit = True
-        with conn.cursor() as cur:
-            cur.execute("select nspname from pg_namespace where nspname not like 'pg\\_%'"
-                        " and nspname not in ('information_schema', 'public')")
-            for (schema,) in cur.fetchall():
-                cur.execute(f'drop schema "{schema}" cascade')
-        conn.autocommit = False
+        warehouse.drop_every_schema(conn)
         for source in SOURCES:
             load_source(conn, landing, source, NIGHT)
         quality_gate.prepare_audit_views(settings, NIGHT)

@@ -129,12 +129,16 @@ def grant_meta(cur: PgCursor) -> None:
             cur.execute(sql.SQL("grant select on meta.{} to {}").format(sql.Identifier(table), role))
 
 
+def _role_and_schema_exist(cur: PgCursor, schema: str) -> bool:
+    if not role_exists(cur):
+        return False
+    cur.execute("select 1 from pg_namespace where nspname = %s", (schema,))
+    return cur.fetchone() is not None
+
+
 def grant_published(cur: PgCursor) -> None:
     """bi_reader reads every table of the published marts (called inside the publish transaction)."""
-    if not role_exists(cur):
-        return
-    cur.execute("select 1 from pg_namespace where nspname = %s", (READABLE_SCHEMA,))
-    if cur.fetchone() is None:
+    if not _role_and_schema_exist(cur, READABLE_SCHEMA):
         return
     schema, role = sql.Identifier(READABLE_SCHEMA), sql.Identifier(BI_ROLE)
     cur.execute(sql.SQL("grant usage on schema {} to {}").format(schema, role))
@@ -143,10 +147,7 @@ def grant_published(cur: PgCursor) -> None:
 
 def revoke_schema(cur: PgCursor, schema: str) -> None:
     """Take bi_reader's grants off a schema that is about to be written (a recycled build schema)."""
-    if not role_exists(cur):
-        return
-    cur.execute("select 1 from pg_namespace where nspname = %s", (schema,))
-    if cur.fetchone() is None:
+    if not _role_and_schema_exist(cur, schema):
         return
     name, role = sql.Identifier(schema), sql.Identifier(BI_ROLE)
     cur.execute(sql.SQL("revoke usage on schema {} from {}").format(name, role))

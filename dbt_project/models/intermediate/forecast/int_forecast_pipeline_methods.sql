@@ -199,11 +199,7 @@ open_deals as (
             )
     left join fx_rates
         on versions.currency = fx_rates.currency and as_of_dates.as_of_date = fx_rates.rate_date
-    left join segment_rates
-        on
-            as_of_dates.as_of_date = segment_rates.as_of_date
-            and versions.segment = segment_rates.segment
-            and versions.stage = segment_rates.stage
+    left join segment_rates using (as_of_date, segment, stage)
     left join company_rates
         on as_of_dates.as_of_date = company_rates.as_of_date and versions.stage = company_rates.stage
 ),
@@ -364,13 +360,7 @@ new_pipeline as (
         coalesce(var_samp(coalesce(new_deal_bookings.new_usd, 0)), 0) as new_variance
     from complete_analogs
     cross join scopes
-    left join new_deal_bookings
-        on
-            complete_analogs.as_of_date = new_deal_bookings.as_of_date
-            and complete_analogs.period_type = new_deal_bookings.period_type
-            and complete_analogs.period_start = new_deal_bookings.period_start
-            and complete_analogs.periods_back = new_deal_bookings.periods_back
-            and scopes.scope = new_deal_bookings.scope
+    left join new_deal_bookings using (as_of_date, period_type, period_start, periods_back, scope)
     group by complete_analogs.as_of_date, complete_analogs.period_type, complete_analogs.period_start, scopes.scope
 ),
 
@@ -390,26 +380,11 @@ combined as (
         coalesce(pipeline_by_period.historical_variance, 0) as historical_variance
     from periods
     cross join scopes
-    left join bookings_by_period
-        on
-            periods.as_of_date = bookings_by_period.as_of_date
-            and periods.period_type = bookings_by_period.period_type
-            and periods.period_start = bookings_by_period.period_start
-            and scopes.scope = bookings_by_period.scope
-    left join pipeline_by_period
-        on
-            periods.as_of_date = pipeline_by_period.as_of_date
-            and periods.period_type = pipeline_by_period.period_type
-            and periods.period_start = pipeline_by_period.period_start
-            and scopes.scope = pipeline_by_period.scope
+    left join bookings_by_period using (as_of_date, period_type, period_start, scope)
+    left join pipeline_by_period using (as_of_date, period_type, period_start, scope)
     -- no forecast without a complete earlier period to learn the deals not created yet from (a history too
     -- short: its first weeks), as the time series needs a year of months
-    inner join new_pipeline
-        on
-            periods.as_of_date = new_pipeline.as_of_date
-            and periods.period_type = new_pipeline.period_type
-            and periods.period_start = new_pipeline.period_start
-            and scopes.scope = new_pipeline.scope
+    inner join new_pipeline using (as_of_date, period_type, period_start, scope)
 ),
 
 methods as (

@@ -58,16 +58,8 @@ changed_deals as (
 ),
 
 versions as (
-    -- the version that first made each deal won (marked in the history table, per deal)
-    select * from {{ ref('int_opportunity_versions') }}
-    where
-        is_first_win
-        {% if is_incremental() -%}
-            -- an array, not `in (select ...)`: the condition then reaches the history table under the
-            -- view's joins and its index finds the few deals (as a semi-join, Postgres joined every
-            -- first close with its deal and account first)
-            and opportunity_id = any(array(select changed_deals.opportunity_id from changed_deals))
-        {%- endif %}
+    -- the version that first made each deal won (macros/incremental/first_versions_of_changed_deals.sql)
+    {{ first_versions_of_changed_deals('is_first_win') }}
 ),
 
 first_wins as (

@@ -165,16 +165,8 @@ final as (
             end as numeric(18, 2)
         ) as open_pipeline_usd
     from territory_periods
-    left join territory_quotas
-        on
-            territory_periods.territory_id = territory_quotas.territory_id
-            and territory_periods.period_type = territory_quotas.period_type
-            and territory_periods.period_start = territory_quotas.period_start
-    left join territory_bookings
-        on
-            territory_periods.territory_id = territory_bookings.territory_id
-            and territory_periods.period_type = territory_bookings.period_type
-            and territory_periods.period_start = territory_bookings.period_start
+    left join territory_quotas using (territory_id, period_type, period_start)
+    left join territory_bookings using (territory_id, period_type, period_start)
     left join current_territory_accounts
         on territory_periods.territory_id = current_territory_accounts.territory_id
     left join current_territory_pipeline

@@ -113,11 +113,7 @@ errors as materialized (
         ) as period_after,
         avg(ln((coalesce(actuals.actual_usd, 0) + 1) / (earlier_forecasts.forecast_usd + 1))) as log_error
     from earlier_forecasts
-    left join actuals
-        on
-            earlier_forecasts.period_type = actuals.period_type
-            and earlier_forecasts.period_start = actuals.period_start
-            and earlier_forecasts.scope = actuals.scope
+    left join actuals using (period_type, period_start, scope)
     where
         {{ dbt.dateadd('month', period_months('earlier_forecasts.period_type'), 'earlier_forecasts.period_start') }}
         <= {{ night() }}
@@ -198,13 +194,7 @@ calibrated as (
         coalesce(error_statistics.periods, 0) as calibration_periods,
         coalesce(error_statistics.error_distance, 0) as error_distance
     from raw_with_horizon
-    left join error_statistics
-        on
-            raw_with_horizon.as_of_date = error_statistics.as_of_date
-            and raw_with_horizon.period_type = error_statistics.period_type
-            and raw_with_horizon.period_start = error_statistics.period_start
-            and raw_with_horizon.scope = error_statistics.scope
-            and raw_with_horizon.method = error_statistics.method
+    left join error_statistics using (as_of_date, period_type, period_start, scope, method)
 ),
 
 method_error_sizes as (

@@ -81,16 +81,8 @@ compared as (
         snapshots.upper_usd,
         coalesce(actuals.actual_usd, 0) as actual_usd
     from horizons
-    inner join snapshots
-        on
-            horizons.as_of_date = snapshots.as_of_date
-            and horizons.period_type = snapshots.period_type
-            and horizons.period_start = snapshots.period_start
-    left join actuals
-        on
-            horizons.period_type = actuals.period_type
-            and horizons.period_start = actuals.period_start
-            and snapshots.scope = actuals.scope
+    inner join snapshots using (as_of_date, period_type, period_start)
+    left join actuals using (period_type, period_start, scope)
 ),
 
 final as (

@@ -106,11 +106,7 @@ final as (
         cast(round(cast(medians.median_value as numeric), 2) as numeric(10, 2)) as median_days_to_first_activity,
         cast({{ night() }} as date) as loaded_through
     from aggregated
-    left join medians
-        on
-            aggregated.period_type = medians.period_type
-            and aggregated.period_start = medians.period_start
-            and aggregated.lead_source = medians.lead_source
+    left join medians using (period_type, period_start, lead_source)
     where {{ is_period_to_rebuild('aggregated.period_type', 'aggregated.period_start') }}
 )
 

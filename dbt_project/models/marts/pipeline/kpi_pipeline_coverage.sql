@@ -66,16 +66,8 @@ rep_periods as (
         coalesce(bookings_so_far.bookings_usd, 0) as bookings_usd,
         coalesce(pipeline_in_period.open_pipeline_usd, 0) as open_pipeline_usd
     from quota_periods
-    left join bookings_so_far
-        on
-            quota_periods.employee_id = bookings_so_far.employee_id
-            and quota_periods.period_type = bookings_so_far.period_type
-            and quota_periods.period_start = bookings_so_far.period_start
-    left join pipeline_in_period
-        on
-            quota_periods.employee_id = pipeline_in_period.employee_id
-            and quota_periods.period_type = pipeline_in_period.period_type
-            and quota_periods.period_start = pipeline_in_period.period_start
+    left join bookings_so_far using (employee_id, period_type, period_start)
+    left join pipeline_in_period using (employee_id, period_type, period_start)
 ),
 
 scopes as (

@@ -70,12 +70,7 @@ final as (
         cast(round(cast(medians.median_value as numeric), 2) as numeric(10, 2)) as median_cycle_days,
         cast({{ night() }} as date) as loaded_through
     from aggregated
-    left join medians
-        on
-            aggregated.period_type = medians.period_type
-            and aggregated.period_start = medians.period_start
-            and aggregated.dimension = medians.dimension
-            and aggregated.dimension_value = medians.dimension_value
+    left join medians using (period_type, period_start, dimension, dimension_value)
 )
 
 select * from final

@@ -105,12 +105,7 @@ final as (
         cast(round(cast(medians.median_value as numeric), 2) as numeric(10, 2)) as median_days_in_stage,
         cast({{ night() }} as date) as loaded_through
     from aggregated
-    left join medians
-        on
-            aggregated.period_type = medians.period_type
-            and aggregated.period_start = medians.period_start
-            and aggregated.stage = medians.stage
-            and aggregated.stage_order = medians.stage_order
+    left join medians using (period_type, period_start, stage, stage_order)
     where {{ is_period_to_rebuild('aggregated.period_type', 'aggregated.period_start') }}
 )
 

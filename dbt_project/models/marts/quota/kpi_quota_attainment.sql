@@ -53,11 +53,7 @@ final as (
             round(bookings_in_period.bookings_usd / nullif(quota_periods.quota_usd, 0), 6) as numeric(12, 6)
         ) as attainment
     from quota_periods
-    inner join bookings_in_period
-        on
-            quota_periods.employee_id = bookings_in_period.employee_id
-            and quota_periods.period_type = bookings_in_period.period_type
-            and quota_periods.period_start = bookings_in_period.period_start
+    inner join bookings_in_period using (employee_id, period_type, period_start)
 )
 
 select * from final
