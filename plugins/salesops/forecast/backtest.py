@@ -9,6 +9,7 @@ inside the 80% interval. `--docs` writes the table into docs/forecasts.md betwee
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -28,6 +29,7 @@ SINCE = date(2024, 1, 1)
 COVERAGE = (0.70, 0.90)
 PIPELINE_MAPE_AT_QUARTER_START = 0.10
 PIPELINE_METHODS = ("crm_probability", "historical_stage_rate")
+NOMINAL = 0.80  # the intervals' nominal coverage
 DOC_MARKERS = ("<!-- backtest: start (salesops backtest --docs) -->", "<!-- backtest: end -->")
 
 
@@ -42,11 +44,36 @@ class Score:
     bias: float
     coverage: float
 
+    @property
+    def covered(self) -> int:
+        return round(self.coverage * self.periods)
+
+    @property
+    def calibration_p(self) -> float:
+        """Two-sided exact binomial p-value of this many periods covered if the interval's true coverage were 80%:
+        small (below 0.05) when the interval is too narrow or too wide, not merely unlucky."""
+        return binomial_two_sided_p(self.covered, self.periods, NOMINAL)
+
     def meets_targets(self) -> bool:
         covered = COVERAGE[0] <= self.coverage <= COVERAGE[1]
         if self.method in PIPELINE_METHODS and self.period_type == "quarter" and self.horizon == "period_start":
             return covered and self.mape <= PIPELINE_MAPE_AT_QUARTER_START
         return covered
+
+
+def binomial_probability(k: int, n: int, p: float) -> float:
+    return math.comb(n, k) * p**k * (1 - p) ** (n - k)
+
+
+def binomial_two_sided_p(k: int, n: int, p: float) -> float:
+    """The probability of an outcome at most as likely as k covered of n (the exact test's two-sided p-value)."""
+    observed = binomial_probability(k, n, p)
+    return min(1.0, sum(q for i in range(n + 1) if (q := binomial_probability(i, n, p)) <= observed * (1 + 1e-9)))
+
+
+def chance_in_band(n: int, p: float = NOMINAL, band: tuple[float, float] = COVERAGE) -> float:
+    """The chance that an interval whose true coverage is exactly p covers a share of n periods inside the band."""
+    return sum(binomial_probability(k, n, p) for k in range(n + 1) if band[0] <= k / n <= band[1])
 
 
 def landing_for(data_dir: Path, scale: float, seed: int) -> Path:
@@ -87,10 +114,28 @@ def table(scores: list[Score], scale: float) -> str:
              f" (forecasts as of each accuracy day, rebuilt as the history stood). Targets: 80% interval"
              f" coverage {COVERAGE[0]:.0%}-{COVERAGE[1]:.0%} for every method; pipeline methods' MAPE as of a"
              f" quarter's first day at most {PIPELINE_MAPE_AT_QUARTER_START:.0%}.", "",
-             "| seed | method | period | horizon | periods | MAPE | bias | coverage | meets targets |",
-             "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+             "| seed | method | period | horizon | periods | MAPE | bias | coverage | calibration p | in band by chance"
+             " | meets targets |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     lines += [f"| {s.seed} | {s.method} | {s.period_type} | {s.horizon} | {s.periods} | {s.mape:.1%} | {s.bias:+.1%}"
-              f" | {s.coverage:.0%} | {'yes' if s.meets_targets() else '**no**'} |" for s in scores]
+              f" | {s.coverage:.0%} | {s.calibration_p:.2f} | {chance_in_band(s.periods):.0%}"
+              f" | {'yes' if s.meets_targets() else '**no**'} |" for s in scores]
+    pooled: dict[tuple[str, str, str], list[int]] = {}
+    for s in scores:
+        counts = pooled.setdefault((s.method, s.period_type, s.horizon), [0, 0])
+        counts[0] += s.covered
+        counts[1] += s.periods
+    lines += ["", "Pooled over the seeds:", "",
+              "| method | period | horizon | periods | coverage | calibration p |",
+              "| --- | --- | --- | --- | --- | --- |"]
+    lines += [f"| {method} | {period_type} | {horizon} | {n} | {k / n:.0%}"
+              f" | {binomial_two_sided_p(k, n, NOMINAL):.2f} |"
+              for (method, period_type, horizon), (k, n) in pooled.items()]
+    every_row = math.prod(chance_in_band(s.periods) for s in scores)
+    lines += ["", f"`calibration p`: the exact binomial test of the row's coverage against 80% (below 0.05: the"
+              f" interval is too narrow or too wide). `in band by chance`: how often an interval whose true"
+              f" coverage is exactly 80% lands in the {COVERAGE[0]:.0%}-{COVERAGE[1]:.0%} band over that many"
+              f" periods. All {len(scores)} rows at once: {every_row:.1%} if the rows were independent."]
     return "\n".join(lines)
 
 
