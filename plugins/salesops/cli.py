@@ -199,12 +199,16 @@ def cmd_unlock(args: argparse.Namespace) -> int:
 def cmd_gx(args: argparse.Namespace) -> int:
     from salesops.quality import gx_project
 
+    from salesops.orchestration import night_lock
+
     settings = warehouse.ensure_available(load_settings())
     if args.action == "sync":
         from salesops.quality.quality_gate import prepare_audit_views
 
-        prepare_audit_views(settings, date(1970, 1, 1))
-        names = gx_project.sync(settings)
+        # the audit views are rebuilt for another night: never under a night's gate
+        with night_lock.hold(settings, None, "salesops gx sync"):
+            prepare_audit_views(settings, date(1970, 1, 1))
+            names = gx_project.sync(settings)
         print(f"wrote {len(names)} suites, validation definitions and 2 checkpoints under {settings.gx_root}")
         if settings.uses_embedded_warehouse:  # started if it had to be; another clone's demo needs the port
             print(f"the embedded warehouse is still running at {settings.warehouse_url}"
@@ -226,10 +230,13 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_docs(args: argparse.Namespace) -> int:
+    from salesops.orchestration import night_lock
     from salesops.transform import docs_site
 
     settings = warehouse.ensure_available(load_settings())
-    print(f"dbt docs (models, columns, tests, lineage): {docs_site.generate(settings, args.date)}")
+    with night_lock.hold(settings, None, "salesops docs"):  # dbt shares the night's target and parse cache
+        site = docs_site.generate(settings, args.date)
+    print(f"dbt docs (models, columns, tests, lineage): {site}")
     return 0
 
 

@@ -76,11 +76,7 @@ counted as (
 
 final as (
     select
-        cast(month_start as date) as month_start,
-        cast(role as text) as role,
-        cast(headcount as integer) as headcount,
-        cast(hires as integer) as hires,
-        cast(departures as integer) as departures
+        {{ contract_casts(none, ['month_start', 'role', 'headcount', 'hires', 'departures']) }}
     from counted
 )
 
