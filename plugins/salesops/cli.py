@@ -197,9 +197,8 @@ def cmd_unlock(args: argparse.Namespace) -> int:
 
 
 def cmd_gx(args: argparse.Namespace) -> int:
-    from salesops.quality import gx_project
-
     from salesops.orchestration import night_lock
+    from salesops.quality import gx_project
 
     settings = warehouse.ensure_available(load_settings())
     if args.action == "sync":
