@@ -31,8 +31,12 @@ exceptions as (
 final as (
     select
         cast({{ night() }} as date) as snapshot_date,
-        {{ contract_casts(none, ['account_id', 'exception_type', 'owner_user_id', 'owner_employee_id', 'region',
-                                 'segment']) }}
+        cast(account_id as text) as account_id,
+        cast(exception_type as text) as exception_type,
+        cast(owner_user_id as text) as owner_user_id,
+        cast(owner_employee_id as text) as owner_employee_id,
+        cast(region as text) as region,
+        cast(segment as text) as segment
     from exceptions
 )
 

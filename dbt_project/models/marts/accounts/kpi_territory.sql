@@ -142,7 +142,9 @@ current_territory_pipeline as (
 
 final as (
     select
-        {{ contract_casts('territory_periods', ['territory_id', 'period_type', 'period_start']) }},
+        cast(territory_periods.territory_id as text) as territory_id,
+        cast(territory_periods.period_type as text) as period_type,
+        cast(territory_periods.period_start as date) as period_start,
         cast(coalesce(territory_quotas.reps, 0) as integer) as reps,
         cast(round(coalesce(territory_bookings.bookings_usd, 0), 2) as numeric(18, 2)) as bookings_usd,
         cast(round(coalesce(territory_quotas.quota_usd, 0), 2) as numeric(18, 2)) as quota_usd,

@@ -43,7 +43,12 @@ final as (
     select
         cast(employee_id as text) as employee_id,
         cast(activity_week as date) as week_start,
-        {{ contract_casts(none, ['calls', 'emails', 'meetings', 'demos', 'activities', 'minutes']) }},
+        cast(calls as integer) as calls,
+        cast(emails as integer) as emails,
+        cast(meetings as integer) as meetings,
+        cast(demos as integer) as demos,
+        cast(activities as integer) as activities,
+        cast(minutes as integer) as minutes,
         cast({{ night() }} as date) as loaded_through
     from aggregated
 )

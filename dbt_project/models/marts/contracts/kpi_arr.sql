@@ -153,8 +153,13 @@ aggregated as (
 
 final as (
     select
-        {{ contract_casts(none, ['period_type', 'period_start', 'measured_on', 'dimension', 'dimension_value',
-                                 'active_contracts', 'arr_usd']) }}
+        cast(period_type as text) as period_type,
+        cast(period_start as date) as period_start,
+        cast(measured_on as date) as measured_on,
+        cast(dimension as text) as dimension,
+        cast(dimension_value as text) as dimension_value,
+        cast(active_contracts as integer) as active_contracts,
+        cast(arr_usd as numeric(18, 2)) as arr_usd
     from aggregated
 )
 

@@ -30,7 +30,11 @@ renewal_opportunities as (
 final as (
     select
         cast({{ night() }} as date) as snapshot_date,
-        {{ contract_casts('contracts', ['contract_id', 'account_id', 'segment', 'region', 'end_date']) }},
+        cast(contracts.contract_id as text) as contract_id,
+        cast(contracts.account_id as text) as account_id,
+        cast(contracts.segment as text) as segment,
+        cast(contracts.region as text) as region,
+        cast(contracts.end_date as date) as end_date,
         cast({{ day_count(night(), 'contracts.end_date') }} as integer) as days_until_end,
         cast(
             case

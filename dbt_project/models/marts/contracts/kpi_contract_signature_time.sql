@@ -29,7 +29,9 @@ aggregated as (
 
 final as (
     select
-        {{ contract_casts(none, ['period_type', 'period_start', 'contracts_signed']) }},
+        cast(period_type as text) as period_type,
+        cast(period_start as date) as period_start,
+        cast(contracts_signed as integer) as contracts_signed,
         cast(round(mean_days_to_sign, 2) as numeric(10, 2)) as mean_days_to_sign,
         cast(round(cast(median_days_to_sign as numeric), 2) as numeric(10, 2)) as median_days_to_sign
     from aggregated

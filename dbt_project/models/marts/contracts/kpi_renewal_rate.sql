@@ -36,7 +36,10 @@ aggregated as (
 
 final as (
     select
-        {{ contract_casts(none, ['period_type', 'period_start', 'contracts_due', 'contracts_renewed']) }},
+        cast(period_type as text) as period_type,
+        cast(period_start as date) as period_start,
+        cast(contracts_due as integer) as contracts_due,
+        cast(contracts_renewed as integer) as contracts_renewed,
         cast(round({{ safe_divide('contracts_renewed', 'contracts_due') }}, 6) as numeric(8, 6)) as renewal_rate,
         cast(acv_due_usd as numeric(18, 2)) as acv_due_usd,
         cast(acv_renewed_usd as numeric(18, 2)) as acv_renewed_usd

@@ -8,8 +8,13 @@ assignments as (
 
 final as (
     select
-        {{ contract_casts(none, ['employee_id', 'territory_id', 'territory_name', 'region', 'segment',
-                                 'effective_from', 'effective_to']) }},
+        cast(employee_id as text) as employee_id,
+        cast(territory_id as text) as territory_id,
+        cast(territory_name as text) as territory_name,
+        cast(region as text) as region,
+        cast(segment as text) as segment,
+        cast(effective_from as date) as effective_from,
+        cast(effective_to as date) as effective_to,
         cast(effective_to is null or effective_to >= {{ night() }} as boolean) as is_current
     from assignments
 )

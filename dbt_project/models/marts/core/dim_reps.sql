@@ -57,7 +57,11 @@ current_territories as (
 
 final as (
     select
-        {{ contract_casts('employees', ['employee_id', 'full_name', 'job_title', 'role', 'department']) }},
+        cast(employees.employee_id as text) as employee_id,
+        cast(employees.full_name as text) as full_name,
+        cast(employees.job_title as text) as job_title,
+        cast(employees.role as text) as role,
+        cast(employees.department as text) as department,
         cast(employees.role in ({{ quoted_list(var('quota_carrying_roles')) }}) as boolean) as is_quota_carrying_role,
         cast(employees.role in ({{ quoted_list(var('sales_ops_roles')) }}) as boolean) as is_sales_ops,
         cast(employees.manager_employee_id as text) as manager_employee_id,

@@ -18,7 +18,11 @@ territories as (
 
 final as (
     select
-        {{ contract_casts(none, ['territory_id', 'territory_name', 'region', 'segment', 'current_reps']) }}
+        cast(territory_id as text) as territory_id,
+        cast(territory_name as text) as territory_name,
+        cast(region as text) as region,
+        cast(segment as text) as segment,
+        cast(current_reps as integer) as current_reps
     from territories
 )
 

@@ -272,7 +272,11 @@ forecasts as (
 
 final as (
     select
-        {{ contract_casts(none, ['as_of_date', 'period_type', 'period_start', 'scope', 'method']) }},
+        cast(as_of_date as date) as as_of_date,
+        cast(period_type as text) as period_type,
+        cast(period_start as date) as period_start,
+        cast(scope as text) as scope,
+        cast(method as text) as method,
         -- numeric(18, 2) holds below 1e16: a bound, never a night stopped on an overflow
         cast(round(least(forecast_usd, 1e15), 2) as numeric(18, 2)) as forecast_usd,
         cast(round(least(lower_usd, forecast_usd, 1e15), 2) as numeric(18, 2)) as lower_usd,

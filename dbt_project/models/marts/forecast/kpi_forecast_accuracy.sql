@@ -87,8 +87,15 @@ compared as (
 
 final as (
     select
-        {{ contract_casts(none, ['period_type', 'period_start', 'scope', 'method', 'horizon', 'as_of_date',
-                                 'forecast_usd', 'lower_usd', 'upper_usd']) }},
+        cast(period_type as text) as period_type,
+        cast(period_start as date) as period_start,
+        cast(scope as text) as scope,
+        cast(method as text) as method,
+        cast(horizon as text) as horizon,
+        cast(as_of_date as date) as as_of_date,
+        cast(forecast_usd as numeric(18, 2)) as forecast_usd,
+        cast(lower_usd as numeric(18, 2)) as lower_usd,
+        cast(upper_usd as numeric(18, 2)) as upper_usd,
         cast(round(actual_usd, 2) as numeric(18, 2)) as actual_usd,
         cast(round(abs(forecast_usd - actual_usd) / nullif(actual_usd, 0), 6) as numeric(14, 6)) as abs_pct_error,
         cast(round((forecast_usd - actual_usd) / nullif(actual_usd, 0), 6) as numeric(14, 6)) as bias,

@@ -49,7 +49,12 @@ aggregated as (
 
 final as (
     select
-        {{ contract_casts(none, ['method', 'period_type', 'horizon', 'scope', 'window_name', 'periods']) }},
+        cast(method as text) as method,
+        cast(period_type as text) as period_type,
+        cast(horizon as text) as horizon,
+        cast(scope as text) as scope,
+        cast(window_name as text) as window_name,
+        cast(periods as integer) as periods,
         cast(round(mape, 6) as numeric(14, 6)) as mape,
         cast(round(mean_bias, 6) as numeric(14, 6)) as mean_bias,
         cast(round(interval_coverage, 6) as numeric(8, 6)) as interval_coverage

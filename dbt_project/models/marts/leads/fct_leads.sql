@@ -60,9 +60,21 @@ first_activities as (
 
 final as (
     select
-        {{ contract_casts('leads', ['lead_id', 'company', 'lead_source', 'status', 'owner_user_id', 'employee_id',
-                                    'country', 'created_at', 'created_date', 'cohort_month', 'converted_at',
-                                    'converted_opportunity_id', 'converted_account_id', 'is_converted', 'is_won']) }},
+        cast(leads.lead_id as text) as lead_id,
+        cast(leads.company as text) as company,
+        cast(leads.lead_source as text) as lead_source,
+        cast(leads.status as text) as status,
+        cast(leads.owner_user_id as text) as owner_user_id,
+        cast(leads.employee_id as text) as employee_id,
+        cast(leads.country as text) as country,
+        cast(leads.created_at as timestamp) as created_at,
+        cast(leads.created_date as date) as created_date,
+        cast(leads.cohort_month as date) as cohort_month,
+        cast(leads.converted_at as timestamp) as converted_at,
+        cast(leads.converted_opportunity_id as text) as converted_opportunity_id,
+        cast(leads.converted_account_id as text) as converted_account_id,
+        cast(leads.is_converted as boolean) as is_converted,
+        cast(leads.is_won as boolean) as is_won,
         cast(first_activities.first_activity_at as timestamp) as first_activity_at,
         cast({{ day_count('leads.created_at', 'first_activities.first_activity_at') }} as integer)
             as days_to_first_activity,

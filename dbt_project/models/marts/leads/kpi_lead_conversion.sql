@@ -38,7 +38,10 @@ summed as (
 
 final as (
     select
-        {{ contract_casts(none, ['cohort_month', 'source', 'leads', 'converted_leads']) }},
+        cast(cohort_month as date) as cohort_month,
+        cast(source as text) as source,
+        cast(leads as integer) as leads,
+        cast(converted_leads as integer) as converted_leads,
         cast(round({{ safe_divide('converted_leads', 'leads') }}, 6) as numeric(8, 6)) as lead_to_opportunity_rate,
         cast(won_leads as integer) as won_leads,
         cast(round({{ safe_divide('won_leads', 'leads') }}, 6) as numeric(8, 6)) as lead_to_sale_rate,

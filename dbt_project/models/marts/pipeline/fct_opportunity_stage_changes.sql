@@ -63,12 +63,17 @@ timed as (
 
 final as (
     select
-        {{ contract_casts(none, ['history_id', 'opportunity_id', 'stage']) }},
+        cast(history_id as text) as history_id,
+        cast(opportunity_id as text) as opportunity_id,
+        cast(stage as text) as stage,
         cast({{ stage_order('stage') }} as integer) as stage_order,
         cast(previous_stage as text) as previous_stage,
         cast(coalesce({{ stage_order('stage') }} < {{ stage_order('previous_stage') }}, false) as boolean)
             as is_backward,
-        {{ contract_casts(none, ['amount', 'currency', 'probability', 'close_date']) }},
+        cast(amount as numeric(18, 2)) as amount,
+        cast(currency as text) as currency,
+        cast(probability as numeric(5, 2)) as probability,
+        cast(close_date as date) as close_date,
         cast(changed_at as timestamp) as entered_at,
         cast(left_at as timestamp) as left_at,
         cast(next_stage as text) as next_stage,

@@ -51,8 +51,15 @@ weighted as (
 final as (
     select
         cast({{ night() }} as date) as snapshot_date,
-        {{ contract_casts(none, ['opportunity_id', 'account_id', 'employee_id', 'segment', 'region',
-                                 'opportunity_type', 'stage', 'forecast_category', 'close_date']) }},
+        cast(opportunity_id as text) as opportunity_id,
+        cast(account_id as text) as account_id,
+        cast(employee_id as text) as employee_id,
+        cast(segment as text) as segment,
+        cast(region as text) as region,
+        cast(opportunity_type as text) as opportunity_type,
+        cast(stage as text) as stage,
+        cast(forecast_category as text) as forecast_category,
+        cast(close_date as date) as close_date,
         cast(close_date < {{ night() }} as boolean) as is_past_close_date,
         cast(greatest(close_date, {{ night() }}) as date) as expected_close_date,
         cast(close_date is null or close_date < {{ night() }} as boolean) as is_overdue,

@@ -39,8 +39,12 @@ summed as (
 
 final as (
     select
-        {{ contract_casts(none, ['period_type', 'period_start', 'dimension', 'dimension_value',
-                                 'closed_from_proposal', 'won_from_proposal']) }},
+        cast(period_type as text) as period_type,
+        cast(period_start as date) as period_start,
+        cast(dimension as text) as dimension,
+        cast(dimension_value as text) as dimension_value,
+        cast(closed_from_proposal as integer) as closed_from_proposal,
+        cast(won_from_proposal as integer) as won_from_proposal,
         cast(round({{ safe_divide('won_from_proposal', 'closed_from_proposal') }}, 6) as numeric(8, 6)) as close_rate,
         cast({{ night() }} as date) as loaded_through
     from summed

@@ -40,7 +40,11 @@ aggregated as (
 
 final as (
     select
-        {{ contract_casts(none, ['period_type', 'period_start', 'dimension', 'dimension_value', 'won_deals']) }},
+        cast(period_type as text) as period_type,
+        cast(period_start as date) as period_start,
+        cast(dimension as text) as dimension,
+        cast(dimension_value as text) as dimension_value,
+        cast(won_deals as integer) as won_deals,
         cast(round(mean_deal_usd, 2) as numeric(18, 2)) as mean_deal_usd,
         cast(round(cast(median_deal_usd as numeric), 2) as numeric(18, 2)) as median_deal_usd,
         cast({{ night() }} as date) as loaded_through

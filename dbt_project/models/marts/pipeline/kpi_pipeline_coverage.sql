@@ -96,7 +96,10 @@ scopes as (
 final as (
     select
         cast({{ night() }} as date) as snapshot_date,
-        {{ contract_casts(none, ['scope_type', 'scope_id', 'period_type', 'period_start']) }},
+        cast(scope_type as text) as scope_type,
+        cast(scope_id as text) as scope_id,
+        cast(period_type as text) as period_type,
+        cast(period_start as date) as period_start,
         cast(round(quota_usd, 2) as numeric(18, 2)) as quota_usd,
         cast(round(bookings_usd, 2) as numeric(18, 2)) as bookings_usd,
         cast(round(greatest(quota_usd - bookings_usd, 0), 2) as numeric(18, 2)) as remaining_quota_usd,

@@ -61,8 +61,11 @@ aggregated as (
 
 final as (
     select
-        {{ contract_casts('aggregated', ['period_type', 'period_start', 'dimension', 'dimension_value',
-                                         'won_deals']) }},
+        cast(aggregated.period_type as text) as period_type,
+        cast(aggregated.period_start as date) as period_start,
+        cast(aggregated.dimension as text) as dimension,
+        cast(aggregated.dimension_value as text) as dimension_value,
+        cast(aggregated.won_deals as integer) as won_deals,
         cast(round(aggregated.mean_cycle_days, 2) as numeric(10, 2)) as mean_cycle_days,
         cast(round(cast(medians.median_value as numeric), 2) as numeric(10, 2)) as median_cycle_days,
         cast({{ night() }} as date) as loaded_through

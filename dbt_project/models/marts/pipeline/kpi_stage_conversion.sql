@@ -83,7 +83,11 @@ summed as (
 
 final as (
     select
-        {{ contract_casts(none, ['cohort_month', 'stage', 'stage_order', 'reached_deals', 'advanced_deals']) }},
+        cast(cohort_month as date) as cohort_month,
+        cast(stage as text) as stage,
+        cast(stage_order as integer) as stage_order,
+        cast(reached_deals as integer) as reached_deals,
+        cast(advanced_deals as integer) as advanced_deals,
         cast(round({{ safe_divide('advanced_deals', 'reached_deals') }}, 6) as numeric(8, 6)) as conversion_rate,
         cast(cohort_deals as integer) as cohort_deals,
         cast({{ night() }} as date) as loaded_through

@@ -96,7 +96,11 @@ aggregated as (
 
 final as (
     select
-        {{ contract_casts('aggregated', ['period_type', 'period_start', 'stage', 'stage_order', 'stays']) }},
+        cast(aggregated.period_type as text) as period_type,
+        cast(aggregated.period_start as date) as period_start,
+        cast(aggregated.stage as text) as stage,
+        cast(aggregated.stage_order as integer) as stage_order,
+        cast(aggregated.stays as integer) as stays,
         cast(round(aggregated.mean_days_in_stage, 2) as numeric(10, 2)) as mean_days_in_stage,
         cast(round(cast(medians.median_value as numeric), 2) as numeric(10, 2)) as median_days_in_stage,
         cast({{ night() }} as date) as loaded_through

@@ -47,8 +47,14 @@ final as (
         cast(snapshot_date as date) as snapshot_date,
         cast(period_type as text) as close_period_type,
         cast(period_start as date) as close_period_start,
-        {{ contract_casts(none, ['dimension', 'dimension_value', 'open_deals', 'pipeline_usd', 'weighted_crm_usd',
-                                 'weighted_historical_usd', 'overdue_deals', 'overdue_usd']) }}
+        cast(dimension as text) as dimension,
+        cast(dimension_value as text) as dimension_value,
+        cast(open_deals as integer) as open_deals,
+        cast(pipeline_usd as numeric(18, 2)) as pipeline_usd,
+        cast(weighted_crm_usd as numeric(18, 2)) as weighted_crm_usd,
+        cast(weighted_historical_usd as numeric(18, 2)) as weighted_historical_usd,
+        cast(overdue_deals as integer) as overdue_deals,
+        cast(overdue_usd as numeric(18, 2)) as overdue_usd
     from aggregated
 )
 

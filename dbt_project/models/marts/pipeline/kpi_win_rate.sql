@@ -49,8 +49,12 @@ summed as (
 
 final as (
     select
-        {{ contract_casts(none, ['period_type', 'period_start', 'dimension', 'dimension_value', 'won_deals',
-                                 'lost_deals']) }},
+        cast(period_type as text) as period_type,
+        cast(period_start as date) as period_start,
+        cast(dimension as text) as dimension,
+        cast(dimension_value as text) as dimension_value,
+        cast(won_deals as integer) as won_deals,
+        cast(lost_deals as integer) as lost_deals,
         cast(round({{ safe_divide('won_deals', 'won_deals + lost_deals') }}, 6) as numeric(8, 6)) as win_rate,
         cast(round(won_usd, 2) as numeric(18, 2)) as won_usd,
         cast(round(lost_usd, 2) as numeric(18, 2)) as lost_usd,

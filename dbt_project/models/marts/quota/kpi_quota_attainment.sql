@@ -44,7 +44,9 @@ bookings_in_period as (
 
 final as (
     select
-        {{ contract_casts('quota_periods', ['employee_id', 'period_type', 'period_start']) }},
+        cast(quota_periods.employee_id as text) as employee_id,
+        cast(quota_periods.period_type as text) as period_type,
+        cast(quota_periods.period_start as date) as period_start,
         cast(round(bookings_in_period.bookings_usd, 2) as numeric(18, 2)) as bookings_usd,
         cast(round(quota_periods.quota_usd, 2) as numeric(18, 2)) as quota_usd,
         cast(

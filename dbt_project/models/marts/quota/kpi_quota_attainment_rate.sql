@@ -68,8 +68,12 @@ scopes as (
 
 final as (
     select
-        {{ contract_casts(none, ['scope_type', 'scope_id', 'period_type', 'period_start', 'reps_with_quota',
-                                 'reps_at_or_above_quota']) }},
+        cast(scope_type as text) as scope_type,
+        cast(scope_id as text) as scope_id,
+        cast(period_type as text) as period_type,
+        cast(period_start as date) as period_start,
+        cast(reps_with_quota as integer) as reps_with_quota,
+        cast(reps_at_or_above_quota as integer) as reps_at_or_above_quota,
         cast(round(cast(reps_at_or_above_quota as numeric) / reps_with_quota, 6) as numeric(8, 6)) as attainment_rate
     from scopes
 )

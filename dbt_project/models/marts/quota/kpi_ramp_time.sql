@@ -100,7 +100,9 @@ observed_reps as (
 
 final as (
     select
-        {{ contract_casts('observed_reps', ['employee_id', 'hire_date', 'hire_cohort']) }},
+        cast(observed_reps.employee_id as text) as employee_id,
+        cast(observed_reps.hire_date as date) as hire_date,
+        cast(observed_reps.hire_cohort as date) as hire_cohort,
         cast(case when observed_reps.ramp_observable then ramped_months.ramped_month end as date) as ramped_month,
         cast(
             case

@@ -21,7 +21,9 @@ aggregated as (
 
 final as (
     select
-        {{ contract_casts(none, ['hire_cohort', 'reps_hired', 'reps_ramped']) }},
+        cast(hire_cohort as date) as hire_cohort,
+        cast(reps_hired as integer) as reps_hired,
+        cast(reps_ramped as integer) as reps_ramped,
         cast(round(mean_ramp_days, 2) as numeric(10, 2)) as mean_ramp_days,
         cast(round(cast(median_ramp_days as numeric), 2) as numeric(10, 2)) as median_ramp_days,
         cast(round(mean_days_to_first_deal, 2) as numeric(10, 2)) as mean_days_to_first_deal

@@ -36,8 +36,12 @@ final as (
     select
         cast(employee_id as text) as employee_id,
         cast(period_start as date) as quarter_start,
-        {{ contract_casts(none, ['bookings_usd', 'quota_usd', 'attainment', 'commission_rate',
-                                 'accelerator_threshold', 'accelerator_multiplier']) }},
+        cast(bookings_usd as numeric(18, 2)) as bookings_usd,
+        cast(quota_usd as numeric(18, 2)) as quota_usd,
+        cast(attainment as numeric(12, 6)) as attainment,
+        cast(commission_rate as numeric(9, 6)) as commission_rate,
+        cast(accelerator_threshold as numeric(9, 4)) as accelerator_threshold,
+        cast(accelerator_multiplier as numeric(9, 4)) as accelerator_multiplier,
         cast(
             round(
                 commission_rate * least(bookings_usd, accelerator_from_usd)

@@ -76,7 +76,11 @@ counted as (
 
 final as (
     select
-        {{ contract_casts(none, ['month_start', 'role', 'headcount', 'hires', 'departures']) }}
+        cast(month_start as date) as month_start,
+        cast(role as text) as role,
+        cast(headcount as integer) as headcount,
+        cast(hires as integer) as hires,
+        cast(departures as integer) as departures
     from counted
 )
 

@@ -74,8 +74,12 @@ headcounts as (
 
 final as (
     select
-        {{ contract_casts('headcounts', ['month_start', 'measured_on', 'headcount', 'sales_headcount',
-                                         'sales_ops_headcount', 'quota_carrying_reps']) }},
+        cast(headcounts.month_start as date) as month_start,
+        cast(headcounts.measured_on as date) as measured_on,
+        cast(headcounts.headcount as integer) as headcount,
+        cast(headcounts.sales_headcount as integer) as sales_headcount,
+        cast(headcounts.sales_ops_headcount as integer) as sales_ops_headcount,
+        cast(headcounts.quota_carrying_reps as integer) as quota_carrying_reps,
         cast(
             round({{ safe_divide('headcounts.sales_ops_headcount', 'headcounts.quota_carrying_reps') }}, 4)
             as numeric(10, 4)

@@ -55,7 +55,9 @@ ramp_by_course as (
 
 final as (
     select
-        {{ contract_casts('courses', ['course_id', 'course_name', 'completions']) }},
+        cast(courses.course_id as text) as course_id,
+        cast(courses.course_name as text) as course_name,
+        cast(courses.completions as integer) as completions,
         cast(round(courses.mean_score, 2) as numeric(6, 2)) as mean_score,
         cast(coalesce(ramp_by_course.ramped_reps_completed_early, 0) as integer) as ramped_reps_completed_early,
         cast(round(ramp_by_course.mean_ramp_days_completed_early, 2) as numeric(10, 2))
