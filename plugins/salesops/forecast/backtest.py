@@ -145,7 +145,8 @@ def table(scores: list[Score], scale: float) -> str:
              f" interval covers {COVERAGE[0]:.0%}-{COVERAGE[1]:.0%} of its closed periods on each seed; pipeline"
              f" methods' MAPE as of a quarter's first day at most {PIPELINE_MAPE_AT_QUARTER_START:.0%}; no row's"
              f" coverage inconsistent with 80% (exact binomial test, p < {CALIBRATION_ALPHA}).", "",
-             "| seed | method | forecasts scored (closed periods x horizons) | coverage | meets targets |", "| --- | --- | --- | --- | --- |"]
+             "| seed | method | forecasts scored (closed periods x horizons) | coverage | meets targets |",
+             "| --- | --- | --- | --- | --- |"]
     missed = misses(scores)
     for (seed, method), (covered, periods) in method_coverage(scores).items():
         ok = not any(miss.startswith(f"seed {seed} {method}") for miss in missed)
