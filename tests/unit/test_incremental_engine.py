@@ -20,9 +20,14 @@ def _strategies() -> dict[str, list[str]]:
     return ast.literal_eval(literal)
 
 
+def _manifest() -> dict:
+    settings = load_settings()
+    dbt_tasks.build_manifest(settings)  # a model edited since the last parse is read as it is now
+    return json.loads(dbt_tasks.manifest_path(settings).read_text())
+
+
 def _models() -> list[dict]:
-    manifest = json.loads(dbt_tasks.manifest_path(load_settings()).read_text())
-    return [node for node in manifest["nodes"].values() if node["resource_type"] == "model"]
+    return [node for node in _manifest()["nodes"].values() if node["resource_type"] == "model"]
 
 
 def test_every_incremental_model_names_a_known_strategy_with_known_options():
@@ -56,3 +61,19 @@ def test_the_engine_steps_are_called_from_the_engine_only():
         text = path.read_text()
         called = [step for step in ENGINE_STEPS if re.search(rf"\b{step}\(", text)]
         assert called == [], (path.name, called)
+
+
+def test_what_the_engine_names_exists_and_is_a_dependency_dbt_sees():
+    """The engine calls `ref` and the `rewrites` macro only when a model runs incrementally: a wrong name, or a
+    model dbt did not see as a dependency when parsing, would fail only on the first incremental night."""
+    manifest = _manifest()
+    macros = {macro["name"] for macro in manifest["macros"].values()}
+    for model in _models():
+        engine = model["config"].get("incremental_engine") or {}
+        read = {engine.get(option) for option in ("removes_gone_from", "follows", "fact")} - {None}
+        if engine.get("credits_users"):
+            read.add("int_rep_identities_matched")
+        depends_on = {node.rpartition(".")[2] for node in model["depends_on"]["nodes"]}
+        assert read <= depends_on, (model["name"], read - depends_on)
+        if engine.get("rewrites"):
+            assert engine["rewrites"] in macros, (model["name"], engine["rewrites"])

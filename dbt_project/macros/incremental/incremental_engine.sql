@@ -26,8 +26,9 @@
     }) }}
 {%- endmacro -%}
 
-{#- The model's engine configuration, checked: an incremental model must name a known strategy with known
-    options (a typo fails the build instead of silently skipping a step); none for other models. -#}
+{#- The model's engine configuration, checked when the model runs (its first dbt run, full or incremental):
+    an incremental model must name a known strategy with the options it needs and no option it would ignore
+    (a typo fails the build instead of silently skipping a step); none for other models. -#}
 {% macro incremental_engine_config() -%}
     {%- set engine = config.get('incremental_engine') -%}
     {%- if config.get('materialized') != 'incremental' -%}
@@ -41,7 +42,8 @@
     {%- if not engine or engine.get('strategy') not in strategies -%}
         {{ exceptions.raise_compiler_error(
             model.name ~ ": an incremental model names its strategy, incremental_engine={'strategy': one of "
-            ~ (strategies.keys() | list | sort | join(', ')) ~ "} (docs/incremental.md)") }}
+            ~ (strategies.keys() | list | sort | join(', ')) ~ "} (docs/incremental.md); it has "
+            ~ (engine.get('strategy') if engine else 'none')) }}
     {%- endif -%}
     {%- for option in engine if option != 'strategy' and option not in strategies[engine.strategy] -%}
         {{ exceptions.raise_compiler_error(
@@ -53,7 +55,57 @@
             model.name ~ ": strategy by_period deletes the periods it rebuilds and appends them:"
             ~ " set incremental_strategy='append'") }}
     {%- endif -%}
+    {%- set problems = incremental_engine_problems(engine) -%}
+    {%- if problems -%}
+        {{ exceptions.raise_compiler_error(
+            model.name ~ ": incremental_engine " ~ engine.strategy ~ ": " ~ problems | join('; ')
+            ~ " (docs/incremental.md)") }}
+    {%- endif -%}
     {{ return(engine) }}
+{%- endmacro %}
+
+{#- What a strategy's options lack or hold in vain: the required ones missing, the ones only another variant
+    or option reads. -#}
+{% macro incremental_engine_problems(engine) -%}
+    {%- set problems = [] -%}
+    {%- set given = engine.keys() | list -%}
+    {%- if engine.strategy == 'by_deltas' -%}
+        {%- set required, unused = ['fact', 'kept_while'], [] -%}
+    {%- elif engine.strategy == 'by_period' and engine.get('period') == 'week' -%}
+        {%- set required = ['fact', 'week_column', 'date_column', 'batch_column'] -%}
+        {%- set unused = ['key_column', 'counted_when', 'dimensions'] -%}
+    {%- elif engine.strategy == 'by_period' -%}
+        {%- set required = ['fact', 'key_column', 'date_column'] -%}
+        {%- set unused = ['week_column', 'batch_column', 'week_start_column'] -%}
+        {%- if engine.get('period') is not none -%}
+            {%- do problems.append("period is 'week' or left out (months and quarters), not '"
+                                   ~ engine.period ~ "'") -%}
+        {%- endif -%}
+    {%- else -%}
+        {%- set required, unused = [], [] -%}
+    {%- endif -%}
+    {%- for option in required if option not in given -%}
+        {%- do problems.append("needs " ~ option) -%}
+    {%- endfor -%}
+    {%- for option in unused if option in given -%}
+        {%- do problems.append(option ~ " is not read by this variant") -%}
+    {%- endfor -%}
+    {%- if engine.strategy == 'by_key' -%}
+        {%- set reads_rewrites = engine.get('prepare_keys') or engine.get('before_images') -%}
+        {%- if reads_rewrites and not engine.get('rewrites') -%}
+            {%- do problems.append("prepare_keys and before_images need rewrites (the macro of the keys rewritten)") -%}
+        {%- endif -%}
+        {%- if engine.get('rewrites') and not reads_rewrites -%}
+            {%- do problems.append("rewrites is read only with prepare_keys or before_images") -%}
+        {%- endif -%}
+        {%- if engine.get('replaced_key_column') and not engine.get('before_images') -%}
+            {%- do problems.append("replaced_key_column is read only with before_images") -%}
+        {%- endif -%}
+        {%- if engine.get('follows') and not engine.get('removes_gone_from') -%}
+            {%- do problems.append("follows needs removes_gone_from (the keys gone from staging are removed too)") -%}
+        {%- endif -%}
+    {%- endif -%}
+    {{ return(problems) }}
 {%- endmacro %}
 
 {#- One option of the model's engine configuration. -#}
