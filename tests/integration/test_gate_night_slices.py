@@ -13,7 +13,7 @@ def _view_of(table: str, night: str, build_schema: str) -> str:
 
 
 def test_the_gate_reads_every_row_of_the_weeks_kpi_activity_rewrote(db):
-    """kpi_activity replaces whole weeks by a pre-hook of its own, not by dbt's delete+insert on its grain:
+    """kpi_activity replaces whole weeks by an engine step, not by dbt's delete+insert on its grain:
     its audit view holds every row of the weeks the night wrote, so a week appended while its old rows
     stayed shows as a duplicate of the grain. Here E1's week of the 16th is written on the 21st and its
     row of the 14th was left behind; E2's week of the 9th was not touched."""

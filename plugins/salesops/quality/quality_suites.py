@@ -40,7 +40,7 @@ class MartChecks:
     # only, through an audit view (the others were checked the night they were written; the grain is
     # kept by dbt's delete+insert on it). Checking every row would scan the big facts whole every night.
     night_column: str | None = None
-    # A table whose night rows replace a whole partition by a pre-hook of its own (kpi_activity's weeks),
+    # A table whose night rows replace a whole partition before its select (kpi_activity's weeks, by_period),
     # not by dbt's delete+insert on the grain: the gate checks every row of the partitions (this column's
     # values) the night wrote, so a partition written without its old rows deleted shows as a duplicate.
     night_partition: str | None = None
