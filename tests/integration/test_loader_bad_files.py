@@ -183,6 +183,8 @@ def test_values_out_of_the_contracts_bounds_are_named_by_file_line_and_column(db
                      "probability": ("crm/2026-11-20/opportunities.csv", [4])}
     text = run_summary.format_text(run_summary.summarize(warehouse_server, NIGHT, "bounds-run"))
     assert "[probability] (1 bad) at crm/2026-11-20/opportunities.csv line(s) 4" in text
+    header = next(line for line in text.splitlines() if line.strip().startswith("file "))
+    assert header.split() == ["file", "status", "read", "loaded", "rejected"]  # "loaded" once, as a column
 
 
 def test_an_extract_with_no_ledger_row_tonight_stops_the_raw_gate(db, warehouse_server, landing):

@@ -121,15 +121,16 @@ def summarize(settings: Settings, night: date, run_id: str | None = None, since:
 
 def format_text(summary: NightSummary) -> str:
     """The short plain-text summary `salesops run` prints."""
-    lines = [f"Night {summary.night} (run {summary.run_id or '-'})", "", "Files:"]
+    lines = [f"Night {summary.night} (run {summary.run_id or '-'})", "", "Files:",
+             f"  {'file':<32} {'status':<17} {'read':>10} {'loaded':>10} {'rejected':>9}"]
     for f in summary.files:
         if f["status"] == "missing":
             continue
         note = f"  {f['message']}" if f["message"] else ""
         name = f"{f['source']}/{f['entity']}"
         status = "unchanged" if f.get("earlier") and f["status"] == "loaded" else f["status"]
-        lines.append(f"  {name:<32} {status:<9} loaded {f['rows_loaded']:>9,}"
-                     f"  rejected {f['rows_rejected']:>7,}{note}")
+        lines.append(f"  {name:<32} {status:<17} {f['rows_read'] or 0:>10,} {f['rows_loaded'] or 0:>10,}"
+                     f" {f['rows_rejected'] or 0:>9,}{note}")
     missing = [f"{f['source']}/{f['entity']}" for f in summary.files if f["status"] == "missing"]
     if missing:
         lines.append(f"  (no file tonight: {', '.join(missing)})")
