@@ -72,11 +72,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     settings = warehouse.ensure_available(load_settings())
     with night_lock.hold(settings, args.date, f"salesops run --date {args.date}") as token:
         return _run_night(settings, args.date, token, full_refresh=args.full_refresh, rewind=args.rewind,
-                          forecast_backfill_from=args.forecast_backfill_from)
+                          forecast_backfill_from=args.forecast_backfill_from, verbose=args.verbose)
 
 
 def _run_night(settings: Settings, night: date, lock_token: str, full_refresh: bool = False, rewind: bool = False,
-               forecast_backfill_from: date | None = None) -> int:
+               forecast_backfill_from: date | None = None, verbose: bool = False) -> int:
     """One night through Airflow under the caller's night lock; prints the summary of this run only."""
     from datetime import UTC, datetime
 
@@ -103,7 +103,7 @@ def _run_night(settings: Settings, night: date, lock_token: str, full_refresh: b
         print(f"\nThe night FAILED (airflow exit code {code}) and its summary cannot be read: {exc}\n"
               f"Airflow log: {log_file}", file=sys.stderr)
         return code or 1
-    print(run_summary.format_text(summary))
+    print(run_summary.format_text(summary, verbose=verbose))
     if code == 0 and summary.run_id is None and all(f["earlier"] for f in summary.files):
         # a run Airflow marks successful without running a task (e.g. a night before the DAG's start_date)
         print(f"\nAirflow ran no task for {night}: nothing was loaded. See {log_file}.", file=sys.stderr)
@@ -134,7 +134,7 @@ def cmd_backfill(args: argparse.Namespace) -> int:
         for number, night in enumerate(nights, start=1):
             print(f"\n[{number}/{len(nights)}] {night}", flush=True)
             night_lock.set_night(settings, token, night)
-            code = _run_night(settings, night, token, rewind=args.rewind and number == 1)
+            code = _run_night(settings, night, token, rewind=args.rewind and number == 1, verbose=args.verbose)
             if code != 0:
                 print(f"\nBackfill stopped at {night} ({number - 1} of {len(nights)} night(s) done); fix it and"
                       f" rerun `salesops backfill --from {night} --to {nights[-1]}`.", file=sys.stderr)
@@ -223,7 +223,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     if not (summary.files or summary.checks or summary.published):
         raise SalesopsError(f"no run of night {args.date} is recorded here: nothing to report"
                             f" (salesops run --date {args.date} runs it)")
-    print(run_summary.format_text(summary))
+    print(run_summary.format_text(summary, verbose=args.verbose))
     print(f"\nreport: {night_page.write_night_report(settings, args.date)}")
     return 0
 
@@ -345,6 +345,12 @@ def cmd_convert_maven(args: argparse.Namespace) -> int:
     return 0
 
 
+def _verbose_listing(command: argparse.ArgumentParser) -> None:
+    """`-v` after the command as well as before it; SUPPRESS: absent here, it leaves the global flag as given."""
+    command.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
+                         help="list every table published (and log progress at INFO level)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="salesops", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress at INFO level")
@@ -364,9 +370,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--forecast-backfill-from", type=_date, metavar="DATE",
                      help="also forecast as of every accuracy day (period starts, 30 days before ends) since DATE,"
                           " rebuilt from the history as it stood on each day")
+    _verbose_listing(run)
     run.set_defaults(func=cmd_run)
 
     backfill = sub.add_parser("backfill", help="run the nightly DAG for every night of a range, oldest first")
+    _verbose_listing(backfill)
     backfill.add_argument("--from", dest="from_date", type=_date, required=True, help="first night, YYYY-MM-DD")
     backfill.add_argument("--to", dest="to_date", type=_date, required=True, help="last night (included)")
     backfill.add_argument("--rewind", action="store_true",
@@ -414,6 +422,7 @@ def build_parser() -> argparse.ArgumentParser:
     maven.set_defaults(func=cmd_convert_maven)
 
     rollback = sub.add_parser("rollback", help="put the previous marts back (swap with marts_previous)")
+    _verbose_listing(rollback)
     rollback.set_defaults(func=cmd_rollback)
 
     unlock = sub.add_parser("unlock", help="clear the night lock a run that died left behind (never a live one's)")
@@ -425,6 +434,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     rep = sub.add_parser("report", help="print a night's summary and rewrite its HTML report")
     rep.add_argument("--date", type=_date, required=True)
+    _verbose_listing(rep)
     rep.set_defaults(func=cmd_report)
 
     docs = sub.add_parser("docs", help="write the dbt documentation site (one static page) next to the reports")

@@ -119,8 +119,8 @@ def summarize(settings: Settings, night: date, run_id: str | None = None, since:
     return summary
 
 
-def format_text(summary: NightSummary) -> str:
-    """The short plain-text summary `salesops run` prints."""
+def format_text(summary: NightSummary, verbose: bool = False) -> str:
+    """The short plain-text summary `salesops run` prints (`verbose`: with every table published)."""
     lines = [f"Night {summary.night} (run {summary.run_id or '-'})", "", "Files:",
              f"  {'file':<32} {'status':<17} {'read':>10} {'loaded':>10} {'rejected':>9}"]
     for f in summary.files:
@@ -151,9 +151,13 @@ def format_text(summary: NightSummary) -> str:
         lines.append("Forecast (time series):")
         lines.extend(f"  {n['scope']:<24} {n['model']:<10} {n['note']}" for n in summary.forecast_notes)
     lines.append("")
-    if summary.published:
+    if summary.published and verbose:
         lines.append(f"Published to marts at {summary.published_at}:")
         lines.extend(f"  marts.{name:<32} {rows:>9,} rows" for name, rows in sorted(summary.published.items()))
+    elif summary.published:
+        total = sum(summary.published.values())
+        lines.append(f"Published to marts at {summary.published_at}: {len(summary.published)} tables,"
+                     f" {total:,} rows (--verbose lists them; `salesops show <table>` prints one)")
     else:
         lines.append("Nothing published for this run: marts still holds the last good night.")
     return "\n".join(lines)
