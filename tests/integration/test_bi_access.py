@@ -56,6 +56,24 @@ def test_bi_reader_reads_marts_and_data_quality_only(db, warehouse_server):
                   "meta.publish_log", "marts_previous.kpi_win_rate"):
         assert not readable(bi_url, table), table
 
+    # Every published table and column carries its dbt description as a comment, readable by BI.
+    conn = psycopg2.connect(bi_url)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("select c.relname, obj_description(c.oid, 'pg_class') from pg_class c"
+                        " join pg_namespace n on n.oid = c.relnamespace where n.nspname = 'marts' and c.relkind = 'r'")
+            tables = dict(cur.fetchall())
+            cur.execute("select c.relname, a.attname, col_description(c.oid, a.attnum) from pg_class c"
+                        " join pg_namespace n on n.oid = c.relnamespace join pg_attribute a on a.attrelid = c.oid"
+                        " where n.nspname = 'marts' and c.relkind = 'r' and a.attnum > 0 and not a.attisdropped")
+            columns = cur.fetchall()
+    finally:
+        conn.close()
+    assert tables and all(tables.values()), [name for name, comment in tables.items() if not comment]
+    assert columns and all(comment for *_, comment in columns), [c[:2] for c in columns if not c[2]]
+    assert tables["kpi_win_rate"].startswith("Grain:")
+    assert ("fct_opportunities", "opportunity_id", "CRM opportunity id.") in columns  # a doc() block, rendered
+
     # The next night recycles the previous-but-one marts as its build schema: BI must not see it built.
     assert swap.prepare_build_schema(warehouse_server, date(2026, 11, 21)) == "recycled"
     assert not readable(bi_url, "marts_build.kpi_win_rate")
