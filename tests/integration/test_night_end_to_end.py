@@ -180,12 +180,12 @@ def attainment(settings) -> dict[tuple[str, str], Decimal]:
 
 def test_first_night_publishes_hand_computed_attainment(run_env, warehouse_server):
     """In the production rendering: Cosmos runs one Airflow task per dbt model."""
-    result = salesops({**run_env, "SALESOPS_DBT_TASKS": "model"}, "run", "--date", "2026-11-20")
+    result = salesops({**run_env, "SALESOPS_DBT_TASKS": "model"}, "run", "--date", "2026-11-20", "--verbose")
     assert result.returncode == 0, result.stdout + result.stderr
     log = (Path(run_env["SALESOPS_AIRFLOW_HOME"]) / "runs" / "salesops_nightly_2026-11-20.log").read_text()
     assert "task_id=dbt_marts.kpi_quota_attainment_model_build" in log
     assert "task_id=dbt_staging.stg_crm__opportunities_model_build" in log
-    assert "marts.kpi_quota_attainment" in result.stdout
+    assert "marts.kpi_quota_attainment" in result.stdout  # --verbose lists every table published
     assert "Data-quality report:" in result.stdout
     assert attainment(warehouse_server) == {
         ("E002", "2026-07-01"): Decimal("1.150000"),
