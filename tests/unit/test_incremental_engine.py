@@ -1,6 +1,7 @@
 """Every incremental model declares its strategy through the engine's configuration, and none wires an engine
 step in through a hook of its own (macros/incremental/incremental_engine.sql, docs/incremental.md)."""
 import ast
+import functools
 import json
 import re
 
@@ -20,6 +21,7 @@ def _strategies() -> dict[str, list[str]]:
     return ast.literal_eval(literal)
 
 
+@functools.cache
 def _manifest() -> dict:
     settings = load_settings()
     dbt_tasks.build_manifest(settings)  # a model edited since the last parse is read as it is now

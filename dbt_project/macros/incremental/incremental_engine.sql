@@ -3,16 +3,8 @@
     once for the whole project in dbt_project.yml, run the strategy's steps before and after the model's
     select. docs/incremental.md describes each strategy, its options and the invariant it keeps (a night's
     result equals a full rebuild's).
-
-    | strategy          | options (models are named, not ref'd)                                                   |
-    | latest_versions   | (staging: the table is rebuilt when the night does not move forward, by `_batch_id`)   |
-    | by_key            | night_column, rebuild_unless_moving_forward, rewrites, prepare_keys, before_images,     |
-    |                   | replaced_key_column, removes_gone_from, follows, credits_users                          |
-    | by_deltas         | fact, kept_while                                                                        |
-    | by_period         | fact, key_column, date_column, counted_when, dimensions; or period='week' with          |
-    |                   | fact, week_column, date_column, batch_column, week_start_column                         |
-    | by_slice          | (a slice per night, the unique_key; the model's select carries the published ones over) |
--#}
+    The strategies and their options are incremental_engine_strategies() below (the one list; the table in
+    docs/incremental.md explains them). -#}
 
 {%- macro incremental_engine_strategies() -%}
     {{ return({
@@ -106,12 +98,6 @@
         {%- endif -%}
     {%- endif -%}
     {{ return(problems) }}
-{%- endmacro %}
-
-{#- One option of the model's engine configuration. -#}
-{% macro incremental_engine_option(name, default=none) -%}
-    {%- set engine = incremental_engine_config() or {} -%}
-    {{ return(engine.get(name, default)) }}
 {%- endmacro %}
 
 {#- Pre-hook of every model (dbt_project.yml): the strategy's steps before the select, in this order: the

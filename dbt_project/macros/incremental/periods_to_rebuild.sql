@@ -156,10 +156,9 @@
     {%- if not (execute and is_incremental()) -%}
         {{ return(none) }}
     {%- endif -%}
-    {%- set fact = ref(incremental_engine_option('fact')) -%}
-    {%- set key_column = incremental_engine_option('key_column') -%}
-    {%- set date_column = incremental_engine_option('date_column') -%}
-    {%- set counted_when = incremental_engine_option('counted_when', 'true') -%}
+    {%- set engine = incremental_engine_config() -%}
+    {%- set fact, key_column, date_column = ref(engine.fact), engine.key_column, engine.date_column -%}
+    {%- set counted_when = engine.get('counted_when', 'true') -%}
     {%- set first -%}
         with
         {{ touched_days_ctes(fact, key_column, date_column, counted_when) }}

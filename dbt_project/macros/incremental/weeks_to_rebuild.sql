@@ -18,10 +18,9 @@
     {%- if not (execute and is_incremental()) -%}
         {{ return(none) }}
     {%- endif -%}
-    {%- set fact = ref(incremental_engine_option('fact')) -%}
-    {%- set week_column = incremental_engine_option('week_column') -%}
-    {%- set date_column = incremental_engine_option('date_column') -%}
-    {%- set batch_column = incremental_engine_option('batch_column') -%}
+    {%- set engine = incremental_engine_config() -%}
+    {%- set fact, week_column = ref(engine.fact), engine.week_column -%}
+    {%- set date_column, batch_column = engine.date_column, engine.batch_column -%}
     {%- set replaced = replaced_rows_relation(fact) -%}
     {%- if not relation_exists_now(replaced) -%}
         {{ return(none) }}
